@@ -1,0 +1,66 @@
+//! The command line, as clap sees it. Only `main.rs` uses this module.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use itvalue::Period;
+
+/// itvalue: IT investment and value analytics, from spreadsheets to the committee workbook.
+#[derive(Debug, Parser)]
+#[command(name = "itvalue", version, about, long_about = None)]
+pub struct Cli {
+    /// The pipeline configuration.
+    #[arg(
+        long,
+        global = true,
+        default_value = "pipeline.toml",
+        value_name = "FILE"
+    )]
+    pub config: PathBuf,
+
+    /// Print only errors.
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Log more (-v for steps, -vv for detail).
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Log line format on standard error.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the monthly job: ingest, models, metrics, report.
+    Run {
+        /// The month to report, YYYY-MM [default: the latest complete month with actual costs].
+        #[arg(long, value_name = "YYYY-MM")]
+        period: Option<Period>,
+    },
+    /// Write a realistic sample portfolio as one workbook per entity.
+    Sample {
+        /// Size relative to the shipped sample (1 = about 200 investments, 5,000 demands).
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        /// Seed of the random generator; the same seed gives the same bytes.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// The last month of the sample's 36 months of history.
+        #[arg(long, value_name = "YYYY-MM", default_value = "2026-10")]
+        end: Period,
+        /// The folder to write the workbooks into.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+}

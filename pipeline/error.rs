@@ -1,0 +1,166 @@
+//! The library's one error type: what failed, with the file, sheet, key or model it concerns,
+//! and the [`ErrorClass`] that `main.rs` turns into an exit code.
+
+use std::path::PathBuf;
+
+/// Result alias used throughout the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What kind of failure an [`Error`] is; each class has its own documented exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Bad command line or configuration (exit 2).
+    Usage,
+    /// Input data broke its contract (exit 65).
+    BadData,
+    /// An input file or sheet is missing (exit 66).
+    MissingInput,
+    /// A source could not be reached (exit 69).
+    SourceUnavailable,
+    /// A bug: an invariant inside itvalue did not hold (exit 70).
+    Internal,
+    /// An output could not be created (exit 73).
+    CannotCreateOutput,
+    /// Reading or writing failed part-way, including the warehouse (exit 74).
+    Io,
+    /// Another run holds the lock (exit 75).
+    Locked,
+}
+
+/// Everything that can go wrong in a run. Each variant carries the context a user needs to find
+/// the problem: the file, the sheet, the model or the key.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The configuration file is malformed or names something that does not exist.
+    #[error("configuration {}: {message}", path.display())]
+    Config { path: PathBuf, message: String },
+
+    /// An input file named by the configuration does not exist or cannot be opened.
+    #[error("input {}: {source}", path.display())]
+    MissingInput {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A workbook lacks the sheet a source names.
+    #[error("input {}: sheet `{sheet}` not found (the workbook has: {available})", path.display())]
+    MissingSheet {
+        path: PathBuf,
+        sheet: String,
+        available: String,
+    },
+
+    /// A file cannot be parsed as the kind of file it claims to be.
+    #[error("input {}: cannot read it as {kind}: {message}", path.display())]
+    UnreadableInput {
+        path: PathBuf,
+        kind: &'static str,
+        message: String,
+    },
+
+    /// A source's shape breaks its entity's contract (a missing column, a duplicate header).
+    #[error("input {location}: {message}")]
+    Contract { location: String, message: String },
+
+    /// Nothing to report on: no period could be chosen, or the chosen one holds no data.
+    #[error("{0}")]
+    NoData(String),
+
+    /// The warehouse file could not be opened, read or written.
+    #[error("warehouse {}: {context}", path.display())]
+    Warehouse {
+        path: PathBuf,
+        context: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    /// A SQL model failed to build.
+    #[error("model `{name}` ({}): {source}", path.display())]
+    Model {
+        name: String,
+        path: PathBuf,
+        #[source]
+        source: duckdb::Error,
+    },
+
+    /// The SQL models cannot be put in an order: a cycle, a duplicate or an unknown table.
+    #[error("models: {0}")]
+    ModelGraph(String),
+
+    /// A metric computation failed; this is a defect in itvalue, not in the data.
+    #[error("metrics `{metric}`: {source}")]
+    Metrics {
+        metric: &'static str,
+        #[source]
+        source: polars::error::PolarsError,
+    },
+
+    /// The workbook could not be produced, including an Excel limit that a value exceeds.
+    #[error("workbook {}: {message}", path.display())]
+    Workbook { path: PathBuf, message: String },
+
+    /// A chart image could not be drawn.
+    #[error("chart {}: {message}", path.display())]
+    Chart { path: PathBuf, message: String },
+
+    /// An output file or folder could not be created.
+    #[error("cannot write {}: {source}", path.display())]
+    Output {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Another process holds the run lock on the warehouse.
+    #[error("another run holds the lock {} (pid {holder}); wait for it to finish", path.display())]
+    Locked { path: PathBuf, holder: String },
+
+    /// Reading or writing a file failed part-way.
+    #[error("I/O on {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// The class of failure, which decides the process exit code.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Error::Config { .. } => ErrorClass::Usage,
+            Error::MissingInput { .. } | Error::MissingSheet { .. } => ErrorClass::MissingInput,
+            Error::UnreadableInput { .. }
+            | Error::Contract { .. }
+            | Error::NoData(_)
+            | Error::Model { .. } => ErrorClass::BadData,
+            Error::ModelGraph(_) => ErrorClass::Usage,
+            Error::Metrics { .. } => ErrorClass::Internal,
+            Error::Workbook { .. } | Error::Chart { .. } | Error::Output { .. } => {
+                ErrorClass::CannotCreateOutput
+            }
+            Error::Warehouse { .. } | Error::Io { .. } => ErrorClass::Io,
+            Error::Locked { .. } => ErrorClass::Locked,
+        }
+    }
+
+    /// Shorthand for a warehouse failure with what was being done.
+    pub(crate) fn warehouse(
+        path: &std::path::Path,
+        context: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Error::Warehouse {
+            path: path.to_path_buf(),
+            context: context.into(),
+            source: source.into(),
+        }
+    }
+
+    /// Shorthand for a failed metric computation.
+    pub(crate) fn metrics(metric: &'static str, source: polars::error::PolarsError) -> Self {
+        Error::Metrics { metric, source }
+    }
+}

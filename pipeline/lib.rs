@@ -1,0 +1,32 @@
+//! itvalue: a batch pipeline for IT investment and value analytics.
+//!
+//! Sources (spreadsheets today) go in; a DuckDB warehouse, metric tables and the committee workbook
+//! with its charts come out. Data flows one way through one module per stage:
+//!
+//! ```text
+//! ingest -> warehouse -> models -> metrics -> report
+//! ```
+//!
+//! [`job`] strings the stages together for one period; [`sample`] writes a realistic sample
+//! portfolio to try it on; [`schedule`] holds the period arithmetic and the run lock. The library
+//! never prints: it logs through `tracing` and reports progress through [`progress::Progress`].
+
+pub mod config;
+pub mod error;
+pub mod format;
+pub mod ingest;
+pub mod job;
+pub mod metrics;
+pub mod models;
+pub mod progress;
+pub mod report;
+pub mod sample;
+pub mod schedule;
+pub mod warehouse;
+
+pub use config::Config;
+pub use error::{Error, ErrorClass, Result};
+pub use schedule::Period;
+
+/// The version recorded in the run ledger and on the workbook's Run Info sheet.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

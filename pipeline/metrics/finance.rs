@@ -1,0 +1,524 @@
+//! Finance metrics per investment as of a period: budget variance for the month and the year to
+//! date, actual cost to date (AC), budget to date (PV), budget at completion (BAC), earned value
+//! (EV) and the cost and schedule performance indices (CPI, SPI).
+//!
+//! In: `mart_investment_monthly`, `stg_investments` and `stg_progress` as DataFrames. Out: one row
+//! per investment that has started by the end of the period, and the portfolio's monthly totals
+//! for the trailing twelve months. Money stays DECIMAL; ratios are floats. A figure whose inputs
+//! are missing is empty, and the row's `notes` says why.
+
+use polars::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::schedule::Period;
+
+/// The inputs, as read from the warehouse.
+pub struct FinanceInputs {
+    /// `mart_investment_monthly`: investment_id, period, actual_cost, budget_cost, forecast_cost,
+    /// planned_benefit, realized_benefit (DECIMAL) and the line counts.
+    pub monthly: DataFrame,
+    /// `stg_investments`.
+    pub investments: DataFrame,
+    /// `stg_progress`: investment_id, period, percent_complete.
+    pub progress: DataFrame,
+}
+
+/// The finance tables for one period.
+pub struct Finance {
+    /// One row per investment; see [`investment_finance`] for the columns.
+    pub investments: DataFrame,
+    /// period (the as-of month), month, actual, budget, forecast: twelve rows ending at the period.
+    pub portfolio_monthly: DataFrame,
+}
+
+/// Computes the finance tables as of `period`.
+///
+/// # Errors
+///
+/// [`Error::Metrics`] when a computation fails, which means the inputs lack an expected column.
+pub fn compute(inputs: &FinanceInputs, period: Period) -> Result<Finance> {
+    Ok(Finance {
+        investments: investment_finance(inputs, period)
+            .map_err(|e| Error::metrics("investment_finance", e))?,
+        portfolio_monthly: portfolio_monthly(&inputs.monthly, period)
+            .map_err(|e| Error::metrics("portfolio_monthly", e))?,
+    })
+}
+
+fn date_lit(day: chrono::NaiveDate) -> Expr {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    lit((day - epoch).num_days() as i32).cast(DataType::Date)
+}
+
+/// The sum of a money column, empty when any of its values is empty (a line without an FX rate):
+/// a partial total would understate the figure without saying so.
+fn complete_sum(column: &str) -> Expr {
+    when(col(column).null_count().gt(lit(0)))
+        .then(lit(NULL))
+        .otherwise(col(column).sum())
+}
+
+fn ratio(numerator: Expr, denominator: Expr) -> Expr {
+    let d = denominator.cast(DataType::Float64);
+    when(d.clone().eq(lit(0.0)))
+        .then(lit(NULL).cast(DataType::Float64))
+        .otherwise(numerator.cast(DataType::Float64) / d)
+}
+
+/// A note when `condition` holds, else nothing; notes are joined with "; ".
+fn note(condition: Expr, text: String) -> Expr {
+    when(condition)
+        .then(lit(format!("{text}; ")))
+        .otherwise(lit(""))
+}
+
+/// Columns: period, investment_id, name, category, value_stream, status, actual_month,
+/// budget_month, variance_month, variance_month_pct, actual_ytd, budget_ytd, variance_ytd,
+/// variance_ytd_pct, actual_to_date, budget_to_date, budget_at_completion, percent_complete,
+/// earned_value, cpi, spi, notes.
+fn investment_finance(inputs: &FinanceInputs, period: Period) -> PolarsResult<DataFrame> {
+    let first = date_lit(period.first_day());
+    let year_start = date_lit(period.year_start().first_day());
+    let monthly = inputs.monthly.clone().lazy();
+    let id = || [col("investment_id")];
+
+    let to_date = monthly
+        .clone()
+        .filter(col("period").lt_eq(first.clone()))
+        .group_by(id())
+        .agg([
+            complete_sum("actual_cost").alias("actual_to_date"),
+            complete_sum("budget_cost").alias("budget_to_date"),
+            col("period").count().alias("months_to_date"),
+        ]);
+    let ytd = monthly
+        .clone()
+        .filter(
+            col("period")
+                .lt_eq(first.clone())
+                .and(col("period").gt_eq(year_start)),
+        )
+        .group_by(id())
+        .agg([
+            complete_sum("actual_cost").alias("actual_ytd"),
+            complete_sum("budget_cost").alias("budget_ytd"),
+            col("period").count().alias("months_ytd"),
+        ]);
+    let month = monthly
+        .clone()
+        .filter(col("period").eq(first.clone()))
+        .select([
+            col("investment_id"),
+            col("actual_cost").alias("actual_month"),
+            col("budget_cost").alias("budget_month"),
+            col("period").alias("month_present"),
+        ]);
+    let lifetime_budget = monthly
+        .group_by(id())
+        .agg([complete_sum("budget_cost").alias("budget_lines_total")]);
+    let progress = inputs
+        .progress
+        .clone()
+        .lazy()
+        .filter(col("period").lt_eq(first.clone()))
+        .sort(["period"], SortMultipleOptions::default())
+        .group_by(id())
+        .agg([col("percent_complete").last()]);
+
+    let left = || JoinArgs::new(JoinType::Left);
+    let started = col("start_date")
+        .is_null()
+        .or(col("start_date").lt_eq(date_lit(period.last_day())));
+    // An investment without lines in a window spent nothing in it, so its figure is zero; a line
+    // without an FX rate leaves the figure empty. After the left joins both are null, and the
+    // window's presence column tells them apart.
+    let zero = || lit(0).cast(DataType::Decimal(38, 2));
+    let absent_is_zero = |figure: &str, presence: &str| {
+        when(col(presence).is_null())
+            .then(zero())
+            .otherwise(col(figure))
+            .alias(figure)
+    };
+    let frame = inputs
+        .investments
+        .clone()
+        .lazy()
+        .filter(started)
+        .select([
+            col("investment_id"),
+            col("name"),
+            col("category"),
+            col("value_stream"),
+            col("status"),
+            col("budget_total"),
+        ])
+        .join(month, id(), id(), left())
+        .join(ytd, id(), id(), left())
+        .join(to_date, id(), id(), left())
+        .join(lifetime_budget, id(), id(), left())
+        .join(progress, id(), id(), left())
+        .with_columns([
+            absent_is_zero("actual_month", "month_present"),
+            absent_is_zero("budget_month", "month_present"),
+            absent_is_zero("actual_ytd", "months_ytd"),
+            absent_is_zero("budget_ytd", "months_ytd"),
+            absent_is_zero("actual_to_date", "months_to_date"),
+            absent_is_zero("budget_to_date", "months_to_date"),
+            coalesce(&[
+                col("budget_total").cast(DataType::Decimal(38, 2)),
+                col("budget_lines_total"),
+            ])
+            .alias("budget_at_completion"),
+        ])
+        .with_columns([
+            (col("actual_month") - col("budget_month")).alias("variance_month"),
+            ratio(
+                col("actual_month") - col("budget_month"),
+                col("budget_month"),
+            )
+            .alias("variance_month_pct"),
+            (col("actual_ytd") - col("budget_ytd")).alias("variance_ytd"),
+            ratio(col("actual_ytd") - col("budget_ytd"), col("budget_ytd"))
+                .alias("variance_ytd_pct"),
+            (col("budget_at_completion").cast(DataType::Float64) * col("percent_complete"))
+                .round(2, RoundMode::HalfAwayFromZero)
+                .alias("earned_value"),
+        ])
+        .with_columns([
+            ratio(col("earned_value"), col("actual_to_date")).alias("cpi"),
+            ratio(col("earned_value"), col("budget_to_date")).alias("spi"),
+        ])
+        .with_column(notes(period).alias("notes"))
+        .select([
+            first.alias("period"),
+            col("investment_id"),
+            col("name"),
+            col("category"),
+            col("value_stream"),
+            col("status"),
+            col("actual_month"),
+            col("budget_month"),
+            col("variance_month"),
+            col("variance_month_pct"),
+            col("actual_ytd"),
+            col("budget_ytd"),
+            col("variance_ytd"),
+            col("variance_ytd_pct"),
+            col("actual_to_date"),
+            col("budget_to_date"),
+            col("budget_at_completion"),
+            col("percent_complete"),
+            col("earned_value"),
+            col("cpi"),
+            col("spi"),
+            col("notes"),
+        ])
+        .sort(["investment_id"], SortMultipleOptions::default());
+    frame.collect()
+}
+
+/// Why figures are empty, one clause per reason.
+fn notes(period: Period) -> Expr {
+    let zero = |c: &str| col(c).cast(DataType::Float64).eq(lit(0.0));
+    let parts = [
+        note(
+            col("actual_to_date").is_null(),
+            "a cost line lacks an FX rate, so actual and budget totals are empty".into(),
+        ),
+        note(
+            zero("budget_month"),
+            format!("no budget in {period}, so no variance %"),
+        ),
+        note(
+            zero("budget_ytd"),
+            "no budget this year, so no YTD variance %".into(),
+        ),
+        note(
+            col("budget_at_completion").is_null(),
+            "no budget_total and no budget lines, so no EV, CPI or SPI".into(),
+        ),
+        note(
+            col("percent_complete").is_null(),
+            format!("no progress reported by {period}, so no EV, CPI or SPI"),
+        ),
+        note(
+            zero("actual_to_date").and(col("earned_value").is_not_null()),
+            "no actual cost to date, so no CPI".into(),
+        ),
+        note(
+            zero("budget_to_date").and(col("earned_value").is_not_null()),
+            "no budget to date, so no SPI".into(),
+        ),
+    ];
+    let joined = parts
+        .into_iter()
+        .reduce(|a, b| a + b)
+        .unwrap_or_else(|| lit(""));
+    joined.str().strip_chars_end(lit("; "))
+}
+
+/// The portfolio's monthly actual, budget and forecast for the twelve months ending at `period`.
+fn portfolio_monthly(monthly: &DataFrame, period: Period) -> PolarsResult<DataFrame> {
+    let months: Vec<Period> = (0..12).rev().map(|back| period.plus(-back)).collect();
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    let days: Vec<i32> = months
+        .iter()
+        .map(|m| (m.first_day() - epoch).num_days() as i32)
+        .collect();
+    let calendar = DataFrame::new_infer_height(vec![
+        Series::new("month".into(), days)
+            .cast(&DataType::Date)?
+            .into_column(),
+    ])?;
+    let totals = monthly
+        .clone()
+        .lazy()
+        .group_by([col("period").alias("month")])
+        .agg([
+            complete_sum("actual_cost").alias("actual"),
+            complete_sum("budget_cost").alias("budget"),
+            complete_sum("forecast_cost").alias("forecast"),
+            lit(true).first().alias("has_lines"),
+        ]);
+    let zero = || lit(0).cast(DataType::Decimal(38, 2));
+    let filled = |c: &str| {
+        when(col("has_lines").is_null())
+            .then(zero())
+            .otherwise(col(c))
+            .alias(c)
+    };
+    calendar
+        .lazy()
+        .join(
+            totals,
+            [col("month")],
+            [col("month")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .select([
+            date_lit(period.first_day()).alias("period"),
+            col("month"),
+            filled("actual"),
+            filled("budget"),
+            filled("forecast"),
+        ])
+        .sort(["month"], SortMultipleOptions::default())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn period(s: &str) -> Period {
+        s.parse().unwrap()
+    }
+
+    fn dates(name: &str, days: &[Option<&str>]) -> Column {
+        let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        let values: Vec<Option<i32>> = days
+            .iter()
+            .map(|d| {
+                d.map(|d| {
+                    let day = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+                    (day - epoch).num_days() as i32
+                })
+            })
+            .collect();
+        Series::new(name.into(), values)
+            .cast(&DataType::Date)
+            .unwrap()
+            .into_column()
+    }
+
+    fn money(name: &str, values: &[Option<&str>]) -> Column {
+        Series::new(name.into(), values)
+            .cast(&DataType::Decimal(18, 2))
+            .unwrap()
+            .into_column()
+    }
+
+    fn text(name: &str, values: &[&str]) -> Column {
+        Series::new(name.into(), values).into_column()
+    }
+
+    fn inputs() -> FinanceInputs {
+        let monthly = DataFrame::new_infer_height(vec![
+            text(
+                "investment_id",
+                &[
+                    "INV-A", "INV-A", "INV-A", "INV-A", "INV-B", "INV-B", "INV-D",
+                ],
+            ),
+            dates(
+                "period",
+                &[
+                    Some("2025-12-01"),
+                    Some("2026-09-01"),
+                    Some("2026-10-01"),
+                    Some("2026-11-01"),
+                    Some("2026-10-01"),
+                    Some("2026-11-01"),
+                    Some("2026-10-01"),
+                ],
+            ),
+            money(
+                "actual_cost",
+                &[
+                    Some("100.00"),
+                    Some("110.00"),
+                    Some("130.50"),
+                    Some("0"),
+                    Some("50.00"),
+                    Some("0"),
+                    None,
+                ],
+            ),
+            money(
+                "budget_cost",
+                &[
+                    Some("100.00"),
+                    Some("100.00"),
+                    Some("100.00"),
+                    Some("100.00"),
+                    Some("0"),
+                    Some("200.00"),
+                    None,
+                ],
+            ),
+            money(
+                "forecast_cost",
+                &[
+                    Some("0"),
+                    Some("0"),
+                    Some("0"),
+                    Some("120.00"),
+                    Some("0"),
+                    Some("0"),
+                    None,
+                ],
+            ),
+        ])
+        .unwrap();
+        let investments = DataFrame::new_infer_height(vec![
+            text("investment_id", &["INV-A", "INV-B", "INV-C", "INV-D"]),
+            text("name", &["Alpha", "Beta", "Gamma", "Delta"]),
+            text("category", &["grow", "run", "transform", "run"]),
+            text(
+                "value_stream",
+                &["Payments", "Lending", "Payments", "Wealth"],
+            ),
+            text("status", &["active", "active", "proposed", "active"]),
+            dates(
+                "start_date",
+                &[
+                    Some("2026-01-01"),
+                    Some("2025-06-01"),
+                    Some("2027-01-01"),
+                    None,
+                ],
+            ),
+            money(
+                "budget_total",
+                &[Some("1200.00"), None, Some("900.00"), Some("500.00")],
+            ),
+        ])
+        .unwrap();
+        let progress = DataFrame::new_infer_height(vec![
+            text("investment_id", &["INV-A", "INV-A"]),
+            dates("period", &[Some("2026-10-01"), Some("2026-09-01")]),
+            Series::new("percent_complete".into(), [0.30, 0.25]).into_column(),
+        ])
+        .unwrap();
+        FinanceInputs {
+            monthly,
+            investments,
+            progress,
+        }
+    }
+
+    fn cell(frame: &DataFrame, column: &str, row: usize) -> String {
+        let value = frame.column(column).unwrap().get(row).unwrap();
+        match value {
+            AnyValue::Null => "∅".to_string(),
+            AnyValue::String(s) => s.to_string(),
+            // AnyValue's Display rounds floats; the exact value is what is asserted.
+            AnyValue::Float64(f) => f.to_string(),
+            other => other.to_string(),
+        }
+    }
+
+    #[test]
+    fn variance_actual_to_date_and_earned_value_as_of_a_period() {
+        let f = compute(&inputs(), period("2026-10")).unwrap().investments;
+        // INV-C starts after the period and is left out.
+        assert_eq!(cell(&f, "investment_id", 0), "INV-A");
+        assert_eq!(cell(&f, "investment_id", 1), "INV-B");
+        assert_eq!(cell(&f, "investment_id", 2), "INV-D");
+        assert_eq!(f.height(), 3);
+        let row = |c: &str| cell(&f, c, 0);
+        assert_eq!(row("actual_month"), "130.50");
+        assert_eq!(row("budget_month"), "100.00");
+        assert_eq!(row("variance_month"), "30.50");
+        assert_eq!(row("variance_month_pct"), "0.305");
+        assert_eq!(row("actual_ytd"), "240.50");
+        assert_eq!(row("budget_ytd"), "200.00");
+        assert_eq!(row("variance_ytd"), "40.50");
+        assert_eq!(row("variance_ytd_pct"), "0.2025");
+        assert_eq!(row("actual_to_date"), "340.50");
+        assert_eq!(row("budget_to_date"), "300.00");
+        assert_eq!(row("budget_at_completion"), "1200.00");
+        assert_eq!(row("percent_complete"), "0.3");
+        assert_eq!(row("earned_value"), "360");
+        // 360 / 340.5 and 360 / 300.
+        assert_eq!(row("cpi"), (360.0_f64 / 340.5).to_string());
+        assert_eq!(row("spi"), "1.2");
+        assert_eq!(row("notes"), "");
+    }
+
+    #[test]
+    fn a_month_without_budget_gives_an_empty_percentage_with_the_reason() {
+        let f = compute(&inputs(), period("2026-10")).unwrap().investments;
+        let row = |c: &str| cell(&f, c, 1);
+        assert_eq!(row("variance_month"), "50.00");
+        assert_eq!(row("variance_month_pct"), "∅");
+        assert_eq!(row("variance_ytd_pct"), "∅");
+        // No budget_total: BAC is the sum of every budget line, the future one included.
+        assert_eq!(row("budget_at_completion"), "200.00");
+        assert_eq!(row("earned_value"), "∅");
+        assert_eq!(row("cpi"), "∅");
+        assert_eq!(
+            row("notes"),
+            "no budget in 2026-10, so no variance %; no budget this year, so no YTD variance %; no progress reported by 2026-10, so no EV, CPI or SPI"
+        );
+    }
+
+    #[test]
+    fn a_line_without_an_fx_rate_empties_the_totals_instead_of_understating_them() {
+        let f = compute(&inputs(), period("2026-10")).unwrap().investments;
+        let row = |c: &str| cell(&f, c, 2);
+        assert_eq!(row("actual_month"), "∅");
+        assert_eq!(row("actual_ytd"), "∅");
+        assert_eq!(row("actual_to_date"), "∅");
+        assert_eq!(row("variance_month"), "∅");
+        assert_eq!(
+            row("notes"),
+            "a cost line lacks an FX rate, so actual and budget totals are empty; no progress reported by 2026-10, so no EV, CPI or SPI"
+        );
+    }
+
+    #[test]
+    fn portfolio_months_without_lines_are_zero_and_the_window_is_twelve_months() {
+        let m = compute(&inputs(), period("2026-10"))
+            .unwrap()
+            .portfolio_monthly;
+        assert_eq!(m.height(), 12);
+        assert_eq!(cell(&m, "month", 0), "2025-11-01");
+        assert_eq!(cell(&m, "month", 11), "2026-10-01");
+        assert_eq!(cell(&m, "actual", 0), "0.00");
+        assert_eq!(cell(&m, "actual", 1), "100.00");
+        // October holds INV-D's line without an FX rate: the total is empty, not understated.
+        assert_eq!(cell(&m, "actual", 11), "∅");
+        assert_eq!(cell(&m, "budget", 10), "100.00");
+    }
+}

@@ -1,0 +1,157 @@
+//! Writing a DataFrame as an Excel table: typed cells, number formats, a header with autofilter,
+//! frozen panes. Text is always written as text, never as a formula.
+//!
+//! In: a worksheet, a DataFrame and the columns to show. Out: the cells, and the range written.
+
+use polars::prelude::{AnyValue, DataFrame, DataType};
+use rust_xlsxwriter::{
+    ExcelDateTime, Format, Table, TableColumn, TableStyle, Worksheet, XlsxError,
+};
+
+/// How a column is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    Text,
+    /// Money in the reporting currency, two decimals with separators.
+    Money,
+    /// A share shown as a percentage.
+    Percent,
+    /// A plain ratio such as CPI.
+    Ratio,
+    Integer,
+    /// A `YYYY-MM` month from a date column.
+    Month,
+}
+
+/// One column of a sheet: the frame column, its header and how it is shown.
+#[derive(Debug, Clone, Copy)]
+pub struct ColumnSpec {
+    pub column: &'static str,
+    pub header: &'static str,
+    pub shown: Shown,
+    pub width: f64,
+}
+
+pub const fn spec(
+    column: &'static str,
+    header: &'static str,
+    shown: Shown,
+    width: f64,
+) -> ColumnSpec {
+    ColumnSpec {
+        column,
+        header,
+        shown,
+        width,
+    }
+}
+
+fn format_for(shown: Shown) -> Format {
+    match shown {
+        Shown::Text => Format::new(),
+        Shown::Money => Format::new().set_num_format("#,##0.00;[Red]-#,##0.00"),
+        Shown::Percent => Format::new().set_num_format("0.0%;[Red]-0.0%"),
+        Shown::Ratio => Format::new().set_num_format("0.00"),
+        Shown::Integer => Format::new().set_num_format("#,##0"),
+        Shown::Month => Format::new().set_num_format("yyyy-mm"),
+    }
+}
+
+/// Writes `frame`'s `columns` as an Excel table whose header is at `first_row`, and returns the
+/// last row written (the header row when the frame is empty).
+///
+/// # Errors
+///
+/// rust_xlsxwriter's error, which names the Excel limit a value exceeds (text over 32,767
+/// characters, more than 1,048,576 rows); the caller adds the sheet and file.
+pub fn write_table(
+    sheet: &mut Worksheet,
+    first_row: u32,
+    frame: &DataFrame,
+    columns: &[ColumnSpec],
+    table_name: &str,
+) -> Result<u32, XlsxError> {
+    let rows = frame.height() as u32;
+    let mut table_columns = Vec::with_capacity(columns.len());
+    for (c, spec) in columns.iter().enumerate() {
+        let c = c as u16;
+        let format = format_for(spec.shown);
+        sheet.set_column_width(c, spec.width)?;
+        table_columns.push(
+            TableColumn::new()
+                .set_header(spec.header)
+                .set_format(format.clone()),
+        );
+        let series = frame
+            .column(spec.column)
+            .map_err(|e| XlsxError::ParameterError(e.to_string()))?
+            .as_materialized_series();
+        let series = match series.dtype() {
+            DataType::Decimal(..) => series
+                .cast(&DataType::Float64)
+                .map_err(|e| XlsxError::ParameterError(e.to_string()))?,
+            _ => series.clone(),
+        };
+        for (r, value) in series.iter().enumerate() {
+            write_value(sheet, first_row + 1 + r as u32, c, &value, &format)?;
+        }
+    }
+    let last_row = first_row + rows.max(1);
+    let table = Table::new()
+        .set_name(table_name)
+        .set_style(TableStyle::Medium2)
+        .set_columns(&table_columns);
+    sheet.add_table(first_row, 0, last_row, columns.len() as u16 - 1, &table)?;
+    Ok(last_row)
+}
+
+fn write_value(
+    sheet: &mut Worksheet,
+    row: u32,
+    col: u16,
+    value: &AnyValue,
+    format: &Format,
+) -> Result<(), XlsxError> {
+    match value {
+        AnyValue::Null => {
+            sheet.write_blank(row, col, format)?;
+        }
+        AnyValue::String(s) => {
+            sheet.write_string_with_format(row, col, *s, format)?;
+        }
+        AnyValue::StringOwned(s) => {
+            sheet.write_string_with_format(row, col, s.as_str(), format)?;
+        }
+        AnyValue::Float64(f) => {
+            sheet.write_number_with_format(row, col, *f, format)?;
+        }
+        AnyValue::Int64(i) => {
+            sheet.write_number_with_format(row, col, *i as f64, format)?;
+        }
+        AnyValue::Int32(i) => {
+            sheet.write_number_with_format(row, col, f64::from(*i), format)?;
+        }
+        AnyValue::UInt32(i) => {
+            sheet.write_number_with_format(row, col, f64::from(*i), format)?;
+        }
+        AnyValue::Date(days) => {
+            let day = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
+                + chrono::Duration::days(i64::from(*days));
+            let excel = excel_date(day)?;
+            sheet.write_datetime_with_format(row, col, &excel, format)?;
+        }
+        other => {
+            return Err(XlsxError::ParameterError(format!(
+                "a value of type {} cannot be written to a cell",
+                other.dtype()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The Excel date for a calendar day.
+pub fn excel_date(day: chrono::NaiveDate) -> Result<ExcelDateTime, XlsxError> {
+    use chrono::Datelike;
+    ExcelDateTime::from_ymd(day.year() as u16, day.month() as u8, day.day() as u8)
+}

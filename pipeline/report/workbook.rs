@@ -1,0 +1,330 @@
+//! The committee workbook: Portfolio, Monthly (with a native chart), Data Quality, Definitions
+//! and Run Info sheets.
+//!
+//! In: [`PackInputs`]. Out: the xlsx bytes, ready to be written atomically.
+
+use polars::prelude::{Column, DataFrame, DataType, IntoColumn, NamedFrom, Series};
+use rust_xlsxwriter::{
+    Chart, ChartType, DocProperties, Format, FormatAlign, Workbook, Worksheet, XlsxError,
+};
+
+use super::PackInputs;
+use super::sheet::{ColumnSpec, Shown, excel_date, spec, write_table};
+use crate::metrics::DEFINITIONS;
+
+const PORTFOLIO: &[ColumnSpec] = &[
+    spec("investment_id", "Investment", Shown::Text, 12.0),
+    spec("name", "Name", Shown::Text, 34.0),
+    spec("category", "Category", Shown::Text, 11.0),
+    spec("value_stream", "Value stream", Shown::Text, 16.0),
+    spec("status", "Status", Shown::Text, 11.0),
+    spec("actual_month", "Actual (month)", Shown::Money, 15.0),
+    spec("budget_month", "Budget (month)", Shown::Money, 15.0),
+    spec("variance_month", "Variance (month)", Shown::Money, 16.0),
+    spec(
+        "variance_month_pct",
+        "Variance % (month)",
+        Shown::Percent,
+        12.0,
+    ),
+    spec("actual_ytd", "Actual YTD", Shown::Money, 15.0),
+    spec("budget_ytd", "Budget YTD", Shown::Money, 15.0),
+    spec("variance_ytd", "Variance YTD", Shown::Money, 15.0),
+    spec("variance_ytd_pct", "Variance % YTD", Shown::Percent, 12.0),
+    spec("actual_to_date", "Actual to date (AC)", Shown::Money, 17.0),
+    spec("budget_to_date", "Budget to date (PV)", Shown::Money, 17.0),
+    spec(
+        "budget_at_completion",
+        "Budget at completion (BAC)",
+        Shown::Money,
+        17.0,
+    ),
+    spec("percent_complete", "% complete", Shown::Percent, 11.0),
+    spec("earned_value", "Earned value (EV)", Shown::Money, 16.0),
+    spec("cpi", "CPI", Shown::Ratio, 8.0),
+    spec("spi", "SPI", Shown::Ratio, 8.0),
+    spec("notes", "Notes", Shown::Text, 60.0),
+];
+
+const MONTHLY: &[ColumnSpec] = &[
+    spec("month", "Month", Shown::Month, 10.0),
+    spec("actual", "Actual", Shown::Money, 16.0),
+    spec("budget", "Budget", Shown::Money, 16.0),
+    spec("forecast", "Forecast", Shown::Money, 16.0),
+];
+
+const INPUTS: &[ColumnSpec] = &[
+    spec("source", "Source", Shown::Text, 16.0),
+    spec("entity", "Entity", Shown::Text, 16.0),
+    spec("file", "File", Shown::Text, 40.0),
+    spec("rows_read", "Rows read", Shown::Integer, 11.0),
+    spec("rows_loaded", "Rows loaded", Shown::Integer, 11.0),
+    spec("rows_rejected", "Rows rejected", Shown::Integer, 12.0),
+    spec("sha256", "SHA-256", Shown::Text, 66.0),
+];
+
+const REJECTS: &[ColumnSpec] = &[
+    spec("location", "Location", Shown::Text, 30.0),
+    spec("source", "Source", Shown::Text, 16.0),
+    spec("row_key", "Row key", Shown::Text, 30.0),
+    spec("column", "Column", Shown::Text, 16.0),
+    spec("value", "Value", Shown::Text, 16.0),
+    spec("rule", "Rule broken", Shown::Text, 60.0),
+];
+
+/// The chart's data: month labels and the two series.
+pub struct ActualVsBudget {
+    pub months: Vec<String>,
+    pub actual: Vec<f64>,
+    pub budget: Vec<f64>,
+}
+
+/// Builds the workbook in memory.
+///
+/// # Errors
+///
+/// A message naming the sheet and rust_xlsxwriter's reason (which states the Excel limit hit).
+pub fn build(inputs: &PackInputs) -> Result<Vec<u8>, String> {
+    let mut workbook = Workbook::new();
+    // A fixed creation time (the period's end) keeps reruns of a period byte-for-byte comparable.
+    let created = excel_date(inputs.period.last_day()).map_err(|e| e.to_string())?;
+    workbook.set_properties(
+        &DocProperties::new()
+            .set_title(format!("itvalue {}", inputs.period))
+            .set_creation_datetime(&created),
+    );
+    let in_sheet = |name: &'static str| move |e: XlsxError| format!("sheet {name}: {e}");
+    portfolio(workbook.add_worksheet(), inputs).map_err(in_sheet("Portfolio"))?;
+    monthly(workbook.add_worksheet(), inputs).map_err(in_sheet("Monthly"))?;
+    data_quality(workbook.add_worksheet(), inputs).map_err(in_sheet("Data Quality"))?;
+    definitions(workbook.add_worksheet()).map_err(in_sheet("Definitions"))?;
+    run_info(workbook.add_worksheet(), inputs).map_err(in_sheet("Run Info"))?;
+    workbook.save_to_buffer().map_err(|e| e.to_string())
+}
+
+fn title(sheet: &mut Worksheet, text: &str) -> Result<(), XlsxError> {
+    sheet.write_string_with_format(0, 0, text, &Format::new().set_bold().set_font_size(14))?;
+    Ok(())
+}
+
+fn portfolio(sheet: &mut Worksheet, inputs: &PackInputs) -> Result<(), XlsxError> {
+    sheet.set_name("Portfolio")?;
+    title(
+        sheet,
+        &format!(
+            "Portfolio as of {} (amounts in {})",
+            inputs.period, inputs.reporting_currency
+        ),
+    )?;
+    write_table(
+        sheet,
+        2,
+        &inputs.finance.investments,
+        PORTFOLIO,
+        "Portfolio",
+    )?;
+    sheet.set_freeze_panes(3, 2)?;
+    Ok(())
+}
+
+fn monthly(sheet: &mut Worksheet, inputs: &PackInputs) -> Result<(), XlsxError> {
+    sheet.set_name("Monthly")?;
+    title(
+        sheet,
+        &format!(
+            "Portfolio cost by month, 12 months to {} ({})",
+            inputs.period, inputs.reporting_currency
+        ),
+    )?;
+    let frame = &inputs.finance.portfolio_monthly;
+    let last = write_table(sheet, 2, frame, MONTHLY, "Monthly")?;
+    sheet.set_freeze_panes(3, 0)?;
+
+    let mut chart = Chart::new(ChartType::Column);
+    for (column, name) in [(1, "Actual"), (2, "Budget")] {
+        chart
+            .add_series()
+            .set_name(name)
+            .set_categories(("Monthly", 3, 0, last, 0))
+            .set_values(("Monthly", 3, column, last, column));
+    }
+    chart.title().set_name(&format!(
+        "Actual vs budget, 12 months to {} ({})",
+        inputs.period, inputs.reporting_currency
+    ));
+    chart.x_axis().set_num_format("yyyy-mm");
+    chart.y_axis().set_num_format("#,##0");
+    chart.set_width(760).set_height(400);
+    sheet.insert_chart(2, 5, &chart)?;
+    Ok(())
+}
+
+fn data_quality(sheet: &mut Worksheet, inputs: &PackInputs) -> Result<(), XlsxError> {
+    sheet.set_name("Data Quality")?;
+    let run = inputs.run;
+    title(
+        sheet,
+        &format!(
+            "Inputs of run {}: {} rejected value(s)",
+            run.run_id,
+            run.rejects.len()
+        ),
+    )?;
+    let inputs_frame = frame(vec![
+        text_column("source", run.inputs.iter().map(|i| i.source.clone())),
+        text_column(
+            "entity",
+            run.inputs.iter().map(|i| i.entity.name().to_string()),
+        ),
+        text_column(
+            "file",
+            run.inputs.iter().map(|i| i.path.display().to_string()),
+        ),
+        count_column("rows_read", run.inputs.iter().map(|i| i.rows_read)),
+        count_column("rows_loaded", run.inputs.iter().map(|i| i.rows_loaded)),
+        count_column("rows_rejected", run.inputs.iter().map(|i| i.rows_rejected)),
+        text_column("sha256", run.inputs.iter().map(|i| i.sha256.clone())),
+    ])?;
+    let last = write_table(sheet, 2, &inputs_frame, INPUTS, "Inputs")?;
+
+    let rejects_frame = frame(vec![
+        text_column("location", run.rejects.iter().map(|r| r.location.clone())),
+        text_column("source", run.rejects.iter().map(|r| r.source.clone())),
+        text_column("row_key", run.rejects.iter().map(|r| r.row_key.clone())),
+        text_column("column", run.rejects.iter().map(|r| r.column.clone())),
+        text_column("value", run.rejects.iter().map(|r| r.value.clone())),
+        text_column("rule", run.rejects.iter().map(|r| r.rule.clone())),
+    ])?;
+    let start = last + 3;
+    sheet.write_string_with_format(start - 1, 0, "Rejected values", &Format::new().set_bold())?;
+    write_table(sheet, start, &rejects_frame, REJECTS, "Rejects")?;
+    // The two tables share the sheet's columns: each column gets the wider of its two widths.
+    for c in 0..INPUTS.len().max(REJECTS.len()) {
+        let width = |specs: &[ColumnSpec]| specs.get(c).map_or(0.0, |s| s.width);
+        sheet.set_column_width(c as u16, width(INPUTS).max(width(REJECTS)))?;
+    }
+    Ok(())
+}
+
+fn definitions(sheet: &mut Worksheet) -> Result<(), XlsxError> {
+    sheet.set_name("Definitions")?;
+    title(sheet, "Definitions of every figure")?;
+    let frame = frame(vec![
+        text_column("figure", DEFINITIONS.iter().map(|d| d.figure.to_string())),
+        text_column("column", DEFINITIONS.iter().map(|d| d.column.to_string())),
+        text_column("formula", DEFINITIONS.iter().map(|d| d.formula.to_string())),
+        text_column(
+            "when_empty",
+            DEFINITIONS.iter().map(|d| d.when_empty.to_string()),
+        ),
+    ])?;
+    let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+    write_table(
+        sheet,
+        2,
+        &frame,
+        &[
+            spec("figure", "Figure", Shown::Text, 26.0),
+            spec(
+                "column",
+                "Column in metrics.investment_finance",
+                Shown::Text,
+                24.0,
+            ),
+            spec("formula", "Definition", Shown::Text, 80.0),
+            spec("when_empty", "When empty", Shown::Text, 50.0),
+        ],
+        "Definitions",
+    )?;
+    sheet.set_column_format(2, &wrap)?;
+    sheet.set_column_format(3, &wrap)?;
+    Ok(())
+}
+
+fn run_info(sheet: &mut Worksheet, inputs: &PackInputs) -> Result<(), XlsxError> {
+    sheet.set_name("Run Info")?;
+    title(sheet, "Run information")?;
+    let run = inputs.run;
+    let rows = [
+        ("Run ID", run.run_id.clone()),
+        ("Period", inputs.period.to_string()),
+        ("Started (UTC)", run.started_at.clone()),
+        ("itvalue version", crate::VERSION.to_string()),
+        ("Configuration", run.config_path.display().to_string()),
+        ("Warehouse", run.warehouse.display().to_string()),
+        ("Reporting currency", inputs.reporting_currency.to_string()),
+        ("Inputs", run.inputs.len().to_string()),
+        ("Rejected values", run.rejects.len().to_string()),
+        ("Models built", run.models.len().to_string()),
+    ];
+    let bold = Format::new().set_bold();
+    for (i, (key, value)) in rows.iter().enumerate() {
+        let row = 2 + i as u32;
+        sheet.write_string_with_format(row, 0, *key, &bold)?;
+        sheet.write_string(row, 1, value)?;
+    }
+    sheet.set_column_width(0, 20)?;
+    sheet.set_column_width(1, 60)?;
+    let models_row = 2 + rows.len() as u32 + 2;
+    sheet.write_string_with_format(models_row - 1, 0, "Models", &bold)?;
+    let models = frame(vec![
+        text_column("model", run.models.iter().map(|m| m.name.clone())),
+        count_column("rows", run.models.iter().map(|m| m.rows)),
+    ])?;
+    write_table(
+        sheet,
+        models_row,
+        &models,
+        &[
+            spec("model", "Model", Shown::Text, 20.0),
+            spec("rows", "Rows", Shown::Integer, 60.0),
+        ],
+        "Models",
+    )?;
+    Ok(())
+}
+
+/// The Monthly frame as chart series.
+///
+/// # Errors
+///
+/// A message when the frame lacks its columns.
+pub fn actual_vs_budget(inputs: &PackInputs) -> Result<ActualVsBudget, String> {
+    let frame = &inputs.finance.portfolio_monthly;
+    let floats = |name: &str| -> Result<Vec<f64>, String> {
+        let series = frame
+            .column(name)
+            .and_then(|c| c.cast(&DataType::Float64))
+            .map_err(|e| e.to_string())?;
+        let values = series.f64().map_err(|e| e.to_string())?;
+        // An empty month (a line without an FX rate) draws as no bar; the workbook shows it empty.
+        Ok(values.iter().map(|v| v.unwrap_or(0.0)).collect())
+    };
+    let months = frame
+        .column("month")
+        .and_then(|c| c.cast(&DataType::String))
+        .map_err(|e| e.to_string())?;
+    let months = months
+        .str()
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(|m| m.map(|m| m[..7].to_string()).unwrap_or_default())
+        .collect();
+    Ok(ActualVsBudget {
+        months,
+        actual: floats("actual")?,
+        budget: floats("budget")?,
+    })
+}
+
+fn text_column(name: &str, values: impl Iterator<Item = String>) -> Column {
+    Series::new(name.into(), values.collect::<Vec<String>>()).into_column()
+}
+
+fn count_column(name: &str, values: impl Iterator<Item = u64>) -> Column {
+    Series::new(name.into(), values.map(|v| v as i64).collect::<Vec<i64>>()).into_column()
+}
+
+fn frame(columns: Vec<Column>) -> Result<DataFrame, XlsxError> {
+    DataFrame::new_infer_height(columns).map_err(|e| XlsxError::ParameterError(e.to_string()))
+}

@@ -1,0 +1,224 @@
+//! The run ledger: every run with its period, status per step, inputs (SHA-256, row counts),
+//! rejects and the tool's version, kept in the `ledger` schema of the warehouse.
+//!
+//! In: run events from the job. Out: rows in `ledger.runs`, `ledger.run_steps`,
+//! `ledger.run_inputs` and `ledger.rejects`. The ledger is history: a rerun adds a run, and the
+//! previous runs stay.
+
+use duckdb::{Connection, params};
+
+use super::Warehouse;
+use crate::error::{Error, Result};
+use crate::ingest::Ingested;
+use crate::schedule::Period;
+
+/// The ledger's tables and the other schemas, created when missing.
+pub(super) fn schema_sql() -> String {
+    "CREATE SCHEMA IF NOT EXISTS raw;
+     CREATE SCHEMA IF NOT EXISTS metrics;
+     CREATE SCHEMA IF NOT EXISTS ledger;
+     CREATE TABLE IF NOT EXISTS ledger.runs (
+         run_id VARCHAR NOT NULL,
+         period DATE,
+         command VARCHAR NOT NULL,
+         started_at TIMESTAMP NOT NULL,
+         finished_at TIMESTAMP,
+         status VARCHAR NOT NULL,
+         tool_version VARCHAR NOT NULL,
+         config_path VARCHAR NOT NULL,
+         rows_loaded BIGINT,
+         rejects BIGINT,
+         message VARCHAR
+     );
+     CREATE TABLE IF NOT EXISTS ledger.run_steps (
+         run_id VARCHAR NOT NULL,
+         step VARCHAR NOT NULL,
+         status VARCHAR NOT NULL,
+         started_at TIMESTAMP NOT NULL,
+         finished_at TIMESTAMP NOT NULL,
+         rows BIGINT,
+         detail VARCHAR
+     );
+     CREATE TABLE IF NOT EXISTS ledger.run_inputs (
+         run_id VARCHAR NOT NULL,
+         source VARCHAR NOT NULL,
+         entity VARCHAR NOT NULL,
+         path VARCHAR NOT NULL,
+         sha256 VARCHAR NOT NULL,
+         bytes BIGINT NOT NULL,
+         rows_read BIGINT NOT NULL,
+         rows_loaded BIGINT NOT NULL,
+         rows_rejected BIGINT NOT NULL
+     );
+     CREATE TABLE IF NOT EXISTS ledger.rejects (
+         run_id VARCHAR NOT NULL,
+         source VARCHAR NOT NULL,
+         entity VARCHAR NOT NULL,
+         location VARCHAR NOT NULL,
+         row_key VARCHAR NOT NULL,
+         column_name VARCHAR NOT NULL,
+         value VARCHAR NOT NULL,
+         rule VARCHAR NOT NULL
+     );"
+    .to_string()
+}
+
+/// How a run or a step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Running,
+    Succeeded,
+    Failed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Running => "running",
+            Status::Succeeded => "succeeded",
+            Status::Failed => "failed",
+        }
+    }
+}
+
+/// The identity of a run as the ledger keeps it.
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    pub run_id: String,
+    pub period: Option<Period>,
+    pub command: String,
+    /// UTC, `YYYY-MM-DD HH:MM:SS.fff`.
+    pub started_at: String,
+    pub config_path: String,
+}
+
+/// One finished step of a run.
+#[derive(Debug, Clone)]
+pub struct StepRecord {
+    pub step: String,
+    pub status: Status,
+    pub started_at: String,
+    pub finished_at: String,
+    pub rows: Option<u64>,
+    pub detail: String,
+}
+
+impl Warehouse {
+    /// Records that a run has started.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] when the ledger cannot be written.
+    pub fn start_run(&self, run: &RunRecord) -> Result<()> {
+        self.connection()
+            .execute(
+                "INSERT INTO ledger.runs (run_id, period, command, started_at, status, tool_version, config_path)
+                 VALUES (?, ?::DATE, ?, ?::TIMESTAMP, 'running', ?, ?)",
+                params![
+                    run.run_id,
+                    run.period.map(|p| p.first_day().to_string()),
+                    run.command,
+                    run.started_at,
+                    crate::VERSION,
+                    run.config_path
+                ],
+            )
+            .map(|_| ())
+            .map_err(|e| Error::warehouse(self.path(), "recording the run start", e))
+    }
+
+    /// Sets the run's period once it is known (it may be derived from the data).
+    pub fn set_run_period(&self, run_id: &str, period: Period) -> Result<()> {
+        self.connection()
+            .execute(
+                "UPDATE ledger.runs SET period = ?::DATE WHERE run_id = ?",
+                params![period.first_day().to_string(), run_id],
+            )
+            .map(|_| ())
+            .map_err(|e| Error::warehouse(self.path(), "recording the run period", e))
+    }
+
+    /// Records a finished step.
+    pub fn record_step(&self, run_id: &str, step: &StepRecord) -> Result<()> {
+        self.connection()
+            .execute(
+                "INSERT INTO ledger.run_steps VALUES (?, ?, ?, ?::TIMESTAMP, ?::TIMESTAMP, ?, ?)",
+                params![
+                    run_id,
+                    step.step,
+                    step.status.as_str(),
+                    step.started_at,
+                    step.finished_at,
+                    step.rows.map(|r| r as i64),
+                    step.detail
+                ],
+            )
+            .map(|_| ())
+            .map_err(|e| Error::warehouse(self.path(), "recording a step", e))
+    }
+
+    /// Records how the run ended.
+    pub fn finish_run(
+        &self,
+        run_id: &str,
+        status: Status,
+        finished_at: &str,
+        counts: Option<(u64, u64)>,
+        message: &str,
+    ) -> Result<()> {
+        self.connection()
+            .execute(
+                "UPDATE ledger.runs SET status = ?, finished_at = ?::TIMESTAMP,
+                     rows_loaded = coalesce(?, rows_loaded), rejects = coalesce(?, rejects), message = ?
+                 WHERE run_id = ?",
+                params![
+                    status.as_str(),
+                    finished_at,
+                    counts.map(|c| c.0 as i64),
+                    counts.map(|c| c.1 as i64),
+                    message,
+                    run_id
+                ],
+            )
+            .map(|_| ())
+            .map_err(|e| Error::warehouse(self.path(), "recording the run end", e))
+    }
+}
+
+/// Writes the run's inputs and rejects; called inside the load's transaction so that they commit
+/// or roll back with the rows they describe.
+pub(super) fn record_inputs(
+    conn: &Connection,
+    run_id: &str,
+    ingested: &Ingested,
+) -> duckdb::Result<()> {
+    let mut inputs = conn.appender_to_db("run_inputs", "ledger")?;
+    for input in &ingested.inputs {
+        inputs.append_row(params![
+            run_id,
+            input.source,
+            input.entity.name(),
+            input.path.display().to_string(),
+            input.sha256,
+            input.bytes as i64,
+            input.rows_read as i64,
+            input.rows_loaded as i64,
+            input.rows_rejected as i64
+        ])?;
+    }
+    inputs.flush()?;
+    let mut rejects = conn.appender_to_db("rejects", "ledger")?;
+    for r in &ingested.rejects {
+        rejects.append_row(params![
+            run_id,
+            r.source,
+            r.entity.name(),
+            r.location,
+            r.row_key,
+            r.column,
+            r.value,
+            r.rule
+        ])?;
+    }
+    rejects.flush()
+}

@@ -1,0 +1,215 @@
+//! The warehouse: one DuckDB file holding the raw entities, the run ledger and the metric tables.
+//!
+//! In: ingested Arrow batches, metric DataFrames, ledger records. Out: tables in the file
+//! (`raw.<entity>`, `ledger.*`, `metrics.*`), and query results as Polars DataFrames through the
+//! Arrow bridge. Loads are columnar (the Arrow appender) and all-or-nothing (one transaction).
+
+mod bridge;
+pub mod ledger;
+
+use std::path::{Path, PathBuf};
+
+use duckdb::Connection;
+use polars::prelude::DataFrame;
+
+use crate::error::{Error, Result};
+use crate::ingest::Ingested;
+use crate::ingest::contract::Entity;
+use crate::schedule::Period;
+
+pub use bridge::BridgeError;
+
+/// An open warehouse file.
+pub struct Warehouse {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Warehouse {
+    /// Opens (creating if needed) the warehouse at `path` and makes sure its schemas and ledger
+    /// tables exist.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Output`] when the folder cannot be created, [`Error::Warehouse`] when DuckDB
+    /// cannot open the file (for example because another program holds it).
+    pub fn open(path: &Path) -> Result<Warehouse> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::Output {
+                path: dir.to_path_buf(),
+                source: e,
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|e| Error::warehouse(path, "cannot open", e))?;
+        let warehouse = Warehouse {
+            conn,
+            path: path.to_path_buf(),
+        };
+        warehouse.execute_batch("creating schemas and ledger tables", &ledger::schema_sql())?;
+        Ok(warehouse)
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The connection, for stages that run SQL of their own (the models).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Runs statements, naming what was being done if they fail.
+    pub fn execute_batch(&self, context: &str, sql: &str) -> Result<()> {
+        self.conn
+            .execute_batch(sql)
+            .map_err(|e| Error::warehouse(&self.path, context, e))
+    }
+
+    /// Replaces every raw table with this run's rows and records the run's inputs and rejects,
+    /// all in one transaction: after a failure the warehouse holds exactly what it held before.
+    ///
+    /// Raw tables hold the full snapshot of their sources, so a rerun replaces rather than adds.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] naming the entity being loaded; nothing is changed.
+    pub fn load(&mut self, run_id: &str, ingested: &Ingested) -> Result<u64> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|e| Error::warehouse(&path, "beginning the load", e))?;
+        let mut rows = 0;
+        for batch in &ingested.entities {
+            let entity = batch.entity;
+            let fail = |e| Error::warehouse(&path, format!("loading raw.{entity}"), e);
+            tx.execute_batch(&raw_table_sql(entity)).map_err(fail)?;
+            if batch.batch.num_rows() > 0 {
+                let mut appender = tx.appender_to_db(entity.name(), "raw").map_err(fail)?;
+                appender
+                    .append_record_batch(batch.batch.clone())
+                    .map_err(fail)?;
+                appender.flush().map_err(fail)?;
+            }
+            rows += batch.batch.num_rows() as u64;
+        }
+        ledger::record_inputs(&tx, run_id, ingested)
+            .map_err(|e| Error::warehouse(&path, "recording inputs and rejects", e))?;
+        tx.commit()
+            .map_err(|e| Error::warehouse(&path, "committing the load", e))?;
+        Ok(rows)
+    }
+
+    /// Runs a query and returns the result as a Polars DataFrame.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] with the query's error.
+    pub fn frame(&self, context: &str, sql: &str) -> Result<DataFrame> {
+        bridge::query_frame(&self.conn, sql).map_err(|e| Error::warehouse(&self.path, context, e))
+    }
+
+    /// Replaces the rows of `period` in `metrics.<table>` with `frame`, in one transaction. The
+    /// frame must have a `period` column of dates. The table is created from the frame's schema
+    /// when missing, and recreated when its columns differ (metric tables are derived, and each
+    /// period can be recomputed by rerunning it).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] naming the table; the table is left as it was.
+    pub fn replace_period(&mut self, table: &str, period: Period, frame: &DataFrame) -> Result<()> {
+        let path = self.path.clone();
+        let context = format!("writing metrics.{table}");
+        let columns = ddl_columns(frame).map_err(|m| Error::warehouse(&path, &context, m))?;
+        let existing = existing_columns(&self.conn, "metrics", table)
+            .map_err(|e| Error::warehouse(&path, &context, e))?;
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|e| Error::warehouse(&path, &context, e))?;
+        let wanted: Vec<String> = columns.iter().map(|(n, t)| format!("{n} {t}")).collect();
+        if existing != wanted {
+            if !existing.is_empty() {
+                tracing::warn!(table, "metric table columns changed; recreating it");
+            }
+            let ddl = format!(
+                "CREATE OR REPLACE TABLE metrics.{} ({})",
+                quote(table),
+                columns
+                    .iter()
+                    .map(|(n, t)| format!("{} {t}", quote(n)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            tx.execute_batch(&ddl)
+                .map_err(|e| Error::warehouse(&path, &context, e))?;
+        }
+        tx.execute(
+            &format!(
+                "DELETE FROM metrics.{} WHERE period = ?::DATE",
+                quote(table)
+            ),
+            [period.first_day().to_string()],
+        )
+        .map_err(|e| Error::warehouse(&path, &context, e))?;
+        bridge::append_frame(&tx, "metrics", table, frame)
+            .map_err(|e| Error::warehouse(&path, &context, e))?;
+        tx.commit()
+            .map_err(|e| Error::warehouse(&path, &context, e))
+    }
+}
+
+/// `CREATE OR REPLACE TABLE raw.<entity>` with the contract's columns and types.
+fn raw_table_sql(entity: Entity) -> String {
+    let columns: Vec<String> = entity
+        .contract()
+        .columns
+        .iter()
+        .map(|c| format!("{} {}", quote(c.name), c.kind.sql_type()))
+        .chain(["_source VARCHAR".to_string(), "_row BIGINT".to_string()])
+        .collect();
+    format!(
+        "CREATE OR REPLACE TABLE raw.{} ({});",
+        entity.name(),
+        columns.join(", ")
+    )
+}
+
+/// The frame's columns with their DuckDB types, or the name of one that has none.
+fn ddl_columns(frame: &DataFrame) -> std::result::Result<Vec<(String, String)>, String> {
+    use polars::prelude::DataType as D;
+    frame
+        .columns()
+        .iter()
+        .map(|c| {
+            let t = match c.dtype() {
+                D::String => "VARCHAR".to_string(),
+                D::Int64 => "BIGINT".to_string(),
+                D::Int32 => "INTEGER".to_string(),
+                D::UInt32 => "UINTEGER".to_string(),
+                D::Float64 => "DOUBLE".to_string(),
+                D::Boolean => "BOOLEAN".to_string(),
+                D::Date => "DATE".to_string(),
+                D::Datetime(_, None) => "TIMESTAMP".to_string(),
+                D::Decimal(p, s) => format!("DECIMAL({p},{s})"),
+                other => return Err(format!("column {} has type {other}", c.name())),
+            };
+            Ok((c.name().to_string(), t))
+        })
+        .collect()
+}
+
+fn existing_columns(conn: &Connection, schema: &str, table: &str) -> duckdb::Result<Vec<String>> {
+    let mut statement = conn.prepare(
+        "SELECT column_name || ' ' || data_type FROM information_schema.columns \
+         WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+    )?;
+    let rows = statement.query_map([schema, table], |r| r.get::<_, String>(0))?;
+    rows.collect()
+}
+
+/// Quotes an identifier for DuckDB.
+pub fn quote(identifier: &str) -> String {
+    format!("\"{}\"", identifier.replace('"', "\"\""))
+}

@@ -1,0 +1,159 @@
+//! Shared helpers for the integration tests: a temporary working directory with a copy of the
+//! sample, a way to run the real binary in it, and read-only queries of its warehouse.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use duckdb::{AccessMode, Config, Connection};
+
+/// The workbooks `itvalue sample` writes.
+pub const SAMPLE_FILES: [&str; 11] = [
+    "investments.xlsx",
+    "applications.xlsx",
+    "costs.xlsx",
+    "benefits.xlsx",
+    "progress.xlsx",
+    "fx_rates.xlsx",
+    "demands.xlsx",
+    "demand_events.xlsx",
+    "deployments.xlsx",
+    "incidents.xlsx",
+    "slo_measurements.xlsx",
+];
+
+/// The rejects of a run on the committed sample: `location | column | value | rule`.
+pub const SAMPLE_REJECTS: [&str; 3] = [
+    "costs.xlsx!Costs!A16656 | investment_id | INV-0201 | investment_id INV-0201 does not match any row of investments",
+    "costs.xlsx!Costs!D8550 | amount | 12,5OO.00 | expected an amount with at most 2 decimals, found the text \"12,5OO.00\"",
+    "incidents.xlsx!Incidents!C1002 | severity |  | a value is required",
+];
+
+pub fn repo_path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+/// A temporary working directory, removed when dropped.
+pub struct Workspace {
+    dir: tempfile::TempDir,
+}
+
+/// What a run of the binary printed and returned.
+pub struct Outcome {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Outcome {
+    pub fn assert_code(&self, expected: i32) {
+        assert_eq!(
+            self.code, expected,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+    }
+}
+
+impl Workspace {
+    pub fn empty() -> Workspace {
+        Workspace {
+            dir: tempfile::tempdir().expect("temporary directory"),
+        }
+    }
+
+    /// A copy of the configuration, the SQL models and the sample inputs.
+    pub fn with_sample() -> Workspace {
+        let ws = Workspace::empty();
+        fs::copy(repo_path("pipeline.toml"), ws.path("pipeline.toml")).expect("copy config");
+        copy_dir(&repo_path("sql"), &ws.path("sql"));
+        copy_dir(
+            &repo_path("notebooks-data/sample"),
+            &ws.path("notebooks-data/sample"),
+        );
+        ws
+    }
+
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative)
+    }
+
+    /// Runs `itvalue` with `args` in the workspace.
+    pub fn itvalue(&self, args: &[&str]) -> Outcome {
+        let output = Command::new(env!("CARGO_BIN_EXE_itvalue"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("RUST_LOG")
+            .output()
+            .expect("the binary runs");
+        Outcome {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// The workspace's warehouse, opened read-only as an analyst would.
+    pub fn warehouse(&self) -> Connection {
+        let config = Config::default()
+            .access_mode(AccessMode::ReadOnly)
+            .expect("read-only config");
+        Connection::open_with_flags(self.path("notebooks-data/warehouse.duckdb"), config)
+            .expect("warehouse opens")
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("create dir");
+    for entry in fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).expect("copy file");
+        }
+    }
+}
+
+pub fn query_f64(db: &Connection, sql: &str) -> f64 {
+    db.query_row(sql, [], |r| r.get(0)).expect(sql)
+}
+
+pub fn query_i64(db: &Connection, sql: &str) -> i64 {
+    db.query_row(sql, [], |r| r.get(0)).expect(sql)
+}
+
+pub fn query_strings(db: &Connection, sql: &str) -> Vec<String> {
+    let mut statement = db.prepare(sql).expect(sql);
+    statement
+        .query_map([], |r| r.get::<_, String>(0))
+        .expect(sql)
+        .collect::<Result<_, _>>()
+        .expect(sql)
+}
+
+/// `schema.table=rows` for every table of the given schemas, in name order.
+pub fn row_counts(db: &Connection, schemas: &[&str]) -> Vec<String> {
+    let list = schemas
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let tables = query_strings(
+        db,
+        &format!(
+            "SELECT schema_name || '.' || table_name FROM duckdb_tables() \
+             WHERE schema_name IN ({list}) ORDER BY 1"
+        ),
+    );
+    tables
+        .into_iter()
+        .map(|t| {
+            let rows = query_i64(db, &format!("SELECT count(*) FROM {t}"));
+            format!("{t}={rows}")
+        })
+        .collect()
+}
