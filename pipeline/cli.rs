@@ -47,6 +47,20 @@ pub enum Command {
         /// The month to report, YYYY-MM [default: the latest complete month with actual costs].
         #[arg(long, value_name = "YYYY-MM")]
         period: Option<Period>,
+        /// Rebuild incremental models in full instead of replacing the period's rows.
+        #[arg(long)]
+        full_refresh: bool,
+    },
+    /// The SQL models on their own: list, lineage, build, test.
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
+    /// Validate every source against its contract without loading anything.
+    Check {
+        /// How many rejects to list (all are counted).
+        #[arg(long, default_value_t = 20, value_name = "N")]
+        show: usize,
     },
     /// Write a realistic sample portfolio as one workbook per entity.
     Sample {
@@ -63,4 +77,41 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// List the models in build order with their materialization, dependencies and tests.
+    List,
+    /// Print the lineage graph (raw tables to models).
+    Graph {
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
+    },
+    /// Build models (and run their tests) on the warehouse as last loaded.
+    Run {
+        /// Models to build: NAME, NAME+ (and downstream), +NAME (and upstream); several allowed.
+        #[arg(long, short, value_name = "SELECTION")]
+        select: Option<String>,
+        /// The period incremental models replace [default: the latest complete month].
+        #[arg(long, value_name = "YYYY-MM")]
+        period: Option<Period>,
+        /// Rebuild incremental models in full.
+        #[arg(long)]
+        full_refresh: bool,
+    },
+    /// Run the data tests against the models as they are.
+    Test {
+        /// Models whose tests to run (same syntax as for `run`).
+        #[arg(long, short, value_name = "SELECTION")]
+        select: Option<String>,
+        #[arg(long, value_name = "YYYY-MM")]
+        period: Option<Period>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Mermaid,
+    Dot,
 }

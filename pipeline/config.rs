@@ -10,7 +10,14 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::ingest::contract::Entity;
+
+mod sheet;
+mod source;
+
+pub use sheet::{ColumnFormat, FIXED_SHEETS, MAX_SHEET_NAME, ModelConfig, ModelSheet};
+pub use source::{
+    ColumnRules, DEFAULT_MAX_REJECT_RATE, LatestRow, OverThreshold, SheetRef, Source, SourceKind,
+};
 
 /// The validated configuration of one pipeline.
 #[derive(Debug, Clone)]
@@ -29,8 +36,37 @@ pub struct Config {
     pub models: PathBuf,
     /// Chart rendering settings.
     pub charts: ChartSettings,
+    /// Bounds on what one input file may make itvalue allocate.
+    pub limits: Limits,
     /// The inputs, in the order given.
     pub sources: Vec<Source>,
+    /// Models shown as extra workbook sheets, in the order given.
+    pub sheets: Vec<ModelSheet>,
+    /// Per-model settings (`[model.<name>]`), overriding the models' headers.
+    pub model_settings: BTreeMap<String, ModelConfig>,
+}
+
+/// Bounds that keep a hostile or broken input from exhausting memory. They are checked before
+/// anything is inflated or allocated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// The largest uncompressed size a workbook's parts may declare, in total, in bytes.
+    pub max_uncompressed_bytes: u64,
+    /// The largest ratio of uncompressed to compressed size of any part over 1 MiB.
+    pub max_compression_ratio: u64,
+    /// The most non-empty cells one sheet or file may hold.
+    pub max_cells: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_uncompressed_bytes: 2 << 30,
+            max_compression_ratio: 200,
+            max_cells: 50_000_000,
+        }
+    }
 }
 
 /// How chart images are drawn.
@@ -39,70 +75,6 @@ pub struct Config {
 pub struct ChartSettings {
     /// A TrueType font for chart text; when absent, common system locations are searched.
     pub font: Option<PathBuf>,
-}
-
-/// The kind of file a source reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SourceKind {
-    Xlsx,
-    Xlsm,
-    Xlsb,
-    Xls,
-    Ods,
-}
-
-impl SourceKind {
-    /// The kind a file extension stands for.
-    fn from_extension(path: &Path) -> Option<Self> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        Some(match ext.as_str() {
-            "xlsx" => SourceKind::Xlsx,
-            "xlsm" => SourceKind::Xlsm,
-            "xlsb" => SourceKind::Xlsb,
-            "xls" => SourceKind::Xls,
-            "ods" => SourceKind::Ods,
-            _ => return None,
-        })
-    }
-
-    /// The name used in messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            SourceKind::Xlsx => "xlsx",
-            SourceKind::Xlsm => "xlsm",
-            SourceKind::Xlsb => "xlsb",
-            SourceKind::Xls => "xls",
-            SourceKind::Ods => "ods",
-        }
-    }
-}
-
-/// Which sheet of a workbook a source reads.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(untagged)]
-pub enum SheetRef {
-    /// By name, as shown on the tab.
-    Name(String),
-    /// By position, 1 for the first sheet.
-    Index(usize),
-}
-
-/// One input: a file feeding one entity.
-#[derive(Debug, Clone)]
-pub struct Source {
-    /// A short name, unique in the configuration, used in the ledger and in messages.
-    pub name: String,
-    pub entity: Entity,
-    pub kind: SourceKind,
-    pub path: PathBuf,
-    /// `None` reads the first sheet.
-    pub sheet: Option<SheetRef>,
-    /// The 1-based row holding the headers; `None` finds it.
-    pub header_row: Option<u32>,
-    /// For each entity column, the headers that stand for it. A column that is not listed is
-    /// found by its own name.
-    pub columns: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -116,32 +88,18 @@ struct RawConfig {
     models: PathBuf,
     #[serde(default)]
     charts: ChartSettings,
+    #[serde(default)]
+    limits: Limits,
     #[serde(default, rename = "source")]
-    sources: Vec<RawSource>,
+    sources: Vec<source::RawSource>,
+    #[serde(default, rename = "sheet")]
+    sheets: Vec<sheet::RawSheet>,
+    #[serde(default, rename = "model")]
+    model_settings: BTreeMap<String, ModelConfig>,
 }
 
 fn default_models() -> PathBuf {
     PathBuf::from("sql")
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSource {
-    name: String,
-    entity: Entity,
-    kind: Option<SourceKind>,
-    path: PathBuf,
-    sheet: Option<SheetRef>,
-    header_row: Option<u32>,
-    #[serde(default)]
-    columns: BTreeMap<String, Aliases>,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Aliases {
-    One(String),
-    Many(Vec<String>),
 }
 
 impl Config {
@@ -202,7 +160,7 @@ impl Config {
 
         let mut sources = Vec::with_capacity(raw.sources.len());
         for (i, s) in raw.sources.into_iter().enumerate() {
-            let source = validate_source(s, i, &resolve).map_err(&fail)?;
+            let source = source::validate(s, i, &resolve).map_err(&fail)?;
             if sources.iter().any(|o: &Source| o.name == source.name) {
                 return Err(fail(format!(
                     "source[{i}]: name {:?} is used by another source; names must be unique",
@@ -210,6 +168,21 @@ impl Config {
                 )));
             }
             sources.push(source);
+        }
+
+        let mut sheets: Vec<ModelSheet> = Vec::with_capacity(raw.sheets.len());
+        for (i, s) in raw.sheets.into_iter().enumerate() {
+            let sheet = sheet::validate(s, i, &sheets).map_err(&fail)?;
+            sheets.push(sheet);
+        }
+        for (name, settings) in &raw.model_settings {
+            if let Some(m) = &settings.materialized
+                && !["table", "view", "incremental"].contains(&m.as_str())
+            {
+                return Err(fail(format!(
+                    "model.{name}.materialized = {m:?}: expected \"table\", \"view\" or \"incremental\""
+                )));
+            }
         }
 
         Ok(Config {
@@ -222,65 +195,12 @@ impl Config {
             charts: ChartSettings {
                 font: raw.charts.font.as_deref().map(resolve),
             },
+            limits: raw.limits,
             sources,
+            sheets,
+            model_settings: raw.model_settings,
         })
     }
-}
-
-fn validate_source(
-    raw: RawSource,
-    index: usize,
-    resolve: &dyn Fn(&Path) -> PathBuf,
-) -> std::result::Result<Source, String> {
-    let at = format!("source[{index}] ({})", raw.name);
-    if raw.name.trim().is_empty() {
-        return Err(format!("source[{index}]: name must not be empty"));
-    }
-    let kind = match raw.kind.or_else(|| SourceKind::from_extension(&raw.path)) {
-        Some(kind) => kind,
-        None => {
-            return Err(format!(
-                "{at}: kind is missing and the extension of {} does not tell it; set kind to one of xlsx, xlsm, xlsb, xls, ods",
-                raw.path.display()
-            ));
-        }
-    };
-    if raw.header_row == Some(0) {
-        return Err(format!("{at}: header_row = 0: rows are numbered from 1"));
-    }
-    if raw.sheet == Some(SheetRef::Index(0)) {
-        return Err(format!("{at}: sheet = 0: sheets are numbered from 1"));
-    }
-    let contract = raw.entity.contract();
-    let mut columns = BTreeMap::new();
-    for (column, aliases) in raw.columns {
-        if contract.column(&column).is_none() {
-            return Err(format!(
-                "{at}: columns.{column}: entity {} has no column `{column}`; its columns are: {}",
-                raw.entity,
-                contract.column_list()
-            ));
-        }
-        let aliases = match aliases {
-            Aliases::One(a) => vec![a],
-            Aliases::Many(v) => v,
-        };
-        if aliases.is_empty() || aliases.iter().any(|a| a.trim().is_empty()) {
-            return Err(format!(
-                "{at}: columns.{column}: header names must not be empty"
-            ));
-        }
-        columns.insert(column, aliases);
-    }
-    Ok(Source {
-        name: raw.name,
-        entity: raw.entity,
-        kind,
-        path: resolve(&raw.path),
-        sheet: raw.sheet,
-        header_row: raw.header_row,
-        columns,
-    })
 }
 
 #[cfg(test)]
@@ -373,5 +293,115 @@ reports = "reports"
         assert_eq!(s.kind, SourceKind::Ods);
         assert_eq!(s.columns["amount"], vec!["金额"]);
         assert_eq!(s.columns["period"], vec!["Month", "期间"]);
+    }
+
+    fn source_message(extra: &str) -> String {
+        message(&format!(
+            "{MINIMAL}[[source]]\nname = \"c\"\nentity = \"costs\"\npath = \"c.csv\"\n{extra}"
+        ))
+    }
+
+    #[test]
+    fn reading_rules_are_validated_with_the_key_named() {
+        assert!(
+            source_message("[source.rules.amount]\ndecimal = \";\"\n")
+                .ends_with("source[0] (c): rules.amount.decimal = ';': expected \".\" or \",\""),
+            "{}",
+            source_message("[source.rules.amount]\ndecimal = \";\"\n")
+        );
+        assert!(
+            source_message("[source.rules.amount]\ndecimal = \",\"\nthousands = \",\"\n")
+                .ends_with("rules.amount.thousands = ',': it is also the decimal separator")
+        );
+        assert!(
+            source_message("[source.rules.period]\nformats = [\"%Q\"]\n")
+                .ends_with("rules.period.formats: \"%Q\" is not a valid chrono format")
+        );
+        assert!(
+            source_message("[source.rules.amont]\n")
+                .contains("rules.amont: entity costs has no column `amont`")
+        );
+        assert!(
+            source_message("[source.defaults]\ncurency = \"EUR\"\n")
+                .contains("defaults.curency: entity costs has no column")
+        );
+    }
+
+    #[test]
+    fn csv_options_belong_to_csv_sources() {
+        let m = message(&format!(
+            "{MINIMAL}[[source]]\nname = \"c\"\nentity = \"costs\"\npath = \"c.xlsx\"\ndelimiter = \";\"\n"
+        ));
+        assert!(
+            m.ends_with("source[0] (c): delimiter: only csv sources have one"),
+            "{m}"
+        );
+        assert!(
+            source_message("delimiter = \";;\"\n")
+                .contains("delimiter = \";;\": expected one ASCII character")
+        );
+        assert!(source_message("sheet = \"x\"\n").ends_with("sheet: a csv file has no sheets"));
+        assert!(
+            source_message("max_reject_rate = 5\n")
+                .contains("max_reject_rate = 5: expected a share from 0 to 1")
+        );
+    }
+
+    #[test]
+    fn decimal_comma_implies_a_thousands_point_and_defaults_apply() {
+        let config = parse(&format!(
+            "{MINIMAL}[[source]]\nname = \"c\"\nentity = \"costs\"\npath = \"c.csv\"\nlatest = {{ key = \"line_id\", by = \"version\" }}\n[source.rules.amount]\ndecimal = \",\"\n"
+        ))
+        .unwrap();
+        let s = &config.sources[0];
+        assert_eq!(s.rules_for("amount").thousands, Some('.'));
+        assert_eq!(s.rules_for("period").thousands, Some(','));
+        assert_eq!(s.delimiter, b',');
+        assert_eq!(s.max_reject_rate, DEFAULT_MAX_REJECT_RATE);
+        assert_eq!(s.over_threshold, OverThreshold::Fail);
+        assert_eq!(s.latest.as_ref().map(|l| l.by.as_str()), Some("version"));
+    }
+
+    fn sheet_message(title: &str) -> String {
+        message(&format!(
+            "{MINIMAL}[[sheet]]\nmodel = \"mart\"\ntitle = {title:?}\n"
+        ))
+    }
+
+    #[test]
+    fn sheet_titles_follow_excel_rules() {
+        assert!(
+            sheet_message("Incident impact by month and app").ends_with(
+                "sheet[0] (Incident impact by month and app): title is 32 characters, over Excel's limit of 31 for a sheet name"
+            ),
+            "{}",
+            sheet_message("Incident impact by month and app")
+        );
+        assert!(sheet_message("Impact 2026/10").ends_with(
+            "sheet[0] (Impact 2026/10): title holds '/', which Excel does not allow in a sheet name ([ ] : * ? / \\)"
+        ));
+        assert!(sheet_message("run info").ends_with(
+            "sheet[0] (run info): title is already the name of sheet \"Run Info\" (Excel compares sheet names without case)"
+        ));
+        let config = parse(&format!(
+            "{MINIMAL}[[sheet]]\nmodel = \"Mart_Impact\"\ntitle = \"Incident impact\"\nwhere = \"period = getvariable('period')\"\n[sheet.formats]\nimpact_minutes = \"integer\"\n"
+        ))
+        .unwrap();
+        assert_eq!(config.sheets[0].model, "mart_impact");
+        assert_eq!(
+            config.sheets[0].formats["impact_minutes"],
+            ColumnFormat::Integer
+        );
+    }
+
+    #[test]
+    fn model_settings_name_the_bad_value() {
+        let m = message(&format!(
+            "{MINIMAL}[model.mart]\nmaterialized = \"ephemeral\"\n"
+        ));
+        assert!(
+            m.ends_with("model.mart.materialized = \"ephemeral\": expected \"table\", \"view\" or \"incremental\""),
+            "{m}"
+        );
     }
 }

@@ -59,6 +59,15 @@ pub enum Error {
         message: String,
     },
 
+    /// A file passes a configured bound (declared uncompressed size, compression ratio, cells),
+    /// so it is refused before anything is inflated or allocated.
+    #[error("input {}: refused: {message}", path.display())]
+    InputTooLarge { path: PathBuf, message: String },
+
+    /// Sources reject more rows than their thresholds allow; nothing was loaded.
+    #[error("too many rejected rows, nothing loaded: {0}")]
+    TooManyRejects(String),
+
     /// A source's shape breaks its entity's contract (a missing column, a duplicate header).
     #[error("input {location}: {message}")]
     Contract { location: String, message: String },
@@ -76,14 +85,10 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 
-    /// A SQL model failed to build.
-    #[error("model `{name}` ({}): {source}", path.display())]
-    Model {
-        name: String,
-        path: PathBuf,
-        #[source]
-        source: duckdb::Error,
-    },
+    /// A model failed to build or an error-severity data test failed; the ledger and
+    /// `run_results.json` hold every model's and test's outcome.
+    #[error("models failed: {0}")]
+    ModelsFailed(String),
 
     /// The SQL models cannot be put in an order: a cycle, a duplicate or an unknown table.
     #[error("models: {0}")]
@@ -133,9 +138,11 @@ impl Error {
             Error::Config { .. } => ErrorClass::Usage,
             Error::MissingInput { .. } | Error::MissingSheet { .. } => ErrorClass::MissingInput,
             Error::UnreadableInput { .. }
+            | Error::InputTooLarge { .. }
+            | Error::TooManyRejects(_)
             | Error::Contract { .. }
             | Error::NoData(_)
-            | Error::Model { .. } => ErrorClass::BadData,
+            | Error::ModelsFailed(_) => ErrorClass::BadData,
             Error::ModelGraph(_) => ErrorClass::Usage,
             Error::Metrics { .. } => ErrorClass::Internal,
             Error::Workbook { .. } | Error::Chart { .. } | Error::Output { .. } => {

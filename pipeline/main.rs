@@ -9,11 +9,13 @@ use std::time::Duration;
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use itvalue::job::{RunOptions, RunSummary};
+use itvalue::ingest::{Reject, SourceQuality, Verdict};
+use itvalue::job::{ModelsOptions, ModelsSummary, RunOptions, RunSummary};
+use itvalue::models::{LineageFormat, ModelStatus, Outcome, Project, TestStatus};
 use itvalue::progress::Progress;
 use itvalue::{Config, Error, ErrorClass};
 
-use cli::{Cli, Command, LogFormat};
+use cli::{Cli, Command, GraphFormat, LogFormat, ModelsCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -43,15 +45,37 @@ fn exit_code(class: ErrorClass) -> u8 {
 
 fn dispatch(cli: &Cli) -> Result<(), Error> {
     match &cli.command {
-        Command::Run { period } => {
+        Command::Run {
+            period,
+            full_refresh,
+        } => {
             let config = Config::load(&cli.config)?;
             let progress = TerminalProgress::new(cli.quiet);
-            let summary = itvalue::job::run(&config, &RunOptions { period: *period }, &progress)?;
+            let options = RunOptions {
+                period: *period,
+                full_refresh: *full_refresh,
+            };
+            let summary = itvalue::job::run(&config, &options, &progress)?;
             progress.clear();
             if !cli.quiet {
                 print_run(&summary);
             }
             Ok(())
+        }
+        Command::Models { command } => models(cli, command),
+        Command::Check { show } => {
+            let config = Config::load(&cli.config)?;
+            let progress = TerminalProgress::new(cli.quiet);
+            let ingested = itvalue::job::check(&config, &progress)?;
+            progress.clear();
+            if !cli.quiet {
+                print_quality(&ingested.quality);
+                print_rejects(&ingested.rejects, *show);
+            }
+            match itvalue::job::threshold_error(&ingested) {
+                Some(e) => Err(e),
+                None => Ok(()),
+            }
         }
         Command::Sample {
             scale,
@@ -75,6 +99,124 @@ fn dispatch(cli: &Cli) -> Result<(), Error> {
     }
 }
 
+fn models(cli: &Cli, command: &ModelsCommand) -> Result<(), Error> {
+    let config = Config::load(&cli.config)?;
+    let options = match command {
+        ModelsCommand::List => {
+            print_models(&itvalue::job::model_project(&config)?);
+            return Ok(());
+        }
+        ModelsCommand::Graph { format } => {
+            let format = match format {
+                GraphFormat::Mermaid => LineageFormat::Mermaid,
+                GraphFormat::Dot => LineageFormat::Dot,
+            };
+            let project = itvalue::job::model_project(&config)?;
+            print!("{}", itvalue::models::lineage(&project.models, format));
+            return Ok(());
+        }
+        ModelsCommand::Run {
+            select,
+            period,
+            full_refresh,
+        } => ModelsOptions {
+            select: select.clone(),
+            period: *period,
+            full_refresh: *full_refresh,
+            test_only: false,
+        },
+        ModelsCommand::Test { select, period } => ModelsOptions {
+            select: select.clone(),
+            period: *period,
+            full_refresh: false,
+            test_only: true,
+        },
+    };
+    let progress = TerminalProgress::new(cli.quiet);
+    let summary = itvalue::job::models_command(&config, &options, &progress);
+    progress.clear();
+    let summary: ModelsSummary = summary?;
+    if !cli.quiet {
+        println!(
+            "itvalue {} {} for {}",
+            if options.test_only {
+                "models test"
+            } else {
+                "models run"
+            },
+            summary.run_id,
+            summary.period
+        );
+        print_outcome(&summary.outcome);
+        println!("  results  {}", summary.results_file.display());
+    }
+    Ok(())
+}
+
+fn print_models(project: &Project) {
+    println!(
+        "{:<34} {:<12} {:>5}  reads",
+        "model", "materialized", "tests"
+    );
+    for model in &project.models {
+        let tests = project
+            .tests
+            .iter()
+            .filter(|t| t.model == model.name)
+            .count();
+        let reads: Vec<&str> = model
+            .depends_on
+            .iter()
+            .chain(&model.reads)
+            .map(String::as_str)
+            .collect();
+        println!(
+            "{:<34} {:<12} {:>5}  {}",
+            model.name,
+            model.materialization.as_str(),
+            tests,
+            reads.join(", ")
+        );
+    }
+}
+
+/// One line per model and per test that did not simply pass.
+fn print_outcome(outcome: &Outcome) {
+    for m in &outcome.models {
+        let rows = m.rows.map_or("—".to_string(), |r| r.to_string());
+        let note = if m.status == ModelStatus::Success {
+            String::new()
+        } else {
+            format!("  {}", m.message)
+        };
+        println!(
+            "  model    {:<34} {:<8} {:>9} rows {:>6} ms{note}",
+            m.name,
+            m.status.as_str(),
+            rows,
+            m.milliseconds
+        );
+    }
+    let passed = outcome
+        .tests
+        .iter()
+        .filter(|t| t.status == TestStatus::Pass)
+        .count();
+    println!("  tests    {passed} of {} passed", outcome.tests.len());
+    for t in outcome
+        .tests
+        .iter()
+        .filter(|t| t.status != TestStatus::Pass)
+    {
+        println!(
+            "  test     {:<44} {:<8} {}",
+            t.name,
+            t.status.as_str(),
+            t.message
+        );
+    }
+}
+
 fn print_run(summary: &RunSummary) {
     println!("itvalue run {} for {}", summary.run_id, summary.period);
     println!(
@@ -83,21 +225,95 @@ fn print_run(summary: &RunSummary) {
         summary.inputs,
         summary.rejects.len()
     );
-    println!("  models   {} built", summary.models);
+    let built = summary
+        .models
+        .models
+        .iter()
+        .filter(|m| m.status == ModelStatus::Success)
+        .count();
+    let passed = summary
+        .models
+        .tests
+        .iter()
+        .filter(|t| t.status == TestStatus::Pass)
+        .count();
+    println!(
+        "  models   {built} built; {passed} of {} data tests passed",
+        summary.models.tests.len()
+    );
+    for t in summary
+        .models
+        .tests
+        .iter()
+        .filter(|t| t.status == TestStatus::Warn)
+    {
+        println!("  warning  test {}: {}", t.name, t.message);
+    }
     println!("  workbook {}", summary.workbook.display());
     for chart in &summary.charts {
         println!("  chart    {}", chart.display());
     }
-    if summary.rejects.is_empty() {
+    for q in summary
+        .quality
+        .iter()
+        .filter(|q| q.verdict == Verdict::Warn)
+    {
+        println!(
+            "  warning  source {} rejected {:.2}% of its rows, over its max_reject_rate of {:.2}%",
+            q.source,
+            q.reject_rate * 100.0,
+            q.max_reject_rate * 100.0
+        );
+    }
+    print_rejects(&summary.rejects, 20);
+}
+
+/// Lists the first `shown` rejects with their locations.
+fn print_rejects(rejects: &[Reject], shown: usize) {
+    if rejects.is_empty() {
         return;
     }
-    const SHOWN: usize = 20;
-    println!("rejected values (the workbook's Data Quality sheet lists them all):");
-    for r in summary.rejects.iter().take(SHOWN) {
+    println!(
+        "rejected values ({} in all; the workbook's Data Quality sheet and ledger.rejects hold every one):",
+        rejects.len()
+    );
+    for r in rejects.iter().take(shown) {
         println!("  {}  {} = {:?}: {}", r.location, r.column, r.value, r.rule);
     }
-    if summary.rejects.len() > SHOWN {
-        println!("  … and {} more", summary.rejects.len() - SHOWN);
+    if rejects.len() > shown {
+        println!("  … and {} more", rejects.len() - shown);
+    }
+}
+
+/// One line per source: rows, rejects and the three data-quality scores.
+fn print_quality(quality: &[SourceQuality]) {
+    let percent =
+        |share: Option<f64>| share.map_or("—".to_string(), |s| format!("{:.2}%", s * 100.0));
+    println!(
+        "{:<18} {:<16} {:>8} {:>9} {:>11} {:>13} {:>9} {:>10} {:>8}",
+        "source",
+        "entity",
+        "rows",
+        "rejected",
+        "superseded",
+        "completeness",
+        "accuracy",
+        "integrity",
+        "verdict"
+    );
+    for q in quality {
+        println!(
+            "{:<18} {:<16} {:>8} {:>9} {:>11} {:>13} {:>9} {:>10} {:>8}",
+            q.source,
+            q.entity.name(),
+            q.rows,
+            q.rows_rejected,
+            q.rows_superseded,
+            percent(q.completeness),
+            percent(q.accuracy),
+            percent(q.integrity),
+            q.verdict.as_str()
+        );
     }
 }
 

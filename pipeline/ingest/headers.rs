@@ -14,10 +14,12 @@ pub struct HeaderCell {
     pub text: String,
 }
 
-/// Headers are compared trimmed, case-folded and with runs of whitespace collapsed, so that
-/// "Investment  ID " matches "investment id".
+/// Headers are compared case-folded, with underscores and hyphens read as spaces and runs of
+/// whitespace collapsed, so that "Investment  ID ", "investment-id" and the column name
+/// `investment_id` all match.
 pub fn normalise(header: &str) -> String {
     header
+        .replace(['_', '-'], " ")
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
@@ -31,7 +33,8 @@ pub fn candidates(column: &str, aliases: &BTreeMap<String, Vec<String>>) -> Vec<
     names
 }
 
-/// Maps each contract column to the position of its header, or `None` when the sheet lacks it.
+/// Maps each contract column to the position of its header, or `None` when the sheet lacks it
+/// (allowed for an optional column, or a required one with a configured default).
 ///
 /// `address` turns a 0-based column into a cell address for messages.
 ///
@@ -42,6 +45,7 @@ pub fn candidates(column: &str, aliases: &BTreeMap<String, Vec<String>>) -> Vec<
 pub fn map_columns(
     contract: &Contract,
     aliases: &BTreeMap<String, Vec<String>>,
+    defaults: &BTreeMap<String, String>,
     headers: &[HeaderCell],
     address: &dyn Fn(u32) -> String,
 ) -> Result<Vec<Option<u32>>, String> {
@@ -58,7 +62,8 @@ pub fn map_columns(
             .collect();
         match found.as_slice() {
             [] => {
-                if column.required {
+                // A required column the source lacks is fine when the configuration gives a default.
+                if column.required && !defaults.contains_key(column.name) {
                     missing.push(format!(
                         "`{}` (looked for {})",
                         column.name,
@@ -132,7 +137,14 @@ mod tests {
         aliases.insert("investment_id".to_string(), vec!["项目编号".to_string()]);
         aliases.insert("name".to_string(), vec!["Project Name".to_string()]);
         let h = headers(&["项目编号", " project  NAME", "Category", "Budget_Total"]);
-        let map = map_columns(Entity::Investments.contract(), &aliases, &h, &letter).unwrap();
+        let map = map_columns(
+            Entity::Investments.contract(),
+            &aliases,
+            &BTreeMap::new(),
+            &h,
+            &letter,
+        )
+        .unwrap();
         assert_eq!(&map[..3], &[Some(0), Some(1), Some(2)]);
         assert_eq!(map[9], Some(3));
     }
@@ -142,6 +154,7 @@ mod tests {
         let h = headers(&["investment_id", "Title"]);
         let e = map_columns(
             Entity::Investments.contract(),
+            &BTreeMap::new(),
             &BTreeMap::new(),
             &h,
             &letter,
@@ -159,6 +172,7 @@ mod tests {
         let e = map_columns(
             Entity::Investments.contract(),
             &BTreeMap::new(),
+            &BTreeMap::new(),
             &h,
             &letter,
         )
@@ -167,5 +181,21 @@ mod tests {
             e,
             "column `name`: the header \"name\" appears twice, at B and D"
         );
+    }
+
+    #[test]
+    fn a_required_column_with_a_default_may_be_absent() {
+        let h = headers(&["investment_id", "name"]);
+        let mut defaults = BTreeMap::new();
+        defaults.insert("category".to_string(), "run".to_string());
+        let map = map_columns(
+            Entity::Investments.contract(),
+            &BTreeMap::new(),
+            &defaults,
+            &h,
+            &letter,
+        )
+        .unwrap();
+        assert_eq!(&map[..3], &[Some(0), Some(1), None]);
     }
 }

@@ -1,31 +1,39 @@
 //! Ingest: the configured sources, typed under their entity contracts.
 //!
-//! In: the [`Config`]'s sources. Out: [`Ingested`]: one Arrow record batch per entity (every
-//! entity, empty when no source feeds it), the rejects with their locations, and a record of each
-//! input file (SHA-256, rows read, loaded and rejected) for the run ledger. Rows whose key repeats
-//! or whose foreign key names nothing are rejects too, so what is loaded is consistent.
+//! In: the [`Config`]'s sources (workbooks, CSV and Parquet files, globs of them). Out:
+//! [`Ingested`]: one Arrow record batch per entity (every entity, empty when no source feeds it),
+//! the rejects with their locations, a record of each input file (SHA-256, rows read, superseded,
+//! loaded and rejected) and the data-quality scores of each source. Rows whose key repeats or
+//! whose foreign key names nothing are rejects too, so what is loaded is consistent.
 
 pub mod contract;
+mod delimited;
+mod grid;
 mod headers;
+mod parquet_file;
+mod quality;
 mod record_batch;
-mod spreadsheet;
+mod typing;
 pub mod value;
+mod workbook;
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
-use std::rc::Rc;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arrow::record_batch::RecordBatch;
+use sha2::{Digest, Sha256};
 
-use crate::config::{Config, Source};
-use crate::error::Result;
+use crate::config::{Config, Source, SourceKind};
+use crate::error::{Error, Result};
 use crate::progress::Progress;
 use contract::{Contract, Entity};
+use typing::{ReadFile, SourceRows};
 use value::Value;
 
-pub use spreadsheet::column_letters;
+pub use grid::column_letters;
+pub use quality::{Quality, SourceQuality, Verdict};
 
 /// A value that broke a rule, with where it came from. Nothing is dropped without one.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,7 +41,7 @@ pub struct Reject {
     /// The configured source name.
     pub source: String,
     pub entity: Entity,
-    /// `file!sheet!cell`, e.g. `costs.xlsx!Costs!D17`.
+    /// `file!sheet!cell` (`costs.xlsx!Costs!D17`), `file!cell` for CSV, `file!row N` for Parquet.
     pub location: String,
     /// The row's key as typed, e.g. `investment_id=INV-0007, period=2025-03`.
     pub row_key: String,
@@ -55,12 +63,14 @@ pub struct InputFile {
     pub bytes: u64,
     /// Non-blank data rows.
     pub rows_read: u64,
+    /// Rows that a later row of the same entity replaces (update-log exports).
+    pub rows_superseded: u64,
     pub rows_loaded: u64,
     pub rows_rejected: u64,
 }
 
 /// One entity's typed rows as an Arrow batch: the contract's columns, then `_source` (the source
-/// name) and `_row` (the row number in the source).
+/// name), `_file` (the file name) and `_row` (the row or line in that file).
 #[derive(Debug, Clone)]
 pub struct EntityBatch {
     pub entity: Entity,
@@ -76,68 +86,67 @@ pub struct Ingested {
     /// One per entity, in [`Entity::ALL`] order.
     pub entities: Vec<EntityBatch>,
     pub rejects: Vec<Reject>,
+    /// One per source, in configuration order.
+    pub quality: Vec<SourceQuality>,
 }
 
-/// The typed rows of one source, before cross-row checks.
-struct SourceRows {
-    source: String,
-    entity: Entity,
-    path: PathBuf,
-    sha256: String,
-    bytes: u64,
-    rows_read: u64,
-    rows: Vec<Row>,
-    rejects: Vec<Reject>,
-    /// The sheet column of each contract column.
-    columns: Vec<Option<u32>>,
-    /// `file!sheet`, the start of every location in this source.
-    location_prefix: String,
-}
-
-impl SourceRows {
-    fn cell_location(&self, column: usize, row: u32) -> String {
-        match self.columns[column] {
-            Some(c) => format!("{}!{}{row}", self.location_prefix, column_letters(c)),
-            None => format!("{}!row {row}", self.location_prefix),
-        }
+impl Ingested {
+    /// The sources whose rejects pass a threshold set to fail the run.
+    pub fn failing(&self) -> Vec<&SourceQuality> {
+        self.quality
+            .iter()
+            .filter(|q| q.verdict == Verdict::Fail)
+            .collect()
     }
-}
-
-/// One typed row: a value per contract column.
-struct Row {
-    values: Vec<Value>,
-    /// The 1-based row number in the sheet.
-    sheet_row: u32,
 }
 
 /// Reads every configured source, types it, and checks keys and foreign keys across sources.
 ///
-/// Sources are read in parallel, a thread per core.
+/// Files are read in parallel, a thread per core.
 ///
 /// # Errors
 ///
-/// The first source that cannot be read at all (missing file or sheet, a header row that breaks
-/// the contract). Bad values do not fail: they are returned as rejects.
+/// The first file that cannot be read at all (missing, not of its kind, over a limit) or whose
+/// header row breaks the contract. Bad values do not fail: they are returned as rejects, and
+/// [`Ingested::failing`] says which sources have too many.
 pub fn read_sources(config: &Config, progress: &dyn Progress) -> Result<Ingested> {
-    progress.begin("reading sources", config.sources.len() as u64);
-    let results = read_in_parallel(&config.sources, progress);
+    let mut jobs: Vec<(usize, PathBuf)> = Vec::new();
+    for (s, source) in config.sources.iter().enumerate() {
+        for path in expand(source)? {
+            jobs.push((s, path));
+        }
+    }
+    progress.begin("reading files", jobs.len() as u64);
+    let read = parallel_map(&jobs, |(s, path)| {
+        let source = &config.sources[*s];
+        tracing::debug!(source = %source.name, path = %path.display(), "reading");
+        let file = read_file(source, path, config);
+        progress.advance(&workbook::file_name(path));
+        file
+    });
     progress.end();
+    let mut per_source: Vec<Vec<ReadFile>> = config.sources.iter().map(|_| Vec::new()).collect();
+    for ((s, _), file) in jobs.iter().zip(read) {
+        per_source[*s].push(file?);
+    }
     let mut by_entity: HashMap<Entity, Vec<SourceRows>> = HashMap::new();
-    for result in results {
-        let rows = result?;
-        by_entity.entry(rows.entity).or_default().push(rows);
+    for (source, files) in config.sources.iter().zip(per_source) {
+        let rows = typing::type_source(source, files)?;
+        by_entity.entry(source.entity).or_default().push(rows);
     }
 
     let mut keys: HashMap<Entity, HashSet<String>> = HashMap::new();
+    let mut checked: HashMap<String, (Vec<InputFile>, Quality)> = HashMap::new();
     let mut ingested = Ingested {
         inputs: Vec::new(),
         entities: Vec::new(),
         rejects: Vec::new(),
+        quality: Vec::new(),
     };
     for entity in Entity::ALL {
         let sources = by_entity.remove(&entity).unwrap_or_default();
         let has_sources = !sources.is_empty();
-        let (kept, entity_keys) = check_rows(entity, sources, &keys, &mut ingested);
+        let (kept, entity_keys) = check_rows(entity, sources, &keys, &mut ingested, &mut checked);
         if has_sources {
             keys.insert(entity, entity_keys);
         }
@@ -147,25 +156,78 @@ pub fn read_sources(config: &Config, progress: &dyn Progress) -> Result<Ingested
             batch: record_batch::build(entity, &kept),
         });
     }
+    for source in &config.sources {
+        if let Some((files, counts)) = checked.remove(&source.name) {
+            ingested
+                .quality
+                .push(SourceQuality::score(source, &files, counts));
+            ingested.inputs.extend(files);
+        }
+    }
     Ok(ingested)
 }
 
-fn read_in_parallel(sources: &[Source], progress: &dyn Progress) -> Vec<Result<SourceRows>> {
+/// The files a source names: its path, or the matches of its glob pattern in name order.
+fn expand(source: &Source) -> Result<Vec<PathBuf>> {
+    let text = source.path.to_string_lossy();
+    if !text.contains(['*', '?', '[']) {
+        return Ok(vec![source.path.clone()]);
+    }
+    let missing = |message: String| Error::MissingInput {
+        path: source.path.clone(),
+        source: std::io::Error::new(std::io::ErrorKind::NotFound, message),
+    };
+    let matches = glob::glob(&text).map_err(|e| missing(format!("not a valid pattern: {e}")))?;
+    let mut paths: Vec<PathBuf> = matches
+        .filter_map(std::result::Result::ok)
+        .filter(|p| p.is_file())
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        return Err(missing("no file matches the pattern".to_string()));
+    }
+    Ok(paths)
+}
+
+/// Reads one file of a source into its grid, with the hash of the bytes that were read.
+fn read_file(source: &Source, path: &Path, config: &Config) -> Result<ReadFile> {
+    let bytes = std::fs::read(path).map_err(|e| Error::MissingInput {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let sha256: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let size = bytes.len() as u64;
+    let limits = &config.limits;
+    let grid = match source.kind {
+        SourceKind::Csv => delimited::read(path, &bytes, source, limits)?,
+        SourceKind::Parquet => parquet_file::read(path, bytes, limits)?,
+        _ => workbook::read(path, bytes, source, limits)?,
+    };
+    Ok(ReadFile {
+        path: path.to_path_buf(),
+        sha256,
+        bytes: size,
+        grid,
+    })
+}
+
+/// Maps `f` over `items` on a thread per core, keeping the order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(sources.len().max(1));
+        .min(items.len().max(1));
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<SourceRows>>>> =
-        Mutex::new((0..sources.len()).map(|_| None).collect());
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(source) = sources.get(i) else { break };
-                    tracing::debug!(source = %source.name, path = %source.path.display(), "reading");
-                    let result = spreadsheet::read(source);
-                    progress.advance(&source.name);
+                    let Some(item) = items.get(i) else { break };
+                    let result = f(item);
                     if let Ok(mut slots) = results.lock() {
                         slots[i] = Some(result);
                     }
@@ -181,20 +243,22 @@ fn read_in_parallel(sources: &[Source], progress: &dyn Progress) -> Vec<Result<S
         .collect()
 }
 
-/// A row that passed every check, with the source it came from.
+/// A row that passed every check, with the source and file it came from.
 pub(crate) struct KeptRow {
-    pub source: Rc<str>,
-    pub sheet_row: u32,
+    pub source: std::rc::Rc<str>,
+    pub file: std::rc::Rc<str>,
+    pub number: u32,
     pub values: Vec<Value>,
 }
 
-/// Applies the key and foreign-key rules across all sources of one entity, records inputs and
-/// rejects, and returns the rows that pass with the entity's set of keys.
+/// Applies the key and foreign-key rules across all sources of one entity, records rejects and
+/// per-file counts, and returns the rows that pass with the entity's set of keys.
 fn check_rows(
     entity: Entity,
     sources: Vec<SourceRows>,
     keys: &HashMap<Entity, HashSet<String>>,
     ingested: &mut Ingested,
+    checked: &mut HashMap<String, (Vec<InputFile>, Quality)>,
 ) -> (Vec<KeptRow>, HashSet<String>) {
     let contract = entity.contract();
     let key_columns: Vec<usize> = contract
@@ -206,80 +270,96 @@ fn check_rows(
     let mut seen: HashMap<String, String> = HashMap::new();
     let mut kept = Vec::new();
     for mut source in sources {
-        let name: Rc<str> = Rc::from(source.source.as_str());
-        let mut rejected = source.rows_read - source.rows.len() as u64;
+        let name: std::rc::Rc<str> = std::rc::Rc::from(source.source.as_str());
+        let files: Vec<std::rc::Rc<str>> = source
+            .layouts
+            .iter()
+            .map(|l| std::rc::Rc::from(l.file_name.as_str()))
+            .collect();
         ingested.rejects.append(&mut source.rejects);
         for row in std::mem::take(&mut source.rows) {
-            let problem = foreign_key_problem(contract, &row, keys).or_else(|| {
-                let key = key_text(&key_columns, &row.values);
-                match seen.get(&key) {
-                    Some(first) => Some((
-                        key_columns[0],
-                        format!(
-                            "duplicate key: the same {} as {first}",
-                            contract.key.join(", ")
-                        ),
-                    )),
-                    None => {
-                        seen.insert(key, source.cell_location(key_columns[0], row.sheet_row));
-                        None
+            let layout = &source.layouts[row.file];
+            let problem = foreign_key_problem(contract, &row.values, keys, &mut source.quality)
+                .or_else(|| {
+                    let key = key_text(&key_columns, &row.values);
+                    match seen.get(&key) {
+                        Some(first) => Some((
+                            key_columns[0],
+                            format!(
+                                "duplicate key: the same {} as {first}",
+                                contract.key.join(", ")
+                            ),
+                        )),
+                        None => {
+                            seen.insert(key, layout.location(key_columns[0], row.number));
+                            None
+                        }
                     }
-                }
-            });
+                });
             match problem {
                 Some((column, rule)) => {
-                    rejected += 1;
+                    source.files[row.file].rows_rejected += 1;
                     ingested.rejects.push(Reject {
                         source: source.source.clone(),
                         entity,
-                        location: source.cell_location(column, row.sheet_row),
+                        location: layout.location(column, row.number),
                         row_key: row_key_text(contract, &key_columns, &row.values),
                         column: contract.columns[column].name.to_string(),
                         value: row.values[column].key_text(),
                         rule,
                     });
                 }
-                None => kept.push(KeptRow {
-                    source: Rc::clone(&name),
-                    sheet_row: row.sheet_row,
-                    values: row.values,
-                }),
+                None => {
+                    source.files[row.file].rows_loaded += 1;
+                    kept.push(KeptRow {
+                        source: std::rc::Rc::clone(&name),
+                        file: std::rc::Rc::clone(&files[row.file]),
+                        number: row.number,
+                        values: row.values,
+                    });
+                }
             }
         }
-        ingested.inputs.push(InputFile {
-            source: source.source,
-            entity,
-            path: source.path,
-            sha256: source.sha256,
-            bytes: source.bytes,
-            rows_read: source.rows_read,
-            rows_loaded: source.rows_read - rejected,
-            rows_rejected: rejected,
-        });
+        checked.insert(source.source, (source.files, source.quality));
     }
     (kept, seen.into_keys().collect())
 }
 
+/// The first foreign key of the row that names nothing, counting every reference checked.
 fn foreign_key_problem(
     contract: &Contract,
-    row: &Row,
+    values: &[Value],
     keys: &HashMap<Entity, HashSet<String>>,
+    quality: &mut Quality,
 ) -> Option<(usize, String)> {
-    contract.foreign_keys.iter().find_map(|fk| {
-        let column = contract.index_of(fk.column)?;
-        let target_keys = keys.get(&fk.target)?;
-        let value = &row.values[column];
+    let mut problem = None;
+    for fk in contract.foreign_keys {
+        let Some(column) = contract.index_of(fk.column) else {
+            continue;
+        };
+        // Without a source for the target entity there is nothing to check against.
+        let Some(target_keys) = keys.get(&fk.target) else {
+            continue;
+        };
+        let value = &values[column];
+        if *value == Value::Null {
+            continue;
+        }
+        quality.references += 1;
         let text = value.key_text();
-        (*value != Value::Null && !target_keys.contains(&text)).then(|| {
-            (
+        if target_keys.contains(&text) {
+            quality.references_resolved += 1;
+        } else if problem.is_none() {
+            problem = Some((
                 column,
                 format!(
                     "{} {text} does not match any row of {}",
                     fk.column, fk.target
                 ),
-            )
-        })
-    })
+            ));
+        }
+    }
+    problem
 }
 
 fn key_text(key_columns: &[usize], values: &[Value]) -> String {

@@ -2,7 +2,7 @@
 //!
 //! In: the rows that passed every check. Out: a [`RecordBatch`] with the contract's columns in
 //! order (money as Decimal128(18,2), periods and dates as Date32, timestamps in microseconds),
-//! then `_source` and `_row`.
+//! then `_source`, `_file` and `_row`.
 
 use std::sync::Arc;
 
@@ -39,6 +39,7 @@ pub(super) fn build(entity: Entity, rows: &[KeptRow]) -> RecordBatch {
         .map(|c| Field::new(c.name, arrow_type(c.kind), !c.required))
         .collect();
     fields.push(Field::new("_source", DataType::Utf8, false));
+    fields.push(Field::new("_file", DataType::Utf8, false));
     fields.push(Field::new("_row", DataType::Int64, false));
 
     let mut arrays: Vec<ArrayRef> = contract
@@ -48,12 +49,15 @@ pub(super) fn build(entity: Entity, rows: &[KeptRow]) -> RecordBatch {
         .map(|(i, c)| column_array(c.kind, rows.iter().map(|r| &r.values[i])))
         .collect();
     let mut sources = StringBuilder::new();
+    let mut files = StringBuilder::new();
     let mut numbers = Int64Builder::new();
     for row in rows {
         sources.append_value(&*row.source);
-        numbers.append_value(i64::from(row.sheet_row));
+        files.append_value(&*row.file);
+        numbers.append_value(i64::from(row.number));
     }
     arrays.push(Arc::new(sources.finish()));
+    arrays.push(Arc::new(files.finish()));
     arrays.push(Arc::new(numbers.finish()));
     // The arrays are built from the same contract as the schema, so the shapes always agree.
     RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)

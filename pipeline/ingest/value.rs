@@ -1,7 +1,7 @@
 //! Typing one cell under its column's contract.
 //!
-//! In: a [`Cell`] as a reader saw it (a spreadsheet cell, later a CSV field) and the [`Column`] it
-//! feeds. Out: a typed [`Value`], or the rule the cell broke, worded for the person who has to fix
+//! In: a [`Cell`] as a reader saw it (a spreadsheet cell, a CSV field, a Parquet value), the
+//! [`Column`] it feeds and how the source writes values ([`Reading`]). Out: a typed [`Value`], or the rule the cell broke, worded for the person who has to fix
 //! the spreadsheet. A value that does not parse is never turned into NULL or zero.
 
 use std::str::FromStr;
@@ -10,6 +10,7 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use rust_decimal::Decimal;
 
 use super::contract::{Column, ColumnKind, Rule};
+use crate::config::ColumnRules;
 
 /// A cell as read from a source, before typing.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -83,19 +84,50 @@ impl Value {
 /// The largest magnitude DECIMAL(18,2) holds.
 const MONEY_LIMIT: i64 = 10_000_000_000_000_000;
 
-/// Types `cell` for `column`, or says which rule it broke.
-pub fn type_cell(cell: &Cell, column: &Column) -> Result<Value, String> {
+/// How a source writes its values: what means empty, and per column the formats, separators and
+/// labels (see [`ColumnRules`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Reading<'a> {
+    pub rules: &'a ColumnRules,
+    /// Text that means "empty", compared ignoring case.
+    pub null_values: &'a [String],
+}
+
+/// Types `cell` for `column` as the source writes it, or says which rule it broke.
+pub fn type_cell(cell: &Cell, column: &Column, reading: Reading) -> Result<Value, String> {
     if let Cell::Error(e) = cell {
         return Err(format!("the cell holds the error value {e}"));
     }
+    let mapped: String;
+    let prepared = match cell {
+        Cell::Text(s) => {
+            let t = s.trim();
+            let lower = t.to_lowercase();
+            if t.is_empty()
+                || reading
+                    .null_values
+                    .iter()
+                    .any(|n| n.trim().to_lowercase() == lower)
+            {
+                Cell::Empty
+            } else if let Some(v) = lookup(&reading.rules.values, &lower) {
+                mapped = v.to_string();
+                Cell::Text(&mapped)
+            } else {
+                Cell::Text(t)
+            }
+        }
+        other => *other,
+    };
+    let rules = reading.rules;
     let value = match column.kind {
-        ColumnKind::Text => text(cell),
-        ColumnKind::Integer => integer(cell),
-        ColumnKind::Money => money(cell),
-        ColumnKind::Number => number(cell),
-        ColumnKind::Date => date(cell),
-        ColumnKind::Timestamp => timestamp(cell),
-        ColumnKind::Period => period(cell),
+        ColumnKind::Text => text(&prepared),
+        ColumnKind::Integer => integer(&prepared, rules),
+        ColumnKind::Money => money(&prepared, rules),
+        ColumnKind::Number => number(&prepared, rules),
+        ColumnKind::Date => date(&prepared, rules),
+        ColumnKind::Timestamp => timestamp(&prepared, rules),
+        ColumnKind::Period => period(&prepared, rules),
     }
     .ok_or_else(|| {
         format!(
@@ -114,18 +146,21 @@ pub fn type_cell(cell: &Cell, column: &Column) -> Result<Value, String> {
     check_rule(value, column.rule)
 }
 
-fn trimmed<'a>(cell: &Cell<'a>) -> Option<&'a str> {
-    match cell {
-        Cell::Text(s) => Some(s.trim()),
-        _ => None,
-    }
+/// The value a label maps to, matched ignoring case and surrounding spaces.
+fn lookup<'a>(
+    values: &'a std::collections::BTreeMap<String, String>,
+    lower: &str,
+) -> Option<&'a str> {
+    values
+        .iter()
+        .find(|(label, _)| label.trim().to_lowercase() == lower)
+        .map(|(_, v)| v.as_str())
 }
 
 fn text(cell: &Cell) -> Option<Value> {
     Some(match cell {
         Cell::Empty => Value::Null,
-        Cell::Text(s) if s.trim().is_empty() => Value::Null,
-        Cell::Text(s) => Value::Text(s.trim().to_string()),
+        Cell::Text(s) => Value::Text((*s).to_string()),
         Cell::Int(i) => Value::Text(i.to_string()),
         // Identifiers typed as numbers (1001) arrive as floats from Excel.
         Cell::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
@@ -137,140 +172,192 @@ fn text(cell: &Cell) -> Option<Value> {
     })
 }
 
-fn integer(cell: &Cell) -> Option<Value> {
+fn integer(cell: &Cell, rules: &ColumnRules) -> Option<Value> {
     Some(match cell {
         Cell::Empty => Value::Null,
         Cell::Int(i) => Value::Integer(*i),
         Cell::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Value::Integer(*f as i64),
-        Cell::Text(_) => match trimmed(cell)? {
-            "" => Value::Null,
-            s => Value::Integer(without_grouping(s)?.parse().ok()?),
-        },
+        Cell::Text(s) => {
+            let (negative, digits) = number_text(s, rules)?;
+            let i: i64 = digits.parse().ok()?;
+            Value::Integer(if negative { -i } else { i })
+        }
         _ => return None,
     })
 }
 
-fn money(cell: &Cell) -> Option<Value> {
+fn money(cell: &Cell, rules: &ColumnRules) -> Option<Value> {
     let decimal = match cell {
         Cell::Empty => return Some(Value::Null),
         Cell::Int(i) => Decimal::from(*i),
         // Display gives the shortest text that reads back as the same double, so an amount
         // typed as 1234.56 comes back as exactly 1234.56.
         Cell::Float(f) if f.is_finite() => Decimal::from_str(&f.to_string()).ok()?,
-        Cell::Text(_) => match trimmed(cell)? {
-            "" => return Some(Value::Null),
-            s => {
-                let (negative, body) = match s.strip_prefix('(').and_then(|b| b.strip_suffix(')')) {
-                    Some(inner) => (true, inner),
-                    None => (false, s),
-                };
-                let d = Decimal::from_str(&without_grouping(body)?).ok()?;
-                if negative { -d } else { d }
-            }
-        },
+        Cell::Text(s) => {
+            let (negative, digits) = number_text(s, rules)?;
+            let d = Decimal::from_str(&digits).ok()?;
+            if negative { -d } else { d }
+        }
         _ => return None,
     };
-    let d = decimal.normalize();
+    let mut d = decimal.normalize();
     if d.scale() > 2 || d.abs() >= Decimal::from(MONEY_LIMIT) {
         return None;
     }
-    let mut d = d;
     d.rescale(2);
     Some(Value::Money(d))
 }
 
-fn number(cell: &Cell) -> Option<Value> {
+fn number(cell: &Cell, rules: &ColumnRules) -> Option<Value> {
     Some(match cell {
         Cell::Empty => Value::Null,
         Cell::Int(i) => Value::Number(*i as f64),
         Cell::Float(f) if f.is_finite() => Value::Number(*f),
-        Cell::Text(_) => match trimmed(cell)? {
-            "" => Value::Null,
-            s => match s.strip_suffix('%') {
-                Some(p) => {
-                    Value::Number(finite(without_grouping(p.trim())?.parse().ok()?)? / 100.0)
-                }
-                None => Value::Number(finite(without_grouping(s)?.parse().ok()?)?),
-            },
-        },
+        Cell::Text(s) => {
+            let (body, scale) = match s.strip_suffix('%') {
+                Some(p) => (p, 100.0),
+                None => (*s, 1.0),
+            };
+            let (negative, digits) = number_text(body, rules)?;
+            let f: f64 = digits.parse().ok().filter(|f: &f64| f.is_finite())?;
+            Value::Number(if negative { -f } else { f } / scale)
+        }
         _ => return None,
     })
 }
 
-fn finite(f: f64) -> Option<f64> {
-    f.is_finite().then_some(f)
-}
-
-/// Removes thousands separators when they group digits in threes ("1,234,567.5"), and refuses
-/// text where a comma sits anywhere else, so that "1,5" is not read as 15.
-fn without_grouping(s: &str) -> Option<String> {
-    if !s.contains(',') {
-        return Some(s.to_string());
+/// Reads a number written as text under the column's rules: strips currency symbols, takes a
+/// minus sign or accounting parentheses, and removes thousands separators only where they group
+/// digits in threes, so that "1,5" is not read as 15. Returns the sign and the unsigned number
+/// with a `.` decimal point.
+fn number_text(s: &str, rules: &ColumnRules) -> Option<(bool, String)> {
+    let mut body = s.trim().to_string();
+    for symbol in &rules.strip {
+        body = body.replace(symbol.as_str(), "");
     }
-    let unsigned = s.trim_start_matches(['-', '+']);
-    let integer_part = unsigned.split('.').next()?;
-    let mut groups = integer_part.split(',');
-    let first = groups.next()?;
-    let first_ok = (1..=3).contains(&first.len()) && first.bytes().all(|b| b.is_ascii_digit());
-    let rest_ok = groups.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()));
-    (first_ok && rest_ok).then(|| s.replace(',', ""))
+    let mut body = body.trim();
+    let mut negative = false;
+    if let Some(inner) = body.strip_prefix('(').and_then(|b| b.strip_suffix(')')) {
+        negative = true;
+        body = inner.trim();
+    }
+    if let Some(rest) = body.strip_prefix('-').or_else(|| body.strip_suffix('-')) {
+        negative = !negative;
+        body = rest.trim();
+    } else if let Some(rest) = body.strip_prefix('+') {
+        body = rest.trim();
+    }
+    let (integer, fraction) = match body.split_once(rules.decimal) {
+        Some((i, f)) => (i, Some(f)),
+        None => (body, None),
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let whole = match rules.thousands {
+        Some(sep)
+            if integer.contains(sep) || (sep == ' ' && integer.contains(char::is_whitespace)) =>
+        {
+            let groups: Vec<&str> = if sep == ' ' {
+                integer.split(char::is_whitespace).collect()
+            } else {
+                integer.split(sep).collect()
+            };
+            let first_ok = groups[0].len() <= 3 && digits(groups[0]);
+            let rest_ok = groups[1..].iter().all(|g| g.len() == 3 && digits(g));
+            if !(first_ok && rest_ok) {
+                return None;
+            }
+            groups.concat()
+        }
+        _ if digits(integer) => integer.to_string(),
+        _ => return None,
+    };
+    match fraction {
+        Some(f) if digits(f) => Some((negative, format!("{whole}.{f}"))),
+        Some(_) => None,
+        None => Some((negative, whole)),
+    }
 }
 
-fn date(cell: &Cell) -> Option<Value> {
+fn date(cell: &Cell, rules: &ColumnRules) -> Option<Value> {
     Some(match cell {
         Cell::Empty => Value::Null,
         Cell::DateTime(dt) if dt.time() == NaiveTime::MIN => Value::Date(dt.date()),
-        Cell::Text(_) => match trimmed(cell)? {
-            "" => Value::Null,
-            s => Value::Date(parse_date_text(s)?),
-        },
+        Cell::Text(s) => Value::Date(parse_date_text(s, &rules.formats)?),
         _ => return None,
     })
 }
 
-fn timestamp(cell: &Cell) -> Option<Value> {
+fn timestamp(cell: &Cell, rules: &ColumnRules) -> Option<Value> {
     Some(match cell {
         Cell::Empty => Value::Null,
         Cell::DateTime(dt) => Value::Timestamp(round_to_millis(*dt)),
-        Cell::Text(_) => match trimmed(cell)? {
-            "" => Value::Null,
-            s => Value::Timestamp(parse_timestamp_text(s)?),
-        },
+        Cell::Text(s) => Value::Timestamp(parse_timestamp_text(s, &rules.formats)?),
         _ => return None,
     })
 }
 
-fn period(cell: &Cell) -> Option<Value> {
+fn period(cell: &Cell, rules: &ColumnRules) -> Option<Value> {
     let day = match cell {
         Cell::Empty => return Some(Value::Null),
         Cell::DateTime(dt) => dt.date(),
-        Cell::Text(_) => match trimmed(cell)? {
-            "" => return Some(Value::Null),
-            s => parse_date_text(s)
-                .or_else(|| NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").ok())?,
-        },
+        Cell::Text(s) => parse_month_text(s, &rules.formats)?,
         _ => return None,
     };
     Some(Value::Date(day.with_day(1)?))
 }
 
-fn parse_date_text(s: &str) -> Option<NaiveDate> {
-    ["%Y-%m-%d", "%Y/%m/%d"]
-        .iter()
-        .find_map(|f| NaiveDate::parse_from_str(s, f).ok())
-}
+const ISO_DATES: [&str; 2] = ["%Y-%m-%d", "%Y/%m/%d"];
+const ISO_TIMESTAMPS: [&str; 4] = [
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M",
+];
 
-fn parse_timestamp_text(s: &str) -> Option<NaiveDateTime> {
-    const FORMATS: [&str; 4] = [
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M",
-    ];
-    FORMATS
+/// A day from text: the configured formats first, then ISO 8601. Text with a time of day is a
+/// day only at midnight (a Parquet or database date often arrives as a midnight timestamp).
+fn parse_date_text(s: &str, formats: &[String]) -> Option<NaiveDate> {
+    let at_midnight = |t: NaiveDateTime| (t.time() == NaiveTime::MIN).then(|| t.date());
+    for f in formats.iter().map(String::as_str).chain(ISO_DATES) {
+        // A format with a time must be tried as one: chrono's date parser ignores the time.
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+            return at_midnight(t);
+        }
+        if let Ok(d) = NaiveDate::parse_from_str(s, f) {
+            return Some(d);
+        }
+    }
+    ISO_TIMESTAMPS
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
-        .or_else(|| parse_date_text(s).map(|d| d.and_time(NaiveTime::MIN)))
+        .and_then(at_midnight)
+}
+
+fn parse_timestamp_text(s: &str, formats: &[String]) -> Option<NaiveDateTime> {
+    formats
+        .iter()
+        .map(String::as_str)
+        .chain(ISO_TIMESTAMPS)
+        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+        .or_else(|| parse_date_text(s, formats).map(|d| d.and_time(NaiveTime::MIN)))
+}
+
+/// A point in time from text, in the configured formats or ISO 8601.
+pub fn timestamp_from_text(s: &str, formats: &[String]) -> Option<NaiveDateTime> {
+    parse_timestamp_text(s, formats)
+}
+
+/// A month from text: any day or time in it, or a format without a day (`%m/%Y`), or `YYYY-MM`.
+fn parse_month_text(s: &str, formats: &[String]) -> Option<NaiveDate> {
+    parse_date_text(s, formats)
+        .or_else(|| parse_timestamp_text(s, formats).map(|t| t.date()))
+        .or_else(|| {
+            formats
+                .iter()
+                .map(String::as_str)
+                .chain(["%Y-%m"])
+                .find_map(|f| NaiveDate::parse_from_str(&format!("{s} 1"), &format!("{f} %d")).ok())
+        })
 }
 
 /// Excel stores times as fractions of a day; the nearest millisecond is what the user typed.
@@ -324,8 +411,20 @@ mod tests {
         }
     }
 
+    fn plain() -> Reading<'static> {
+        static RULES: std::sync::OnceLock<ColumnRules> = std::sync::OnceLock::new();
+        Reading {
+            rules: RULES.get_or_init(ColumnRules::default),
+            null_values: &[],
+        }
+    }
+
+    fn typed(cell: Cell, c: &Column) -> Result<Value, String> {
+        type_cell(&cell, c, plain())
+    }
+
     fn money_of(cell: Cell) -> Result<Value, String> {
-        type_cell(&cell, &column(ColumnKind::Money, true, Rule::Any))
+        typed(cell, &column(ColumnKind::Money, true, Rule::Any))
     }
 
     fn cents(s: &str) -> Value {
@@ -384,15 +483,15 @@ mod tests {
             Rule::OneOf(&["blue_green", "rolled_back"]),
         );
         assert_eq!(
-            type_cell(&Cell::Text("Blue-Green"), &c),
+            typed(Cell::Text("Blue-Green"), &c),
             Ok(Value::Text("blue_green".into()))
         );
         assert_eq!(
-            type_cell(&Cell::Text("rolled back"), &c),
+            typed(Cell::Text("rolled back"), &c),
             Ok(Value::Text("rolled_back".into()))
         );
         assert_eq!(
-            type_cell(&Cell::Text("dark launch"), &c),
+            typed(Cell::Text("dark launch"), &c),
             Err("\"dark launch\" is not one of: blue_green, rolled_back".into())
         );
     }
@@ -400,13 +499,13 @@ mod tests {
     #[test]
     fn ranges_are_checked_after_typing() {
         let c = column(ColumnKind::Integer, true, Rule::Between(1.0, 4.0));
-        assert_eq!(type_cell(&Cell::Float(2.0), &c), Ok(Value::Integer(2)));
+        assert_eq!(typed(Cell::Float(2.0), &c), Ok(Value::Integer(2)));
         assert_eq!(
-            type_cell(&Cell::Int(5), &c),
+            typed(Cell::Int(5), &c),
             Err("5 is outside the range 1 to 4".into())
         );
         assert_eq!(
-            type_cell(&Cell::Float(2.5), &c),
+            typed(Cell::Float(2.5), &c),
             Err("expected a whole number, found the number 2.5".into())
         );
     }
@@ -418,11 +517,11 @@ mod tests {
         let dt = NaiveDate::from_ymd_opt(2025, 3, 31)
             .unwrap()
             .and_time(NaiveTime::MIN);
-        assert_eq!(type_cell(&Cell::DateTime(dt), &c), Ok(march.clone()));
-        assert_eq!(type_cell(&Cell::Text("2025-03"), &c), Ok(march.clone()));
-        assert_eq!(type_cell(&Cell::Text("2025-03-15"), &c), Ok(march));
+        assert_eq!(typed(Cell::DateTime(dt), &c), Ok(march.clone()));
+        assert_eq!(typed(Cell::Text("2025-03"), &c), Ok(march.clone()));
+        assert_eq!(typed(Cell::Text("2025-03-15"), &c), Ok(march));
         assert_eq!(
-            type_cell(&Cell::Int(202503), &c),
+            typed(Cell::Int(202503), &c),
             Err("expected a month (YYYY-MM), found the number 202503".into())
         );
     }
@@ -431,7 +530,7 @@ mod tests {
     fn dates_refuse_plain_numbers_and_times_of_day() {
         let c = column(ColumnKind::Date, false, Rule::Any);
         assert_eq!(
-            type_cell(&Cell::Float(45000.0), &c),
+            typed(Cell::Float(45000.0), &c),
             Err("expected a date, found the number 45000".into())
         );
         let noon = NaiveDate::from_ymd_opt(2025, 1, 2)
@@ -439,7 +538,7 @@ mod tests {
             .and_hms_opt(12, 0, 0)
             .unwrap();
         assert_eq!(
-            type_cell(&Cell::DateTime(noon), &c),
+            typed(Cell::DateTime(noon), &c),
             Err("expected a date, found the date 2025-01-02 12:00:00".into())
         );
     }
@@ -456,11 +555,11 @@ mod tests {
             .and_hms_opt(9, 30, 0)
             .unwrap();
         assert_eq!(
-            type_cell(&Cell::DateTime(almost), &c),
+            typed(Cell::DateTime(almost), &c),
             Ok(Value::Timestamp(expected))
         );
         assert_eq!(
-            type_cell(&Cell::Text("2025-01-02 09:30"), &c),
+            typed(Cell::Text("2025-01-02 09:30"), &c),
             Ok(Value::Timestamp(expected))
         );
     }
@@ -468,10 +567,129 @@ mod tests {
     #[test]
     fn numbers_accept_percent_text() {
         let c = column(ColumnKind::Number, true, Rule::Between(0.0, 1.0));
-        assert_eq!(type_cell(&Cell::Text("85%"), &c), Ok(Value::Number(0.85)));
+        assert_eq!(typed(Cell::Text("85%"), &c), Ok(Value::Number(0.85)));
         assert_eq!(
-            type_cell(&Cell::Float(1.2), &c),
+            typed(Cell::Float(1.2), &c),
             Err("1.2 is outside the range 0 to 1".into())
         );
+    }
+
+    fn reading(rules: &ColumnRules, nulls: &'static [String]) -> Reading<'static> {
+        Reading {
+            rules: Box::leak(Box::new(rules.clone())),
+            null_values: nulls,
+        }
+    }
+
+    #[test]
+    fn european_amounts_with_decimal_comma_and_currency_symbol() {
+        let rules = ColumnRules {
+            decimal: ',',
+            thousands: Some('.'),
+            strip: vec!["€".into(), "EUR".into()],
+            ..ColumnRules::default()
+        };
+        let c = column(ColumnKind::Money, true, Rule::Any);
+        let r = reading(&rules, &[]);
+        assert_eq!(
+            type_cell(&Cell::Text("€ 1.234,50"), &c, r),
+            Ok(cents("1234.50"))
+        );
+        assert_eq!(
+            type_cell(&Cell::Text("-12,5 EUR"), &c, r),
+            Ok(cents("-12.50"))
+        );
+        assert_eq!(
+            type_cell(&Cell::Text("(1.000)"), &c, r),
+            Ok(cents("-1000.00"))
+        );
+        assert_eq!(
+            type_cell(&Cell::Text("1.23,4"), &c, r),
+            Err("expected an amount with at most 2 decimals, found the text \"1.23,4\"".into())
+        );
+    }
+
+    #[test]
+    fn day_first_timestamps_and_null_markers_as_a_service_desk_writes_them() {
+        let rules = ColumnRules {
+            formats: vec!["%d-%m-%Y %H:%M".into()],
+            ..ColumnRules::default()
+        };
+        static NULLS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        let nulls = NULLS.get_or_init(|| vec!["?".into()]);
+        let r = reading(&rules, nulls);
+        let c = column(ColumnKind::Timestamp, false, Rule::Any);
+        let leap = NaiveDate::from_ymd_opt(2016, 2, 29)
+            .unwrap()
+            .and_hms_opt(1, 16, 0)
+            .unwrap();
+        assert_eq!(
+            type_cell(&Cell::Text("29-02-2016 01:16"), &c, r),
+            Ok(Value::Timestamp(leap))
+        );
+        assert_eq!(type_cell(&Cell::Text(" ? "), &c, r), Ok(Value::Null));
+        assert_eq!(
+            type_cell(&Cell::Text("29-02-2015 01:16"), &c, r),
+            Err("expected a date and time, found the text \"29-02-2015 01:16\"".into())
+        );
+    }
+
+    #[test]
+    fn labels_map_to_values_before_typing() {
+        let mut rules = ColumnRules::default();
+        rules.values.insert("2 - High".into(), "2".into());
+        rules.values.insert("4 - Low".into(), "4".into());
+        let c = column(ColumnKind::Integer, true, Rule::Between(1.0, 4.0));
+        let r = reading(&rules, &[]);
+        assert_eq!(
+            type_cell(&Cell::Text("2 - high"), &c, r),
+            Ok(Value::Integer(2))
+        );
+        assert_eq!(
+            type_cell(&Cell::Text("4 - Low"), &c, r),
+            Ok(Value::Integer(4))
+        );
+        assert_eq!(
+            type_cell(&Cell::Text("5 - Planning"), &c, r),
+            Err("expected a whole number, found the text \"5 - Planning\"".into())
+        );
+    }
+
+    #[test]
+    fn months_in_a_configured_format_without_a_day() {
+        let rules = ColumnRules {
+            formats: vec!["%m/%Y".into()],
+            ..ColumnRules::default()
+        };
+        let c = column(ColumnKind::Period, true, Rule::Any);
+        let march = Value::Date(NaiveDate::from_ymd_opt(2025, 3, 1).unwrap());
+        assert_eq!(
+            type_cell(&Cell::Text("03/2025"), &c, reading(&rules, &[])),
+            Ok(march)
+        );
+    }
+
+    #[test]
+    fn a_date_column_refuses_a_time_of_day_even_in_a_configured_format() {
+        let rules = ColumnRules {
+            formats: vec!["%d-%m-%Y %H:%M".into()],
+            ..ColumnRules::default()
+        };
+        let c = column(ColumnKind::Date, false, Rule::Any);
+        let r = reading(&rules, &[]);
+        let leap = Value::Date(NaiveDate::from_ymd_opt(2016, 2, 29).unwrap());
+        assert_eq!(
+            type_cell(&Cell::Text("29-02-2016 00:00"), &c, r),
+            Ok(leap.clone())
+        );
+        assert_eq!(
+            type_cell(&Cell::Text("29-02-2016 13:16"), &c, r),
+            Err("expected a date, found the text \"29-02-2016 13:16\"".into())
+        );
+        // As exports often write a date column: a midnight timestamp is a day.
+        assert_eq!(typed(Cell::Text("2016-02-29 00:00:00"), &c), Ok(leap));
+        let p = column(ColumnKind::Period, false, Rule::Any);
+        let feb = Value::Date(NaiveDate::from_ymd_opt(2016, 2, 1).unwrap());
+        assert_eq!(typed(Cell::Text("2016-02-29 13:16:00"), &p), Ok(feb));
     }
 }

@@ -30,14 +30,19 @@ pub fn order(conn: &Connection, mut models: Vec<Model>, deps: &Dependencies) -> 
     let names: BTreeSet<String> = models.iter().map(|m| m.name.clone()).collect();
     for model in &mut models {
         let tables = referenced_tables(conn, model)?;
-        let mut depends_on: BTreeSet<String> = declared_dependencies(&model.sql).collect();
+        let mut depends_on: BTreeSet<String> = model.depends_on.iter().cloned().collect();
+        let mut reads = BTreeSet::new();
         for (schema, table) in tables {
             match schema.as_deref() {
                 None | Some("main") if names.contains(&table) => {
                     depends_on.insert(table);
                 }
-                Some("raw") if Entity::ALL.iter().any(|e| e.name() == table) => {}
-                Some(s) if deps.external_schemas.iter().any(|x| x == s) => {}
+                Some("raw") if Entity::ALL.iter().any(|e| e.name() == table) => {
+                    reads.insert(format!("raw.{table}"));
+                }
+                Some(s) if deps.external_schemas.iter().any(|x| x == s) => {
+                    reads.insert(format!("{s}.{table}"));
+                }
                 _ => return Err(unknown_table(model, schema.as_deref(), &table, &names)),
             }
         }
@@ -48,18 +53,9 @@ pub fn order(conn: &Connection, mut models: Vec<Model>, deps: &Dependencies) -> 
         }
         depends_on.remove(&model.name);
         model.depends_on = depends_on.into_iter().collect();
+        model.reads = reads.into_iter().collect();
     }
     topological(models)
-}
-
-/// Names listed in a `-- depends_on: a, b` comment line.
-fn declared_dependencies(sql: &str) -> impl Iterator<Item = String> + '_ {
-    sql.lines()
-        .filter_map(|l| l.trim().strip_prefix("--"))
-        .filter_map(|l| l.trim().strip_prefix("depends_on:"))
-        .flat_map(|l| l.split(','))
-        .map(|d| d.trim().to_string())
-        .filter(|d| !d.is_empty())
 }
 
 /// The `(schema, table)` pairs the model's SELECT reads, without the names of its own CTEs.
@@ -67,44 +63,47 @@ fn referenced_tables(
     conn: &Connection,
     model: &Model,
 ) -> Result<BTreeSet<(Option<String>, String)>> {
+    let tree = parse_select(conn, &model.sql)
+        .map_err(|message| Error::ModelGraph(format!("{}: {message}", model.path.display())))?;
+    let mut tables = BTreeSet::new();
+    walk(&tree, &[], &mut tables);
+    Ok(tables)
+}
+
+/// DuckDB's parse tree of `sql`, which must be exactly one SELECT statement: anything else could
+/// run more than the query it claims to be.
+///
+/// # Errors
+///
+/// A message with DuckDB's parser error, or saying that the text is not one SELECT.
+pub(super) fn parse_select(conn: &Connection, sql: &str) -> std::result::Result<Json, String> {
     let json: String = conn
-        .query_row("SELECT json_serialize_sql(?)", [&model.sql], |r| r.get(0))
-        .map_err(|e| Error::Model {
-            name: model.name.clone(),
-            path: model.path.clone(),
-            source: e,
-        })?;
-    let tree: Json = serde_json::from_str(&json).map_err(|e| {
-        Error::ModelGraph(format!(
-            "{}: unreadable parse tree: {e}",
-            model.path.display()
-        ))
-    })?;
+        .query_row("SELECT json_serialize_sql(?)", [sql], |r| r.get(0))
+        .map_err(|e| e.to_string())?;
+    let tree: Json =
+        serde_json::from_str(&json).map_err(|e| format!("unreadable parse tree: {e}"))?;
     if tree.get("error").and_then(Json::as_bool) == Some(true) {
         let message = tree
             .get("error_message")
             .and_then(Json::as_str)
             .unwrap_or("the SQL does not parse");
-        return Err(Error::ModelGraph(format!(
-            "{}: {message}",
-            model.path.display()
-        )));
+        return Err(if message.contains("Only SELECT") {
+            "a model holds exactly one SELECT statement".to_string()
+        } else {
+            message.to_string()
+        });
     }
     let statements = tree.get("statements").and_then(Json::as_array);
     if statements.map_or(0, Vec::len) != 1 {
-        return Err(Error::ModelGraph(format!(
-            "{}: a model holds exactly one SELECT statement",
-            model.path.display()
-        )));
+        return Err("a model holds exactly one SELECT statement".to_string());
     }
-    let mut tables = BTreeSet::new();
-    let mut ctes = BTreeSet::new();
-    walk(&tree, &mut tables, &mut ctes);
-    tables.retain(|(schema, table)| !(schema.is_none() && ctes.contains(table)));
-    Ok(tables)
+    Ok(tree)
 }
 
-fn walk(node: &Json, tables: &mut BTreeSet<(Option<String>, String)>, ctes: &mut BTreeSet<String>) {
+/// Collects `BASE_TABLE` references. A CTE's name is in scope for the query that defines it and,
+/// inside that query's `WITH`, for the CTEs after it; an unqualified reference to a name in scope
+/// is the CTE, not a table, while the same name out of scope (or schema-qualified) is the table.
+fn walk(node: &Json, scope: &[String], tables: &mut BTreeSet<(Option<String>, String)>) {
     match node {
         Json::Object(map) => {
             if map.get("type").and_then(Json::as_str) == Some("BASE_TABLE") {
@@ -115,25 +114,58 @@ fn walk(node: &Json, tables: &mut BTreeSet<(Option<String>, String)>, ctes: &mut
                         .map(str::to_lowercase)
                 };
                 if let Some(table) = text("table_name") {
-                    tables.insert((text("schema_name"), table));
-                }
-            }
-            if let Some(entries) = map
-                .get("cte_map")
-                .and_then(|c| c.get("map"))
-                .and_then(Json::as_array)
-            {
-                for entry in entries {
-                    if let Some(name) = entry.get("key").and_then(Json::as_str) {
-                        ctes.insert(name.to_lowercase());
+                    let schema = text("schema_name");
+                    if schema.is_some() || !scope.contains(&table) {
+                        tables.insert((schema, table));
                     }
                 }
             }
-            map.values().for_each(|v| walk(v, tables, ctes));
+            let ctes = map
+                .get("cte_map")
+                .and_then(|c| c.get("map"))
+                .and_then(Json::as_array);
+            let mut inner: Vec<String> = scope.to_vec();
+            for entry in ctes.into_iter().flatten() {
+                let name = entry
+                    .get("key")
+                    .and_then(Json::as_str)
+                    .map(str::to_lowercase);
+                let recursive = entry
+                    .get("value")
+                    .and_then(|v| v.get("query"))
+                    .and_then(|q| q.get("node"))
+                    .and_then(|n| n.get("type"))
+                    .and_then(Json::as_str)
+                    == Some("RECURSIVE_CTE_NODE");
+                if recursive && let Some(name) = &name {
+                    inner.push(name.clone());
+                }
+                if let Some(body) = entry.get("value") {
+                    walk(body, &inner, tables);
+                }
+                if !recursive && let Some(name) = name {
+                    inner.push(name);
+                }
+            }
+            for (key, value) in map {
+                if key != "cte_map" {
+                    walk(value, &inner, tables);
+                }
+            }
         }
-        Json::Array(items) => items.iter().for_each(|v| walk(v, tables, ctes)),
+        Json::Array(items) => items.iter().for_each(|v| walk(v, scope, tables)),
         _ => {}
     }
+}
+
+/// `; did you mean `x`?` for the candidate nearest to `wanted`, when one is near enough.
+pub(super) fn suggest(wanted: &str, candidates: impl Iterator<Item = String>) -> String {
+    candidates
+        .map(|c| (edit_distance(wanted, &c), c))
+        .filter(|(d, _)| *d <= 3)
+        .min()
+        .map(|(_, c)| format!("; did you mean `{c}`?"))
+        .unwrap_or_default()
 }
 
 fn unknown_table(
@@ -150,12 +182,7 @@ fn unknown_table(
         .iter()
         .cloned()
         .chain(Entity::ALL.iter().map(|e| format!("raw.{}", e.name())));
-    let suggestion = candidates
-        .map(|c| (edit_distance(&shown, &c), c))
-        .filter(|(d, _)| *d <= 3)
-        .min()
-        .map(|(_, c)| format!("; did you mean `{c}`?"))
-        .unwrap_or_default();
+    let suggestion = suggest(&shown, candidates);
     Error::ModelGraph(format!(
         "model `{}` ({}) reads `{shown}`, which no model or raw entity provides{suggestion}",
         model.name,
@@ -212,13 +239,18 @@ fn topological(models: Vec<Model>) -> Result<Vec<Model>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::Materialization;
+    use crate::models::header::Header;
 
     fn model(name: &str, sql: &str) -> Model {
         Model {
             name: name.to_string(),
             path: format!("sql/{name}.sql").into(),
             sql: sql.to_string(),
-            depends_on: Vec::new(),
+            description: String::new(),
+            materialization: Materialization::Table,
+            depends_on: Header::parse(sql).depends_on,
+            reads: Vec::new(),
         }
     }
 
@@ -226,10 +258,24 @@ mod tests {
         models.iter().map(|m| m.name.as_str()).collect()
     }
 
+    fn ordered(models: Vec<Model>) -> Vec<Model> {
+        let conn = Connection::open_in_memory().unwrap();
+        let deps = Dependencies {
+            external_schemas: vec!["ledger".into()],
+        };
+        order(&conn, models, &deps).unwrap()
+    }
+
+    fn error(models: Vec<Model>) -> String {
+        let conn = Connection::open_in_memory().unwrap();
+        order(&conn, models, &Dependencies::default())
+            .unwrap_err()
+            .to_string()
+    }
+
     #[test]
     fn order_follows_joins_subqueries_and_set_operations_but_not_ctes() {
-        let conn = Connection::open_in_memory().unwrap();
-        let models = vec![
+        let models = ordered(vec![
             model(
                 "mart",
                 "WITH stg_a AS (SELECT 1 AS x) SELECT * FROM stg_a JOIN stg_b USING (x) \
@@ -239,48 +285,97 @@ mod tests {
             model("stg_c", "SELECT 1 AS x"),
             model("stg_d", "SELECT * FROM main.stg_c"),
             model("stg_a", "SELECT 2 AS x"),
-        ];
-        let ordered = order(&conn, models, &Dependencies::default()).unwrap();
-        assert_eq!(
-            names(&ordered),
-            ["stg_a", "stg_b", "stg_c", "stg_d", "mart"]
-        );
-        assert_eq!(ordered[4].depends_on, ["stg_b", "stg_c", "stg_d"]);
+        ]);
+        assert_eq!(names(&models), ["stg_a", "stg_b", "stg_c", "stg_d", "mart"]);
+        assert_eq!(models[4].depends_on, ["stg_b", "stg_c", "stg_d"]);
+        assert_eq!(models[1].reads, ["raw.investments"]);
+    }
+
+    #[test]
+    fn a_cte_shadows_a_model_only_inside_its_own_query() {
+        let models = ordered(vec![
+            model("stg_a", "SELECT 1 AS x"),
+            model("stg_b", "SELECT 1 AS x"),
+            model(
+                "shadowed",
+                "SELECT * FROM (WITH stg_a AS (SELECT 2 AS x) SELECT * FROM stg_a) AS inner_query \
+                 JOIN stg_a USING (x)",
+            ),
+            model(
+                "qualified",
+                "WITH stg_b AS (SELECT * FROM main.stg_b WHERE x > 0), later AS (SELECT * FROM stg_b) \
+                 SELECT * FROM later",
+            ),
+            model(
+                "only_cte",
+                "WITH stg_a AS (SELECT 3 AS x) SELECT * FROM stg_a",
+            ),
+        ]);
+        let depends = |name: &str| {
+            models
+                .iter()
+                .find(|m| m.name == name)
+                .map(|m| m.depends_on.clone())
+                .unwrap()
+        };
+        assert_eq!(depends("shadowed"), ["stg_a"]);
+        assert_eq!(depends("qualified"), ["stg_b"]);
+        assert!(depends("only_cte").is_empty());
+    }
+
+    #[test]
+    fn quoted_and_schema_qualified_names_resolve() {
+        let models = ordered(vec![
+            model("stg_costs", "SELECT 1 AS x"),
+            model(
+                "mart",
+                "SELECT * FROM \"STG_COSTS\" AS c, \"raw\".\"costs\" AS r, ledger.runs, main.\"stg_costs\"",
+            ),
+        ]);
+        assert_eq!(models[1].depends_on, ["stg_costs"]);
+        assert_eq!(models[1].reads, ["ledger.runs", "raw.costs"]);
     }
 
     #[test]
     fn a_cycle_names_the_files() {
-        let conn = Connection::open_in_memory().unwrap();
-        let models = vec![model("a", "SELECT * FROM b"), model("b", "SELECT * FROM a")];
-        let err = order(&conn, models, &Dependencies::default()).unwrap_err();
         assert_eq!(
-            err.to_string(),
+            error(vec![
+                model("a", "SELECT * FROM b"),
+                model("b", "SELECT * FROM a")
+            ]),
             "models: these models depend on each other in a cycle: a (sql/a.sql), b (sql/b.sql)"
         );
     }
 
     #[test]
     fn an_unknown_table_gets_a_suggestion() {
-        let conn = Connection::open_in_memory().unwrap();
-        let models = vec![
-            model("stg_costs", "SELECT * FROM raw.costs"),
-            model("mart", "SELECT * FROM stg_cost"),
-        ];
-        let err = order(&conn, models, &Dependencies::default()).unwrap_err();
         assert_eq!(
-            err.to_string(),
+            error(vec![
+                model("stg_costs", "SELECT * FROM raw.costs"),
+                model("mart", "SELECT * FROM stg_cost"),
+            ]),
             "models: model `mart` (sql/mart.sql) reads `stg_cost`, which no model or raw entity provides; did you mean `stg_costs`?"
+        );
+        assert_eq!(
+            error(vec![model("stg", "SELECT * FROM raw.cost")]),
+            "models: model `stg` (sql/stg.sql) reads `raw.cost`, which no model or raw entity provides; did you mean `raw.costs`?"
+        );
+    }
+
+    #[test]
+    fn more_than_one_statement_is_refused() {
+        assert_eq!(
+            error(vec![model("m", "SELECT 1; SELECT 2")]),
+            "models: sql/m.sql: a model holds exactly one SELECT statement"
         );
     }
 
     #[test]
     fn declared_dependencies_are_added() {
-        let conn = Connection::open_in_memory().unwrap();
-        let models = vec![
+        let models = ordered(vec![
             model("b", "-- depends_on: a\nSELECT 1 AS x"),
             model("a", "SELECT 1 AS x"),
-        ];
-        let ordered = order(&conn, models, &Dependencies::default()).unwrap();
-        assert_eq!(names(&ordered), ["a", "b"]);
+        ]);
+        assert_eq!(names(&models), ["a", "b"]);
     }
 }

@@ -1,58 +1,223 @@
 //! SQL models: every `.sql` file under the models folder is one SELECT whose file name is its
-//! table name. Their dependencies come from DuckDB's own parse tree, they run in dependency order,
-//! and each is built as a table in one statement, so a failing model leaves the previous table as
-//! it was.
+//! table name. Dependencies come from DuckDB's own parse tree; models run in dependency order,
+//! fenced from files and the network, each built under a temporary name and swapped in, and
+//! tested by the data tests declared beside them.
 //!
-//! In: the models folder and the warehouse connection (raw tables loaded). Out: one table per
-//! model in the warehouse's `main` schema, and a [`ModelResult`] per model for the ledger.
+//! In: the models folder, per-model settings from the configuration, and the warehouse connection
+//! (raw tables loaded). Out: one table or view per model in the warehouse's `main` schema, failing
+//! test rows in `test_failures`, and an [`Outcome`] with a [`ModelResult`] per model and a
+//! [`TestResult`] per test.
 
+mod data_tests;
 mod graph;
+mod header;
+mod lineage;
+mod materialize;
+mod select;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use duckdb::Connection;
+use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::progress::Progress;
-use crate::warehouse::quote;
 
-pub use graph::{Dependencies, order};
+pub use data_tests::{Check, DataTest, FAILURES_SCHEMA, Severity, TestResult, TestStatus};
+pub use graph::Dependencies;
+pub use lineage::{Format as LineageFormat, render as lineage};
+pub use materialize::{ModelResult, ModelStatus};
+
+/// How a model is kept in the warehouse.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Materialization {
+    /// Rebuilt in full on every run (the default).
+    #[default]
+    Table,
+    /// A view: nothing stored, always current.
+    View,
+    /// A table whose rows of the run's period are replaced, other periods kept.
+    Incremental { period_column: String },
+}
+
+impl Materialization {
+    /// Reads `table`, `view` or `incremental` (whose period column defaults to `period`).
+    ///
+    /// # Errors
+    ///
+    /// A message naming the value and the accepted ones.
+    pub fn parse(text: &str, period_column: Option<&str>) -> std::result::Result<Self, String> {
+        match text {
+            "table" => Ok(Materialization::Table),
+            "view" => Ok(Materialization::View),
+            "incremental" => Ok(Materialization::Incremental {
+                period_column: period_column.unwrap_or("period").to_string(),
+            }),
+            other => Err(format!(
+                "materialized: {other:?} is not one of table, view, incremental"
+            )),
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Materialization::Table => "table",
+            Materialization::View => "view",
+            Materialization::Incremental { .. } => "incremental",
+        }
+    }
+}
+
+impl Serialize for Materialization {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
 
 /// One SQL model.
 #[derive(Debug, Clone)]
 pub struct Model {
-    /// The table it builds: the file name without `.sql`.
+    /// The table it builds: the file name without `.sql`, in lower case.
     pub name: String,
     pub path: PathBuf,
     pub sql: String,
+    /// The header's description.
+    pub description: String,
+    pub materialization: Materialization,
     /// Models this one reads, inferred from the SQL and from a `-- depends_on:` header.
     pub depends_on: Vec<String>,
+    /// Tables outside the models it reads (`raw.costs`, `ledger.data_quality`).
+    pub reads: Vec<String>,
 }
 
-/// How one model's build went.
+/// The models of a folder in build order, with their data tests.
 #[derive(Debug, Clone)]
-pub struct ModelResult {
-    pub name: String,
-    pub rows: u64,
-    pub millis: u128,
+pub struct Project {
+    pub models: Vec<Model>,
+    pub tests: Vec<DataTest>,
 }
 
-/// Finds every `.sql` file under `dir`, in path order.
-///
-/// # Errors
-///
-/// [`Error::Io`] when the folder cannot be read, [`Error::ModelGraph`] naming both files when two
-/// models share a name.
-pub fn discover(dir: &Path) -> Result<Vec<Model>> {
+/// Settings the configuration gives a model, overriding its header.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModelSettings {
+    pub materialized: Option<Materialization>,
+}
+
+impl Project {
+    /// Discovers the models and tests under `dir`, applies `settings`, and orders the models.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ModelGraph`] for two models with one name, a bad header, a setting or test naming
+    /// no model, an unknown table or a cycle; [`Error::Config`] for a malformed `tests.toml`;
+    /// [`Error::Io`] when the folder cannot be read.
+    pub fn load(
+        conn: &Connection,
+        dir: &Path,
+        settings: &BTreeMap<String, ModelSettings>,
+        dependencies: &Dependencies,
+    ) -> Result<Project> {
+        let (mut models, test_files) = discover(dir)?;
+        for (name, setting) in settings {
+            let Some(index) = models.iter().position(|m| &m.name == name) else {
+                return Err(Error::ModelGraph(format!(
+                    "the configuration sets model `{name}`, which is not a .sql file under {}{}",
+                    dir.display(),
+                    graph::suggest(name, models.iter().map(|m| m.name.clone()))
+                )));
+            };
+            if let Some(m) = &setting.materialized {
+                models[index].materialization = m.clone();
+            }
+        }
+        let models = graph::order(conn, models, dependencies)?;
+        let mut tests: Vec<DataTest> = Vec::new();
+        for file in test_files {
+            for test in data_tests::load(&file)? {
+                check_test(&test, &models, &tests)?;
+                graph::parse_select(conn, &test.failing_rows_sql()).map_err(|message| {
+                    Error::ModelGraph(format!(
+                        "{}: test {}: {message}",
+                        test.file.display(),
+                        test.name
+                    ))
+                })?;
+                tests.push(test);
+            }
+        }
+        Ok(Project { models, tests })
+    }
+
+    /// The model named `name`.
+    pub fn model(&self, name: &str) -> Option<&Model> {
+        self.models.iter().find(|m| m.name == name)
+    }
+
+    /// The names a `--select` picks (every model when `selection` is `None`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ModelGraph`] naming a term that matches no model.
+    pub fn select(&self, selection: Option<&str>) -> Result<BTreeSet<String>> {
+        match selection {
+            Some(s) => select::select(&self.models, s),
+            None => Ok(self.models.iter().map(|m| m.name.clone()).collect()),
+        }
+    }
+}
+
+fn check_test(test: &DataTest, models: &[Model], earlier: &[DataTest]) -> Result<()> {
+    let names = || models.iter().map(|m| m.name.clone());
+    if !models.iter().any(|m| m.name == test.model) {
+        return Err(Error::ModelGraph(format!(
+            "{}: test {} is on model `{}`, which does not exist{}",
+            test.file.display(),
+            test.name,
+            test.model,
+            graph::suggest(&test.model, names())
+        )));
+    }
+    if let Some(other) = earlier.iter().find(|t| t.name == test.name) {
+        return Err(Error::ModelGraph(format!(
+            "two tests are named `{}` ({} and {}); give one a `name`",
+            test.name,
+            other.file.display(),
+            test.file.display()
+        )));
+    }
+    if let Some(to) = test.also_needs()
+        && !to.contains('.')
+        && !models.iter().any(|m| m.name == to)
+    {
+        return Err(Error::ModelGraph(format!(
+            "{}: test {} refers to `{to}`, which is no model (write schema.table for a raw table){}",
+            test.file.display(),
+            test.name,
+            graph::suggest(to, names())
+        )));
+    }
+    Ok(())
+}
+
+/// Finds every `.sql` file (a model) and `tests.toml` under `dir`, in path order.
+fn discover(dir: &Path) -> Result<(Vec<Model>, Vec<PathBuf>)> {
     let mut files = Vec::new();
-    collect_sql_files(dir, &mut files)?;
+    collect_files(dir, &mut files)?;
     files.sort();
-    let mut models: Vec<Model> = Vec::with_capacity(files.len());
-    for path in files {
+    let test_files: Vec<PathBuf> = files
+        .iter()
+        .filter(|p| p.file_name().is_some_and(|n| n == "tests.toml"))
+        .cloned()
+        .collect();
+    let mut models: Vec<Model> = Vec::new();
+    for path in files
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+    {
         let name = path
             .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
+            .map(|s| s.to_string_lossy().to_lowercase())
             .unwrap_or_default();
         if let Some(other) = models.iter().find(|m| m.name == name) {
             return Err(Error::ModelGraph(format!(
@@ -65,17 +230,25 @@ pub fn discover(dir: &Path) -> Result<Vec<Model>> {
             path: path.clone(),
             source: e,
         })?;
+        let header = header::Header::parse(&sql);
+        let materialization = header
+            .materialization()
+            .map_err(|m| Error::ModelGraph(format!("{}: {m}", path.display())))?
+            .unwrap_or_default();
         models.push(Model {
             name,
             path,
+            description: header.description,
+            materialization,
+            depends_on: header.depends_on,
+            reads: Vec::new(),
             sql,
-            depends_on: Vec::new(),
         });
     }
-    Ok(models)
+    Ok((models, test_files))
 }
 
-fn collect_sql_files(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
+fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
     let io = |e| Error::Io {
         path: dir.to_path_buf(),
         source: e,
@@ -83,64 +256,214 @@ fn collect_sql_files(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let path = entry.map_err(io)?.path();
         if path.is_dir() {
-            collect_sql_files(&path, files)?;
-        } else if path.extension().is_some_and(|e| e == "sql") {
+            collect_files(&path, files)?;
+        } else {
             files.push(path);
         }
     }
     Ok(())
 }
 
-/// Builds every model in `ordered` (already in dependency order) as a table.
+/// Switches off everything outside the warehouse for the rest of the connection's life: no file
+/// reads or writes (`read_csv`, `COPY`), no `ATTACH`, no extension installs or loads, and the
+/// configuration locked so a model cannot switch it back on. DuckDB cannot lift the lock within a
+/// database instance, so whatever must touch files afterwards goes through Polars or a new
+/// instance.
 ///
 /// # Errors
 ///
-/// [`Error::Model`] naming the first model that fails; models after it are not built, and the
-/// failing model's previous table is left untouched.
-pub fn build_all(
-    conn: &Connection,
-    ordered: &[Model],
-    progress: &dyn Progress,
-) -> Result<Vec<ModelResult>> {
-    progress.begin("building models", ordered.len() as u64);
-    let mut results = Vec::with_capacity(ordered.len());
-    for model in ordered {
-        let started = Instant::now();
-        let fail = |e| Error::Model {
-            name: model.name.clone(),
-            path: model.path.clone(),
-            source: e,
-        };
-        let body = strip_trailing_semicolon(&model.sql);
-        conn.execute_batch(&format!(
-            "CREATE OR REPLACE TABLE main.{} AS {body}\n;",
-            quote(&model.name)
-        ))
-        .map_err(fail)?;
-        let rows: i64 = conn
-            .query_row(
-                &format!("SELECT count(*) FROM main.{}", quote(&model.name)),
-                [],
-                |r| r.get(0),
-            )
-            .map_err(fail)?;
-        results.push(ModelResult {
-            name: model.name.clone(),
-            rows: rows as u64,
-            millis: started.elapsed().as_millis(),
-        });
-        tracing::debug!(model = %model.name, rows, "built");
-        progress.advance(&model.name);
-    }
-    progress.end();
-    Ok(results)
+/// DuckDB's error if a setting is refused.
+pub fn fence(conn: &Connection) -> duckdb::Result<()> {
+    conn.execute_batch(&format!(
+        "CREATE SCHEMA IF NOT EXISTS {FAILURES_SCHEMA};
+         SET enable_external_access = false;
+         SET autoinstall_known_extensions = false;
+         SET autoload_known_extensions = false;
+         SET lock_configuration = true;"
+    ))
 }
 
-/// A model file may end its SELECT with `;`, which cannot stand inside CREATE TABLE AS.
-fn strip_trailing_semicolon(sql: &str) -> &str {
-    let mut body = sql.trim_end();
-    while let Some(stripped) = body.strip_suffix(';') {
-        body = stripped.trim_end();
+/// What one run of the models did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Outcome {
+    pub models: Vec<ModelResult>,
+    pub tests: Vec<TestResult>,
+}
+
+impl Outcome {
+    /// A one-paragraph account of what failed, or `None` when nothing did.
+    pub fn failure(&self) -> Option<String> {
+        let failed: Vec<String> = self
+            .models
+            .iter()
+            .filter(|m| m.status == ModelStatus::Error)
+            .map(|m| format!("model {} ({}): {}", m.name, m.path.display(), m.message))
+            .chain(
+                self.tests
+                    .iter()
+                    .filter(|t| t.blocks())
+                    .map(|t| format!("test {}: {}", t.name, t.message)),
+            )
+            .collect();
+        if failed.is_empty() {
+            return None;
+        }
+        let skipped = self
+            .models
+            .iter()
+            .filter(|m| m.status == ModelStatus::Skipped)
+            .count();
+        Some(format!(
+            "{}{}",
+            failed.join("; "),
+            if skipped > 0 {
+                format!("; {skipped} downstream models skipped")
+            } else {
+                String::new()
+            }
+        ))
     }
-    body
+}
+
+/// What to run.
+#[derive(Debug, Clone, Default)]
+pub struct RunRequest {
+    /// The models to build; `None` builds all.
+    pub selected: Option<BTreeSet<String>>,
+    /// Rebuild incremental models in full.
+    pub full_refresh: bool,
+    /// Run the tests only, building nothing.
+    pub test_only: bool,
+}
+
+/// Builds the requested models in order and runs each one's tests as soon as the models they
+/// need are built. A model that fails, or whose error-severity test fails, has every model
+/// downstream of it skipped; models on other branches still run.
+pub fn run(
+    conn: &Connection,
+    project: &Project,
+    request: &RunRequest,
+    progress: &dyn Progress,
+) -> Outcome {
+    let chosen = |name: &str| request.selected.as_ref().is_none_or(|s| s.contains(name));
+    let models: Vec<&Model> = project.models.iter().filter(|m| chosen(&m.name)).collect();
+    let mut tests: Vec<&DataTest> = project.tests.iter().filter(|t| chosen(&t.model)).collect();
+    let step = if request.test_only {
+        "testing models"
+    } else {
+        "building models"
+    };
+    let models_shown = if request.test_only { 0 } else { models.len() };
+    progress.begin(step, (models_shown + tests.len()) as u64);
+    let mut outcome = Outcome::default();
+    // Models whose outputs cannot be trusted in this run: failed, failed a test, or skipped.
+    let mut broken: BTreeMap<String, String> = BTreeMap::new();
+    // Models not built in this run; their tests are skipped.
+    let mut unbuilt: BTreeSet<String> = BTreeSet::new();
+    let mut done: BTreeSet<&str> = BTreeSet::new();
+    let is_model = |name: &str| project.model(name).is_some();
+    for model in models {
+        if !request.test_only {
+            let upstream_broken = model.depends_on.iter().find(|d| broken.contains_key(*d));
+            let result = match upstream_broken {
+                Some(dependency) => ModelResult::skipped(
+                    model,
+                    format!("upstream model {dependency} did not build or failed a test"),
+                ),
+                None => materialize::build(conn, model, request.full_refresh),
+            };
+            tracing::debug!(model = %model.name, status = result.status.as_str(), "model");
+            if result.status != ModelStatus::Success {
+                broken.insert(model.name.clone(), result.message.clone());
+                unbuilt.insert(model.name.clone());
+            }
+            outcome.models.push(result);
+            progress.advance(&model.name);
+        }
+        done.insert(&model.name);
+
+        // A test runs once its model, and a model it refers to, have had their turn.
+        let has_had_its_turn = |name: &str| done.contains(name) || !is_model(name) || !chosen(name);
+        let (ready, waiting): (Vec<&DataTest>, Vec<&DataTest>) = tests.into_iter().partition(|t| {
+            done.contains(t.model.as_str()) && t.also_needs().is_none_or(&has_had_its_turn)
+        });
+        tests = waiting;
+        for test in ready {
+            let needed_broken = std::iter::once(test.model.as_str())
+                .chain(test.also_needs())
+                .find(|n| unbuilt.contains(*n));
+            let result = match needed_broken {
+                Some(name) => TestResult::skipped(test, format!("model {name} did not build")),
+                None => data_tests::run(conn, test),
+            };
+            if result.blocks() {
+                broken.insert(test.model.clone(), result.message.clone());
+            }
+            outcome.tests.push(result);
+            progress.advance(&test.name);
+        }
+    }
+    progress.end();
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The error DuckDB gives `sql` on a fenced connection.
+    fn refused(sql: &str) -> String {
+        let conn = Connection::open_in_memory().unwrap();
+        fence(&conn).unwrap();
+        conn.execute_batch(sql)
+            .expect_err("the fence lets it through")
+            .to_string()
+    }
+
+    #[test]
+    fn the_fence_refuses_reading_files() {
+        let message = refused("SELECT * FROM read_csv('/etc/passwd')");
+        assert!(message.contains("Permission Error"), "{message}");
+    }
+
+    #[test]
+    fn the_fence_refuses_writing_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.csv");
+        let message = refused(&format!("COPY (SELECT 42) TO '{}'", target.display()));
+        assert!(message.contains("Permission Error"), "{message}");
+        assert!(!target.exists());
+    }
+
+    #[test]
+    fn the_fence_refuses_attaching_databases() {
+        let dir = tempfile::tempdir().unwrap();
+        let other = dir.path().join("other.duckdb");
+        let message = refused(&format!("ATTACH '{}' AS other", other.display()));
+        assert!(message.contains("Permission Error"), "{message}");
+        assert!(!other.exists());
+    }
+
+    #[test]
+    fn the_fence_refuses_installing_and_loading_extensions() {
+        for sql in ["INSTALL spatial", "LOAD spatial"] {
+            let message = refused(sql);
+            assert!(message.contains("Permission Error"), "{sql}: {message}");
+        }
+    }
+
+    #[test]
+    fn the_fence_cannot_be_lifted() {
+        for sql in [
+            "SET enable_external_access = true",
+            "RESET enable_external_access",
+            "SET lock_configuration = false",
+        ] {
+            let message = refused(sql);
+            assert!(
+                message.contains("configuration has been locked"),
+                "{sql}: {message}"
+            );
+        }
+    }
 }

@@ -1,9 +1,10 @@
 //! Report: the committee pack for one period.
 //!
-//! In: the period's metric DataFrames and the run's record (inputs, rejects, models). Out:
-//! `<reports>/<YYYY-MM>/itvalue-<YYYY-MM>.xlsx` with native Excel charts, and the same charts as
-//! PNG and SVG beside it. Every file is written to a temporary file in the same folder and renamed
-//! into place, so a reader never sees half a workbook.
+//! In: the period's metric DataFrames, the model sheets the configuration asks for, and the run's
+//! record (inputs, rejects, models, tests). Out: `<reports>/<YYYY-MM>/itvalue-<YYYY-MM>.xlsx` with
+//! native Excel charts, the same charts as PNG and SVG beside it, and `run_results.json`. Every
+//! file is written to a temporary file in the same folder and renamed into place, so a reader
+//! never sees half a workbook.
 
 mod charts;
 mod sheet;
@@ -12,10 +13,14 @@ mod workbook;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use polars::prelude::DataFrame;
+use serde::Serialize;
+
+use crate::config::ModelSheet;
 use crate::error::{Error, Result};
-use crate::ingest::{InputFile, Reject};
+use crate::ingest::{InputFile, Reject, SourceQuality};
 use crate::metrics::finance::Finance;
-use crate::models::ModelResult;
+use crate::models::{ModelResult, TestResult};
 use crate::schedule::Period;
 
 /// What the Run Info and Data Quality sheets tell about the run.
@@ -28,7 +33,16 @@ pub struct RunInfo {
     pub warehouse: PathBuf,
     pub inputs: Vec<InputFile>,
     pub rejects: Vec<Reject>,
+    pub quality: Vec<SourceQuality>,
     pub models: Vec<ModelResult>,
+    pub tests: Vec<TestResult>,
+}
+
+/// A model's rows for a sheet that the configuration adds to the workbook.
+#[derive(Debug, Clone)]
+pub struct ModelSheetData {
+    pub sheet: ModelSheet,
+    pub frame: DataFrame,
 }
 
 /// Everything the pack is made from.
@@ -37,6 +51,8 @@ pub struct PackInputs<'a> {
     pub reporting_currency: &'a str,
     pub finance: &'a Finance,
     pub run: &'a RunInfo,
+    /// Model sheets, in the configuration's order, after the Monthly sheet.
+    pub model_sheets: &'a [ModelSheetData],
     /// The chart font from the configuration, if any.
     pub chart_font: Option<&'a Path>,
 }
@@ -105,6 +121,38 @@ pub fn write_pack(reports: &Path, inputs: &PackInputs) -> Result<Pack> {
         workbook,
         charts: vec![png, svg],
     })
+}
+
+/// What `run_results.json` holds: per model its status, rows and time, per test its outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunResults<'a> {
+    pub run_id: &'a str,
+    pub command: &'a str,
+    pub period: String,
+    pub itvalue_version: &'a str,
+    pub models: &'a [ModelResult],
+    pub tests: &'a [TestResult],
+}
+
+/// Writes `<reports>/<period>/run_results.json` atomically and returns its path.
+///
+/// # Errors
+///
+/// [`Error::Output`] when the folder or the file cannot be written.
+pub fn write_run_results(reports: &Path, period: Period, results: &RunResults) -> Result<PathBuf> {
+    let dir = period_dir(reports, period);
+    let path = dir.join("run_results.json");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::Output {
+        path: dir.clone(),
+        source: e,
+    })?;
+    let mut bytes = serde_json::to_vec_pretty(results).map_err(|e| Error::Output {
+        path: path.clone(),
+        source: e.into(),
+    })?;
+    bytes.push(b'\n');
+    write_atomically(&path, &bytes)?;
+    Ok(path)
 }
 
 /// Writes `bytes` to a temporary file beside `path`, flushes it to disk, and renames it over

@@ -19,25 +19,45 @@ pub enum Shown {
     /// A plain ratio such as CPI.
     Ratio,
     Integer,
+    /// A number with two decimals.
+    Number,
     /// A `YYYY-MM` month from a date column.
     Month,
+    /// A calendar day.
+    Date,
+    /// A day and time to the minute.
+    DateTime,
+}
+
+impl Shown {
+    /// How a column of `dtype` is shown when nothing says otherwise.
+    pub fn for_type(dtype: &DataType) -> Shown {
+        match dtype {
+            DataType::Date => Shown::Date,
+            DataType::Datetime(..) => Shown::DateTime,
+            DataType::Decimal(..) => Shown::Money,
+            DataType::Float32 | DataType::Float64 => Shown::Number,
+            d if d.is_integer() => Shown::Integer,
+            _ => Shown::Text,
+        }
+    }
 }
 
 /// One column of a sheet: the frame column, its header and how it is shown.
 #[derive(Debug, Clone, Copy)]
-pub struct ColumnSpec {
-    pub column: &'static str,
-    pub header: &'static str,
+pub struct ColumnSpec<'a> {
+    pub column: &'a str,
+    pub header: &'a str,
     pub shown: Shown,
     pub width: f64,
 }
 
-pub const fn spec(
-    column: &'static str,
-    header: &'static str,
+pub const fn spec<'a>(
+    column: &'a str,
+    header: &'a str,
     shown: Shown,
     width: f64,
-) -> ColumnSpec {
+) -> ColumnSpec<'a> {
     ColumnSpec {
         column,
         header,
@@ -53,7 +73,10 @@ fn format_for(shown: Shown) -> Format {
         Shown::Percent => Format::new().set_num_format("0.0%;[Red]-0.0%"),
         Shown::Ratio => Format::new().set_num_format("0.00"),
         Shown::Integer => Format::new().set_num_format("#,##0"),
+        Shown::Number => Format::new().set_num_format("#,##0.00"),
         Shown::Month => Format::new().set_num_format("yyyy-mm"),
+        Shown::Date => Format::new().set_num_format("yyyy-mm-dd"),
+        Shown::DateTime => Format::new().set_num_format("yyyy-mm-dd hh:mm"),
     }
 }
 
@@ -68,7 +91,7 @@ pub fn write_table(
     sheet: &mut Worksheet,
     first_row: u32,
     frame: &DataFrame,
-    columns: &[ColumnSpec],
+    columns: &[ColumnSpec<'_>],
     table_name: &str,
 ) -> Result<u32, XlsxError> {
     let rows = frame.height() as u32;
@@ -134,17 +157,46 @@ fn write_value(
         AnyValue::UInt32(i) => {
             sheet.write_number_with_format(row, col, f64::from(*i), format)?;
         }
+        AnyValue::Int8(_)
+        | AnyValue::Int16(_)
+        | AnyValue::UInt8(_)
+        | AnyValue::UInt16(_)
+        | AnyValue::UInt64(_)
+        | AnyValue::Float32(_) => match value.extract::<f64>() {
+            Some(number) => {
+                sheet.write_number_with_format(row, col, number, format)?;
+            }
+            None => {
+                sheet.write_string_with_format(row, col, value.to_string(), format)?;
+            }
+        },
+        AnyValue::Boolean(b) => {
+            sheet.write_boolean_with_format(row, col, *b, format)?;
+        }
+        AnyValue::Datetime(..) | AnyValue::DatetimeOwned(..) => {
+            // Microseconds (DuckDB's TIMESTAMP) since 1970, shown in Excel's serial days.
+            let micros = match value {
+                AnyValue::Datetime(v, unit, _) | AnyValue::DatetimeOwned(v, unit, _) => {
+                    match unit {
+                        polars::prelude::TimeUnit::Nanoseconds => v / 1_000,
+                        polars::prelude::TimeUnit::Microseconds => *v,
+                        polars::prelude::TimeUnit::Milliseconds => v * 1_000,
+                    }
+                }
+                _ => 0,
+            };
+            let serial = 25_569.0 + micros as f64 / 86_400_000_000.0;
+            sheet.write_number_with_format(row, col, serial, format)?;
+        }
         AnyValue::Date(days) => {
             let day = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
                 + chrono::Duration::days(i64::from(*days));
             let excel = excel_date(day)?;
             sheet.write_datetime_with_format(row, col, &excel, format)?;
         }
+        // Lists, structs, durations and the like have no cell type; their text is shown.
         other => {
-            return Err(XlsxError::ParameterError(format!(
-                "a value of type {} cannot be written to a cell",
-                other.dtype()
-            )));
+            sheet.write_string_with_format(row, col, other.to_string(), format)?;
         }
     }
     Ok(())

@@ -1,5 +1,5 @@
-//! The committee workbook: Portfolio, Monthly (with a native chart), Data Quality, Definitions
-//! and Run Info sheets.
+//! The committee workbook: Portfolio, Monthly (with a native chart), the model sheets the
+//! configuration adds, Data Quality, Definitions and Run Info sheets.
 //!
 //! In: [`PackInputs`]. Out: the xlsx bytes, ready to be written atomically.
 
@@ -8,8 +8,9 @@ use rust_xlsxwriter::{
     Chart, ChartType, DocProperties, Format, FormatAlign, Workbook, Worksheet, XlsxError,
 };
 
-use super::PackInputs;
 use super::sheet::{ColumnSpec, Shown, excel_date, spec, write_table};
+use super::{ModelSheetData, PackInputs};
+use crate::config::ColumnFormat;
 use crate::metrics::DEFINITIONS;
 
 const PORTFOLIO: &[ColumnSpec] = &[
@@ -51,6 +52,21 @@ const MONTHLY: &[ColumnSpec] = &[
     spec("actual", "Actual", Shown::Money, 16.0),
     spec("budget", "Budget", Shown::Money, 16.0),
     spec("forecast", "Forecast", Shown::Money, 16.0),
+];
+
+const SCORES: &[ColumnSpec] = &[
+    spec("source", "Source", Shown::Text, 16.0),
+    spec("entity", "Entity", Shown::Text, 16.0),
+    spec("rows", "Rows", Shown::Integer, 10.0),
+    spec("rows_loaded", "Loaded", Shown::Integer, 10.0),
+    spec("rows_rejected", "Rejected", Shown::Integer, 10.0),
+    spec("rows_superseded", "Superseded", Shown::Integer, 11.0),
+    spec("completeness", "Completeness", Shown::Percent, 13.0),
+    spec("accuracy", "Accuracy", Shown::Percent, 10.0),
+    spec("integrity", "Integrity", Shown::Percent, 10.0),
+    spec("reject_rate", "Reject rate", Shown::Percent, 11.0),
+    spec("max_reject_rate", "Threshold", Shown::Percent, 10.0),
+    spec("verdict", "Verdict", Shown::Text, 9.0),
 ];
 
 const INPUTS: &[ColumnSpec] = &[
@@ -96,10 +112,98 @@ pub fn build(inputs: &PackInputs) -> Result<Vec<u8>, String> {
     let in_sheet = |name: &'static str| move |e: XlsxError| format!("sheet {name}: {e}");
     portfolio(workbook.add_worksheet(), inputs).map_err(in_sheet("Portfolio"))?;
     monthly(workbook.add_worksheet(), inputs).map_err(in_sheet("Monthly"))?;
+    for (i, data) in inputs.model_sheets.iter().enumerate() {
+        check_excel_limits(data)?;
+        model_sheet(workbook.add_worksheet(), inputs, data, i)
+            .map_err(|e| format!("sheet {}: {e}", data.sheet.title))?;
+    }
     data_quality(workbook.add_worksheet(), inputs).map_err(in_sheet("Data Quality"))?;
     definitions(workbook.add_worksheet()).map_err(in_sheet("Definitions"))?;
     run_info(workbook.add_worksheet(), inputs).map_err(in_sheet("Run Info"))?;
     workbook.save_to_buffer().map_err(|e| e.to_string())
+}
+
+/// Excel's rows per sheet, and the rows above a model's data (title, blank, header).
+const EXCEL_ROWS: usize = 1_048_576;
+const ROWS_ABOVE_DATA: usize = 3;
+const EXCEL_COLUMNS: usize = 16_384;
+
+fn check_excel_limits(data: &ModelSheetData) -> Result<(), String> {
+    let (rows, columns) = data.frame.shape();
+    let title = &data.sheet.title;
+    let model = &data.sheet.model;
+    if rows + ROWS_ABOVE_DATA > EXCEL_ROWS {
+        return Err(format!(
+            "sheet {title}: model {model} has {rows} rows, over Excel's limit of {EXCEL_ROWS} rows per sheet ({ROWS_ABOVE_DATA} of them hold the title and header); narrow it with `where`"
+        ));
+    }
+    if columns > EXCEL_COLUMNS {
+        return Err(format!(
+            "sheet {title}: model {model} has {columns} columns, over Excel's limit of {EXCEL_COLUMNS}"
+        ));
+    }
+    Ok(())
+}
+
+fn shown_as(format: ColumnFormat) -> Shown {
+    match format {
+        ColumnFormat::Text => Shown::Text,
+        ColumnFormat::Integer => Shown::Integer,
+        ColumnFormat::Number => Shown::Number,
+        ColumnFormat::Money => Shown::Money,
+        ColumnFormat::Percent => Shown::Percent,
+        ColumnFormat::Ratio => Shown::Ratio,
+        ColumnFormat::Month => Shown::Month,
+        ColumnFormat::Date => Shown::Date,
+        ColumnFormat::Datetime => Shown::DateTime,
+    }
+}
+
+/// A model as an Excel table, its columns formatted as configured or by their type.
+fn model_sheet(
+    sheet: &mut Worksheet,
+    inputs: &PackInputs,
+    data: &ModelSheetData,
+    index: usize,
+) -> Result<(), XlsxError> {
+    let spec_of = &data.sheet;
+    sheet.set_name(&spec_of.title)?;
+    title(
+        sheet,
+        &format!(
+            "{} ({}, model {})",
+            spec_of.title, inputs.period, spec_of.model
+        ),
+    )?;
+    let columns: Vec<ColumnSpec> = data
+        .frame
+        .columns()
+        .iter()
+        .map(|c| {
+            let name = c.name().as_str();
+            let header = spec_of.headers.get(name).map_or(name, String::as_str);
+            let width = (header.chars().count() as f64 + 4.0).clamp(10.0, 50.0);
+            let shown = spec_of
+                .formats
+                .get(name)
+                .map_or_else(|| Shown::for_type(c.dtype()), |f| shown_as(*f));
+            ColumnSpec {
+                column: name,
+                header,
+                shown,
+                width,
+            }
+        })
+        .collect();
+    write_table(
+        sheet,
+        2,
+        &data.frame,
+        &columns,
+        &format!("Model{}", index + 1),
+    )?;
+    sheet.set_freeze_panes(3, 0)?;
+    Ok(())
 }
 
 fn title(sheet: &mut Worksheet, text: &str) -> Result<(), XlsxError> {
@@ -165,12 +269,30 @@ fn data_quality(sheet: &mut Worksheet, inputs: &PackInputs) -> Result<(), XlsxEr
     title(
         sheet,
         &format!(
-            "Inputs of run {}: {} rejected value(s)",
+            "Data quality of run {}: {} rejected value(s)",
             run.run_id,
             run.rejects.len()
         ),
     )?;
-    let inputs_frame = frame(vec![
+    let q = &run.quality;
+    let scores = frame(vec![
+        text_column("source", q.iter().map(|q| q.source.clone())),
+        text_column("entity", q.iter().map(|q| q.entity.name().to_string())),
+        count_column("rows", q.iter().map(|q| q.rows)),
+        count_column("rows_loaded", q.iter().map(|q| q.rows_loaded)),
+        count_column("rows_rejected", q.iter().map(|q| q.rows_rejected)),
+        count_column("rows_superseded", q.iter().map(|q| q.rows_superseded)),
+        share_column("completeness", q.iter().map(|q| q.completeness)),
+        share_column("accuracy", q.iter().map(|q| q.accuracy)),
+        share_column("integrity", q.iter().map(|q| q.integrity)),
+        share_column("reject_rate", q.iter().map(|q| Some(q.reject_rate))),
+        share_column("max_reject_rate", q.iter().map(|q| Some(q.max_reject_rate))),
+        text_column("verdict", q.iter().map(|q| q.verdict.as_str().to_string())),
+    ])?;
+    let bold = Format::new().set_bold();
+    let mut last = write_table(sheet, 2, &scores, SCORES, "Scores")?;
+
+    let files = frame(vec![
         text_column("source", run.inputs.iter().map(|i| i.source.clone())),
         text_column(
             "entity",
@@ -185,9 +307,10 @@ fn data_quality(sheet: &mut Worksheet, inputs: &PackInputs) -> Result<(), XlsxEr
         count_column("rows_rejected", run.inputs.iter().map(|i| i.rows_rejected)),
         text_column("sha256", run.inputs.iter().map(|i| i.sha256.clone())),
     ])?;
-    let last = write_table(sheet, 2, &inputs_frame, INPUTS, "Inputs")?;
+    sheet.write_string_with_format(last + 2, 0, "Input files", &bold)?;
+    last = write_table(sheet, last + 3, &files, INPUTS, "Inputs")?;
 
-    let rejects_frame = frame(vec![
+    let rejects = frame(vec![
         text_column("location", run.rejects.iter().map(|r| r.location.clone())),
         text_column("source", run.rejects.iter().map(|r| r.source.clone())),
         text_column("row_key", run.rejects.iter().map(|r| r.row_key.clone())),
@@ -195,13 +318,13 @@ fn data_quality(sheet: &mut Worksheet, inputs: &PackInputs) -> Result<(), XlsxEr
         text_column("value", run.rejects.iter().map(|r| r.value.clone())),
         text_column("rule", run.rejects.iter().map(|r| r.rule.clone())),
     ])?;
-    let start = last + 3;
-    sheet.write_string_with_format(start - 1, 0, "Rejected values", &Format::new().set_bold())?;
-    write_table(sheet, start, &rejects_frame, REJECTS, "Rejects")?;
-    // The two tables share the sheet's columns: each column gets the wider of its two widths.
-    for c in 0..INPUTS.len().max(REJECTS.len()) {
+    sheet.write_string_with_format(last + 2, 0, "Rejected values", &bold)?;
+    write_table(sheet, last + 3, &rejects, REJECTS, "Rejects")?;
+    // The tables share the sheet's columns: each column gets the widest of its widths.
+    for c in 0..SCORES.len() {
         let width = |specs: &[ColumnSpec]| specs.get(c).map_or(0.0, |s| s.width);
-        sheet.set_column_width(c as u16, width(INPUTS).max(width(REJECTS)))?;
+        let widest = width(SCORES).max(width(INPUTS)).max(width(REJECTS));
+        sheet.set_column_width(c as u16, widest)?;
     }
     Ok(())
 }
@@ -255,7 +378,14 @@ fn run_info(sheet: &mut Worksheet, inputs: &PackInputs) -> Result<(), XlsxError>
         ("Reporting currency", inputs.reporting_currency.to_string()),
         ("Inputs", run.inputs.len().to_string()),
         ("Rejected values", run.rejects.len().to_string()),
-        ("Models built", run.models.len().to_string()),
+        (
+            "Models",
+            count_by(run.models.iter().map(|m| m.status.as_str())),
+        ),
+        (
+            "Data tests",
+            count_by(run.tests.iter().map(|t| t.status.as_str())),
+        ),
     ];
     let bold = Format::new().set_bold();
     for (i, (key, value)) in rows.iter().enumerate() {
@@ -263,24 +393,85 @@ fn run_info(sheet: &mut Worksheet, inputs: &PackInputs) -> Result<(), XlsxError>
         sheet.write_string_with_format(row, 0, *key, &bold)?;
         sheet.write_string(row, 1, value)?;
     }
-    sheet.set_column_width(0, 20)?;
-    sheet.set_column_width(1, 60)?;
     let models_row = 2 + rows.len() as u32 + 2;
     sheet.write_string_with_format(models_row - 1, 0, "Models", &bold)?;
     let models = frame(vec![
         text_column("model", run.models.iter().map(|m| m.name.clone())),
-        count_column("rows", run.models.iter().map(|m| m.rows)),
+        text_column(
+            "status",
+            run.models.iter().map(|m| m.status.as_str().to_string()),
+        ),
+        text_column(
+            "materialized",
+            run.models
+                .iter()
+                .map(|m| m.materialized.as_str().to_string()),
+        ),
+        optional_count_column("rows", run.models.iter().map(|m| m.rows)),
+        count_column("milliseconds", run.models.iter().map(|m| m.milliseconds)),
+        text_column(
+            "path",
+            run.models.iter().map(|m| m.path.display().to_string()),
+        ),
+        text_column("message", run.models.iter().map(|m| m.message.clone())),
     ])?;
-    write_table(
+    let last = write_table(
         sheet,
         models_row,
         &models,
         &[
-            spec("model", "Model", Shown::Text, 20.0),
-            spec("rows", "Rows", Shown::Integer, 60.0),
+            spec("model", "Model", Shown::Text, 24.0),
+            spec("status", "Status", Shown::Text, 12.0),
+            spec("materialized", "Materialized", Shown::Text, 13.0),
+            spec("rows", "Rows", Shown::Integer, 12.0),
+            spec("milliseconds", "Time (ms)", Shown::Integer, 12.0),
+            spec("path", "File", Shown::Text, 50.0),
+            spec("message", "Message", Shown::Text, 60.0),
         ],
         "Models",
     )?;
+    let tests_row = last + 3;
+    sheet.write_string_with_format(tests_row - 1, 0, "Data tests", &bold)?;
+    let tests = frame(vec![
+        text_column("test", run.tests.iter().map(|t| t.name.clone())),
+        text_column(
+            "status",
+            run.tests.iter().map(|t| t.status.as_str().to_string()),
+        ),
+        text_column(
+            "severity",
+            run.tests.iter().map(|t| t.severity.as_str().to_string()),
+        ),
+        optional_count_column("failures", run.tests.iter().map(|t| t.failures)),
+        text_column("model", run.tests.iter().map(|t| t.model.clone())),
+        text_column("kind", run.tests.iter().map(|t| t.kind.to_string())),
+        text_column(
+            "failures_table",
+            run.tests
+                .iter()
+                .map(|t| t.failures_table.clone().unwrap_or_default()),
+        ),
+        text_column("message", run.tests.iter().map(|t| t.message.clone())),
+    ])?;
+    write_table(
+        sheet,
+        tests_row,
+        &tests,
+        &[
+            spec("test", "Test", Shown::Text, 24.0),
+            spec("status", "Status", Shown::Text, 12.0),
+            spec("severity", "Severity", Shown::Text, 13.0),
+            spec("failures", "Failing rows", Shown::Integer, 12.0),
+            spec("model", "Model", Shown::Text, 30.0),
+            spec("kind", "Kind", Shown::Text, 16.0),
+            spec("failures_table", "Failing rows kept in", Shown::Text, 44.0),
+            spec("message", "Message", Shown::Text, 60.0),
+        ],
+        "DataTests",
+    )?;
+    // The key-value block above shares columns A and B with the models table.
+    sheet.set_column_width(0, 24)?;
+    sheet.set_column_width(1, 44)?;
     Ok(())
 }
 
@@ -323,6 +514,39 @@ fn text_column(name: &str, values: impl Iterator<Item = String>) -> Column {
 
 fn count_column(name: &str, values: impl Iterator<Item = u64>) -> Column {
     Series::new(name.into(), values.map(|v| v as i64).collect::<Vec<i64>>()).into_column()
+}
+
+fn optional_count_column(name: &str, values: impl Iterator<Item = Option<u64>>) -> Column {
+    Series::new(
+        name.into(),
+        values
+            .map(|v| v.map(|v| v as i64))
+            .collect::<Vec<Option<i64>>>(),
+    )
+    .into_column()
+}
+
+/// `12 success, 1 skipped`: how many of each status, in first-seen order.
+fn count_by<'a>(statuses: impl Iterator<Item = &'a str>) -> String {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for status in statuses {
+        match counts.iter_mut().find(|(s, _)| *s == status) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((status, 1)),
+        }
+    }
+    if counts.is_empty() {
+        return "none".to_string();
+    }
+    counts
+        .iter()
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn share_column(name: &str, values: impl Iterator<Item = Option<f64>>) -> Column {
+    Series::new(name.into(), values.collect::<Vec<Option<f64>>>()).into_column()
 }
 
 fn frame(columns: Vec<Column>) -> Result<DataFrame, XlsxError> {

@@ -2,8 +2,8 @@
 //! rejects and the tool's version, kept in the `ledger` schema of the warehouse.
 //!
 //! In: run events from the job. Out: rows in `ledger.runs`, `ledger.run_steps`,
-//! `ledger.run_inputs` and `ledger.rejects`. The ledger is history: a rerun adds a run, and the
-//! previous runs stay.
+//! `ledger.run_inputs`, `ledger.data_quality`, `ledger.run_models`, `ledger.test_results` and
+//! `ledger.rejects`. The ledger is history: a rerun adds a run, and the previous runs stay.
 
 use duckdb::{Connection, params};
 
@@ -48,7 +48,51 @@ pub(super) fn schema_sql() -> String {
          bytes BIGINT NOT NULL,
          rows_read BIGINT NOT NULL,
          rows_loaded BIGINT NOT NULL,
-         rows_rejected BIGINT NOT NULL
+         rows_rejected BIGINT NOT NULL,
+         rows_superseded BIGINT NOT NULL DEFAULT 0
+     );
+     ALTER TABLE ledger.run_inputs ADD COLUMN IF NOT EXISTS rows_superseded BIGINT DEFAULT 0;
+     CREATE TABLE IF NOT EXISTS ledger.data_quality (
+         run_id VARCHAR NOT NULL,
+         source VARCHAR NOT NULL,
+         entity VARCHAR NOT NULL,
+         files BIGINT NOT NULL,
+         rows BIGINT NOT NULL,
+         rows_superseded BIGINT NOT NULL,
+         rows_loaded BIGINT NOT NULL,
+         rows_rejected BIGINT NOT NULL,
+         completeness DOUBLE,
+         accuracy DOUBLE,
+         integrity DOUBLE,
+         reject_rate DOUBLE NOT NULL,
+         max_reject_rate DOUBLE NOT NULL,
+         verdict VARCHAR NOT NULL
+     );
+     CREATE TABLE IF NOT EXISTS ledger.run_models (
+         run_id VARCHAR NOT NULL,
+         model VARCHAR NOT NULL,
+         path VARCHAR NOT NULL,
+         rows BIGINT,
+         milliseconds BIGINT NOT NULL,
+         materialized VARCHAR NOT NULL DEFAULT 'table',
+         status VARCHAR NOT NULL DEFAULT 'success',
+         message VARCHAR NOT NULL DEFAULT ''
+     );
+     ALTER TABLE ledger.run_models ALTER COLUMN rows DROP NOT NULL;
+     ALTER TABLE ledger.run_models ADD COLUMN IF NOT EXISTS materialized VARCHAR DEFAULT 'table';
+     ALTER TABLE ledger.run_models ADD COLUMN IF NOT EXISTS status VARCHAR DEFAULT 'success';
+     ALTER TABLE ledger.run_models ADD COLUMN IF NOT EXISTS message VARCHAR DEFAULT '';
+     CREATE TABLE IF NOT EXISTS ledger.test_results (
+         run_id VARCHAR NOT NULL,
+         test VARCHAR NOT NULL,
+         model VARCHAR NOT NULL,
+         kind VARCHAR NOT NULL,
+         severity VARCHAR NOT NULL,
+         status VARCHAR NOT NULL,
+         failures BIGINT,
+         failures_table VARCHAR,
+         milliseconds BIGINT NOT NULL,
+         message VARCHAR NOT NULL
      );
      CREATE TABLE IF NOT EXISTS ledger.rejects (
          run_id VARCHAR NOT NULL,
@@ -101,6 +145,34 @@ pub struct StepRecord {
     pub finished_at: String,
     pub rows: Option<u64>,
     pub detail: String,
+}
+
+/// One model's build in a run, as `ledger.run_models` keeps it.
+#[derive(Debug, Clone)]
+pub struct ModelRecord {
+    pub model: String,
+    pub path: String,
+    pub materialized: &'static str,
+    /// `success`, `error` or `skipped`.
+    pub status: &'static str,
+    pub rows: Option<u64>,
+    pub milliseconds: u64,
+    pub message: String,
+}
+
+/// One data test's outcome in a run, as `ledger.test_results` keeps it.
+#[derive(Debug, Clone)]
+pub struct TestRecord {
+    pub test: String,
+    pub model: String,
+    pub kind: &'static str,
+    pub severity: &'static str,
+    /// `pass`, `warn`, `fail`, `skipped` or `error`.
+    pub status: &'static str,
+    pub failures: Option<u64>,
+    pub failures_table: Option<String>,
+    pub milliseconds: u64,
+    pub message: String,
 }
 
 impl Warehouse {
@@ -157,6 +229,52 @@ impl Warehouse {
             .map_err(|e| Error::warehouse(self.path(), "recording a step", e))
     }
 
+    /// Records each model the run built, failed or skipped, and each data test's outcome.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] when the ledger cannot be written.
+    pub fn record_models(
+        &self,
+        run_id: &str,
+        models: &[ModelRecord],
+        tests: &[TestRecord],
+    ) -> Result<()> {
+        let write = || -> duckdb::Result<()> {
+            let mut appender = self.connection().appender_to_db("run_models", "ledger")?;
+            for m in models {
+                appender.append_row(params![
+                    run_id,
+                    m.model,
+                    m.path,
+                    m.rows.map(|r| r as i64),
+                    m.milliseconds as i64,
+                    m.materialized,
+                    m.status,
+                    m.message
+                ])?;
+            }
+            appender.flush()?;
+            let mut appender = self.connection().appender_to_db("test_results", "ledger")?;
+            for t in tests {
+                appender.append_row(params![
+                    run_id,
+                    t.test,
+                    t.model,
+                    t.kind,
+                    t.severity,
+                    t.status,
+                    t.failures.map(|f| f as i64),
+                    t.failures_table,
+                    t.milliseconds as i64,
+                    t.message
+                ])?;
+            }
+            appender.flush()
+        };
+        write().map_err(|e| Error::warehouse(self.path(), "recording the models", e))
+    }
+
     /// Records how the run ended.
     pub fn finish_run(
         &self,
@@ -185,9 +303,10 @@ impl Warehouse {
     }
 }
 
-/// Writes the run's inputs and rejects; called inside the load's transaction so that they commit
-/// or roll back with the rows they describe.
-pub(super) fn record_inputs(
+/// Writes the run's inputs, data-quality scores and rejects. The load calls it inside its
+/// transaction, so they commit or roll back with the rows they describe; a run stopped by a
+/// reject threshold calls it on its own, so the rejects that stopped it are kept.
+pub(super) fn record_ingest(
     conn: &Connection,
     run_id: &str,
     ingested: &Ingested,
@@ -203,10 +322,31 @@ pub(super) fn record_inputs(
             input.bytes as i64,
             input.rows_read as i64,
             input.rows_loaded as i64,
-            input.rows_rejected as i64
+            input.rows_rejected as i64,
+            input.rows_superseded as i64
         ])?;
     }
     inputs.flush()?;
+    let mut quality = conn.appender_to_db("data_quality", "ledger")?;
+    for q in &ingested.quality {
+        quality.append_row(params![
+            run_id,
+            q.source,
+            q.entity.name(),
+            q.files as i64,
+            q.rows as i64,
+            q.rows_superseded as i64,
+            q.rows_loaded as i64,
+            q.rows_rejected as i64,
+            q.completeness,
+            q.accuracy,
+            q.integrity,
+            q.reject_rate,
+            q.max_reject_rate,
+            q.verdict.as_str()
+        ])?;
+    }
+    quality.flush()?;
     let mut rejects = conn.appender_to_db("rejects", "ledger")?;
     for r in &ingested.rejects {
         rejects.append_row(params![

@@ -94,11 +94,25 @@ impl Warehouse {
             }
             rows += batch.batch.num_rows() as u64;
         }
-        ledger::record_inputs(&tx, run_id, ingested)
+        ledger::record_ingest(&tx, run_id, ingested)
             .map_err(|e| Error::warehouse(&path, "recording inputs and rejects", e))?;
         tx.commit()
             .map_err(|e| Error::warehouse(&path, "committing the load", e))?;
         Ok(rows)
+    }
+
+    /// Records the inputs, scores and rejects of a run that loads nothing (a reject threshold
+    /// stopped it), in one transaction.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] when the ledger cannot be written.
+    pub fn record_without_load(&mut self, run_id: &str, ingested: &Ingested) -> Result<()> {
+        let path = self.path.clone();
+        let fail = |e| Error::warehouse(&path, "recording inputs and rejects", e);
+        let tx = self.conn.transaction().map_err(fail)?;
+        ledger::record_ingest(&tx, run_id, ingested).map_err(fail)?;
+        tx.commit().map_err(fail)
     }
 
     /// Runs a query and returns the result as a Polars DataFrame.
@@ -167,7 +181,7 @@ fn raw_table_sql(entity: Entity) -> String {
         .columns
         .iter()
         .map(|c| format!("{} {}", quote(c.name), c.kind.sql_type()))
-        .chain(["_source VARCHAR".to_string(), "_row BIGINT".to_string()])
+        .chain(["_source VARCHAR", "_file VARCHAR", "_row BIGINT"].map(String::from))
         .collect();
     format!(
         "CREATE OR REPLACE TABLE raw.{} ({});",

@@ -31,6 +31,26 @@ pub const SAMPLE_REJECTS: [&str; 3] = [
     "incidents.xlsx!Incidents!C1002 | severity |  | a value is required",
 ];
 
+/// What `itvalue check --show 2` prints for the committed sample.
+pub const SAMPLE_CHECK: &str = concat!(
+    "source             entity               rows  rejected  superseded  completeness  accuracy  integrity  verdict\n",
+    "investments        investments           200         0           0       100.00%   100.00%          —       ok\n",
+    "applications       applications          150         0           0       100.00%   100.00%    100.00%       ok\n",
+    "costs              costs               16655         2           0       100.00%   100.00%     99.99%       ok\n",
+    "benefits           benefits             4191         0           0       100.00%   100.00%    100.00%       ok\n",
+    "progress           progress             2348         0           0       100.00%   100.00%    100.00%       ok\n",
+    "demands            demands              5000         0           0       100.00%   100.00%    100.00%       ok\n",
+    "demand_events      demand_events         932         0           0       100.00%   100.00%    100.00%       ok\n",
+    "deployments        deployments          3000         0           0       100.00%   100.00%    100.00%       ok\n",
+    "incidents          incidents            2000         1           0        99.99%   100.00%    100.00%       ok\n",
+    "slo_measurements   slo_measurements     3572         0           0       100.00%   100.00%    100.00%       ok\n",
+    "fx_rates           fx_rates              120         0           0       100.00%   100.00%          —       ok\n",
+    "rejected values (3 in all; the workbook's Data Quality sheet and ledger.rejects hold every one):\n",
+    "  costs.xlsx!Costs!D8550  amount = \"12,5OO.00\": expected an amount with at most 2 decimals, found the text \"12,5OO.00\"\n",
+    "  costs.xlsx!Costs!A16656  investment_id = \"INV-0201\": investment_id INV-0201 does not match any row of investments\n",
+    "  … and 1 more\n",
+);
+
 pub fn repo_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
@@ -135,7 +155,8 @@ pub fn query_strings(db: &Connection, sql: &str) -> Vec<String> {
         .expect(sql)
 }
 
-/// `schema.table=rows` for every table of the given schemas, in name order.
+/// `schema.table=rows:checksum` for every table of the given schemas, in name order; the
+/// checksum sums a hash of every row, so equal lines mean equal contents.
 pub fn row_counts(db: &Connection, schemas: &[&str]) -> Vec<String> {
     let list = schemas
         .iter()
@@ -152,8 +173,13 @@ pub fn row_counts(db: &Connection, schemas: &[&str]) -> Vec<String> {
     tables
         .into_iter()
         .map(|t| {
-            let rows = query_i64(db, &format!("SELECT count(*) FROM {t}"));
-            format!("{t}={rows}")
+            let summary = query_strings(
+                db,
+                &format!(
+                    "SELECT count(*) || ':' || coalesce(sum(hash(r)::HUGEINT), 0) FROM {t} AS r"
+                ),
+            );
+            format!("{t}={}", summary[0])
         })
         .collect()
 }

@@ -1,13 +1,12 @@
-//! Integration tests: the real `itvalue` binary on a temporary copy of the shipped sample, checked
-//! against what DuckDB holds and what calamine reads back from the workbook.
-
-mod common;
+//! The monthly job on a temporary copy of the shipped sample, checked against what DuckDB holds
+//! and what calamine reads back from the workbook.
 
 use std::fs;
 use std::path::Path;
 
 use calamine::{Data, DataType, Reader, Xlsx, open_workbook};
-use common::{Workspace, query_f64, query_i64, query_strings};
+
+use crate::common::{self, Workspace, query_f64, query_i64, query_strings};
 
 const PERIOD: &str = "2026-10";
 
@@ -52,6 +51,7 @@ fn run_writes_the_workbook_and_charts_whose_figures_match_the_warehouse() {
         [
             "Portfolio",
             "Monthly",
+            "Incident Impact",
             "Data Quality",
             "Definitions",
             "Run Info"
@@ -137,7 +137,17 @@ fn rerunning_a_period_leaves_the_same_rows_and_the_same_workbook_figures() {
         .iter()
         .map(|s| sheet(&workbook, s))
         .collect();
-    let before = common::row_counts(&ws.warehouse(), &["raw", "main", "metrics"]);
+    // The data-quality history mart reads the ledger, which keeps every run by design.
+    let without_history = |counts: Vec<String>| -> Vec<String> {
+        counts
+            .into_iter()
+            .filter(|t| !t.starts_with("main.mart_data_quality_summary="))
+            .collect()
+    };
+    let before = without_history(common::row_counts(
+        &ws.warehouse(),
+        &["raw", "main", "metrics"],
+    ));
     assert!(before.len() > 20, "{before:?}");
 
     ws.itvalue(&["run", "--period", PERIOD]).assert_code(0);
@@ -147,7 +157,10 @@ fn rerunning_a_period_leaves_the_same_rows_and_the_same_workbook_figures() {
         .collect();
     assert_eq!(first, second);
     let db = ws.warehouse();
-    assert_eq!(before, common::row_counts(&db, &["raw", "main", "metrics"]));
+    assert_eq!(
+        before,
+        without_history(common::row_counts(&db, &["raw", "main", "metrics"]))
+    );
     let duplicates = query_i64(
         &db,
         "SELECT count(*) FROM (SELECT investment_id, period FROM metrics.investment_finance
@@ -298,4 +311,70 @@ fn the_committed_sample_is_what_the_generator_writes() {
             "{file}: the committed sample is stale; regenerate it with `itvalue sample --out notebooks-data/sample`"
         );
     }
+}
+
+#[test]
+fn a_source_over_its_reject_threshold_stops_the_run_before_anything_is_loaded() {
+    let ws = Workspace::with_sample();
+    ws.itvalue(&["run", "--period", PERIOD]).assert_code(0);
+    let before = common::row_counts(&ws.warehouse(), &["raw", "main", "metrics"]);
+
+    let config = ws.path("pipeline.toml");
+    let text = fs::read_to_string(&config).unwrap();
+    let strict = text.replace(
+        "name = \"costs\"\nentity = \"costs\"",
+        "name = \"costs\"\nentity = \"costs\"\nmax_reject_rate = 0.0",
+    );
+    fs::write(&config, &strict).unwrap();
+    let out = ws.itvalue(&["run", "--period", PERIOD]);
+    out.assert_code(65);
+    assert!(
+        out.stderr.contains(
+            "error: too many rejected rows, nothing loaded: source costs rejected 2 of 16655 rows (0.01%), over its max_reject_rate of 0.00%"
+        ),
+        "{}",
+        out.stderr
+    );
+    let db = ws.warehouse();
+    assert_eq!(before, common::row_counts(&db, &["raw", "main", "metrics"]));
+    let runs = query_strings(&db, "SELECT status FROM ledger.runs ORDER BY started_at");
+    assert_eq!(runs, ["succeeded", "failed"]);
+    let kept = query_i64(
+        &db,
+        "SELECT count(*) FROM ledger.rejects WHERE run_id = (SELECT max(run_id) FROM ledger.runs)",
+    );
+    assert_eq!(kept, 3);
+    let verdict = query_strings(
+        &db,
+        "SELECT verdict FROM ledger.data_quality WHERE source = 'costs' ORDER BY run_id",
+    );
+    assert_eq!(verdict, ["ok", "fail"]);
+    drop(db);
+
+    fs::write(
+        &config,
+        strict.replace(
+            "max_reject_rate = 0.0",
+            "max_reject_rate = 0.0\nover_threshold = \"warn\"",
+        ),
+    )
+    .unwrap();
+    let out = ws.itvalue(&["run", "--period", PERIOD]);
+    out.assert_code(0);
+    assert!(
+        out.stdout.contains(
+            "warning  source costs rejected 0.01% of its rows, over its max_reject_rate of 0.00%"
+        ),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn check_reports_every_source_and_the_first_rejects_without_touching_the_warehouse() {
+    let ws = Workspace::with_sample();
+    let out = ws.itvalue(&["check", "--show", "2"]);
+    out.assert_code(0);
+    assert_eq!(out.stdout, common::SAMPLE_CHECK);
+    assert!(!ws.path("notebooks-data/warehouse.duckdb").exists());
 }

@@ -1,0 +1,353 @@
+//! One `[[source]]` of the configuration: which files feed which entity, how their headers map
+//! to the entity's columns, and how their text is read (formats, separators, labels, defaults).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::ingest::contract::Entity;
+
+/// The kind of file a source reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Xlsx,
+    Xlsm,
+    Xlsb,
+    Xls,
+    Ods,
+    Csv,
+    Parquet,
+}
+
+impl SourceKind {
+    /// The kind a file extension stands for.
+    fn from_extension(path: &Path) -> Option<Self> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "xlsx" => SourceKind::Xlsx,
+            "xlsm" => SourceKind::Xlsm,
+            "xlsb" => SourceKind::Xlsb,
+            "xls" => SourceKind::Xls,
+            "ods" => SourceKind::Ods,
+            "csv" | "tsv" | "txt" => SourceKind::Csv,
+            "parquet" => SourceKind::Parquet,
+            _ => return None,
+        })
+    }
+
+    /// The name used in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceKind::Xlsx => "xlsx",
+            SourceKind::Xlsm => "xlsm",
+            SourceKind::Xlsb => "xlsb",
+            SourceKind::Xls => "xls",
+            SourceKind::Ods => "ods",
+            SourceKind::Csv => "csv",
+            SourceKind::Parquet => "parquet",
+        }
+    }
+
+    /// True for the kinds that hold sheets.
+    pub fn is_workbook(self) -> bool {
+        !matches!(self, SourceKind::Csv | SourceKind::Parquet)
+    }
+}
+
+/// Which sheet of a workbook a source reads.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum SheetRef {
+    /// By name, as shown on the tab.
+    Name(String),
+    /// By position, 1 for the first sheet.
+    Index(usize),
+}
+
+/// How the text of one column is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnRules {
+    /// chrono formats tried in order for dates, times and months, e.g. `%d-%m-%Y %H:%M`.
+    pub formats: Vec<String>,
+    /// The decimal separator of numbers written as text: `.` or `,`.
+    pub decimal: char,
+    /// The thousands separator, if numbers use one.
+    pub thousands: Option<char>,
+    /// Text removed before a number is read: currency symbols and codes such as `€` or `EUR`.
+    pub strip: Vec<String>,
+    /// Labels replaced by values before typing, e.g. `"2 - High"` by `"2"`. Matched ignoring case
+    /// and surrounding spaces.
+    pub values: BTreeMap<String, String>,
+}
+
+impl Default for ColumnRules {
+    fn default() -> Self {
+        ColumnRules {
+            formats: Vec::new(),
+            decimal: '.',
+            thousands: Some(','),
+            strip: Vec::new(),
+            values: BTreeMap::new(),
+        }
+    }
+}
+
+/// Which row stands for an entity when an export holds one row per update.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatestRow {
+    /// The entity column that identifies the entity (e.g. `incident_id`).
+    pub key: String,
+    /// The source header whose highest value marks the latest row (e.g. `sys_mod_count`).
+    pub by: String,
+}
+
+/// What happens when a source's share of rejected rows passes its threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OverThreshold {
+    /// The run stops before loading anything (exit 65).
+    Fail,
+    /// The run goes on and the summary warns.
+    Warn,
+}
+
+/// One input: one or more files feeding one entity.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// A short name, unique in the configuration, used in the ledger and in messages.
+    pub name: String,
+    pub entity: Entity,
+    pub kind: SourceKind,
+    /// A file, or a glob pattern (`costs/*.xlsx`) whose matches are read in name order.
+    pub path: PathBuf,
+    /// `None` reads the first visible sheet.
+    pub sheet: Option<SheetRef>,
+    /// The 1-based row holding the headers; `None` finds it.
+    pub header_row: Option<u32>,
+    /// For each entity column, the headers that stand for it. A column that is not listed is
+    /// found by its own name.
+    pub columns: BTreeMap<String, Vec<String>>,
+    /// Text that means "empty" in this source (e.g. `?`, `N/A`), compared ignoring case.
+    pub null_values: Vec<String>,
+    /// Values for columns the source lacks or leaves empty, as text typed like any cell.
+    pub defaults: BTreeMap<String, String>,
+    /// How the text of each column is read; columns not listed use [`ColumnRules::default`].
+    pub rules: BTreeMap<String, ColumnRules>,
+    pub latest: Option<LatestRow>,
+    /// CSV only: the field delimiter.
+    pub delimiter: u8,
+    /// The share of rows (0 to 1) that may be rejected before `over_threshold` applies.
+    pub max_reject_rate: f64,
+    pub over_threshold: OverThreshold,
+}
+
+impl Source {
+    /// The reading rules of `column`.
+    pub fn rules_for(&self, column: &str) -> &ColumnRules {
+        static DEFAULT: std::sync::OnceLock<ColumnRules> = std::sync::OnceLock::new();
+        self.rules
+            .get(column)
+            .unwrap_or_else(|| DEFAULT.get_or_init(ColumnRules::default))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSource {
+    name: String,
+    entity: Entity,
+    kind: Option<SourceKind>,
+    path: PathBuf,
+    sheet: Option<SheetRef>,
+    header_row: Option<u32>,
+    #[serde(default)]
+    columns: BTreeMap<String, Aliases>,
+    #[serde(default)]
+    null_values: Vec<String>,
+    #[serde(default)]
+    defaults: BTreeMap<String, String>,
+    #[serde(default)]
+    rules: BTreeMap<String, RawRules>,
+    latest: Option<LatestRow>,
+    delimiter: Option<String>,
+    max_reject_rate: Option<f64>,
+    over_threshold: Option<OverThreshold>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Aliases {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawRules {
+    #[serde(default)]
+    formats: Vec<String>,
+    decimal: Option<String>,
+    thousands: Option<String>,
+    #[serde(default)]
+    strip: Vec<String>,
+    #[serde(default)]
+    values: BTreeMap<String, String>,
+}
+
+/// The default share of rejected rows a source may have before the run fails.
+pub const DEFAULT_MAX_REJECT_RATE: f64 = 0.05;
+
+/// Checks one raw source and resolves its path; the message names the source and the key.
+pub(super) fn validate(
+    raw: RawSource,
+    index: usize,
+    resolve: &dyn Fn(&Path) -> PathBuf,
+) -> Result<Source, String> {
+    let at = format!("source[{index}] ({})", raw.name);
+    if raw.name.trim().is_empty() {
+        return Err(format!("source[{index}]: name must not be empty"));
+    }
+    let Some(kind) = raw.kind.or_else(|| SourceKind::from_extension(&raw.path)) else {
+        return Err(format!(
+            "{at}: kind is missing and the extension of {} does not tell it; set kind to one of xlsx, xlsm, xlsb, xls, ods, csv, parquet",
+            raw.path.display()
+        ));
+    };
+    if raw.header_row == Some(0) {
+        return Err(format!("{at}: header_row = 0: rows are numbered from 1"));
+    }
+    if raw.sheet == Some(SheetRef::Index(0)) {
+        return Err(format!("{at}: sheet = 0: sheets are numbered from 1"));
+    }
+    if raw.sheet.is_some() && !kind.is_workbook() {
+        return Err(format!("{at}: sheet: a {} file has no sheets", kind.name()));
+    }
+    let entity = raw.entity;
+    let contract = entity.contract();
+    let known = |key: &str, column: &str| -> Result<(), String> {
+        match contract.column(column) {
+            Some(_) => Ok(()),
+            None => Err(format!(
+                "{at}: {key}: entity {entity} has no column `{column}`; its columns are: {}",
+                contract.column_list()
+            )),
+        }
+    };
+
+    let mut columns = BTreeMap::new();
+    for (column, aliases) in raw.columns {
+        known(&format!("columns.{column}"), &column)?;
+        let aliases = match aliases {
+            Aliases::One(a) => vec![a],
+            Aliases::Many(v) => v,
+        };
+        if aliases.is_empty() || aliases.iter().any(|a| a.trim().is_empty()) {
+            return Err(format!(
+                "{at}: columns.{column}: header names must not be empty"
+            ));
+        }
+        columns.insert(column, aliases);
+    }
+    for column in raw.defaults.keys() {
+        known(&format!("defaults.{column}"), column)?;
+    }
+    let mut rules = BTreeMap::new();
+    for (column, r) in raw.rules {
+        known(&format!("rules.{column}"), &column)?;
+        rules.insert(
+            column.clone(),
+            validate_rules(r).map_err(|m| format!("{at}: rules.{column}.{m}"))?,
+        );
+    }
+    if let Some(latest) = &raw.latest {
+        known("latest.key", &latest.key)?;
+        if latest.by.trim().is_empty() {
+            return Err(format!(
+                "{at}: latest.by: name the header whose highest value marks the latest row"
+            ));
+        }
+    }
+    let tsv = raw
+        .path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
+    let delimiter = match raw.delimiter.as_deref() {
+        None if tsv => b'\t',
+        None => b',',
+        Some("\\t") | Some("\t") => b'\t',
+        Some(d) if d.len() == 1 && d.is_ascii() => d.as_bytes()[0],
+        Some(d) => {
+            return Err(format!(
+                "{at}: delimiter = {d:?}: expected one ASCII character such as \",\" or \";\""
+            ));
+        }
+    };
+    if raw.delimiter.is_some() && kind != SourceKind::Csv {
+        return Err(format!("{at}: delimiter: only csv sources have one"));
+    }
+    let max_reject_rate = raw.max_reject_rate.unwrap_or(DEFAULT_MAX_REJECT_RATE);
+    if !(0.0..=1.0).contains(&max_reject_rate) {
+        return Err(format!(
+            "{at}: max_reject_rate = {max_reject_rate}: expected a share from 0 to 1 (0.05 for 5%)"
+        ));
+    }
+    Ok(Source {
+        name: raw.name,
+        entity,
+        kind,
+        path: resolve(&raw.path),
+        sheet: raw.sheet,
+        header_row: raw.header_row,
+        columns,
+        null_values: raw.null_values,
+        defaults: raw.defaults,
+        rules,
+        latest: raw.latest,
+        delimiter,
+        max_reject_rate,
+        over_threshold: raw.over_threshold.unwrap_or(OverThreshold::Fail),
+    })
+}
+
+fn validate_rules(raw: RawRules) -> Result<ColumnRules, String> {
+    let one_char = |key: &str, value: &str| -> Result<char, String> {
+        let mut chars = value.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) => Ok(c),
+            _ => Err(format!("{key} = {value:?}: expected one character")),
+        }
+    };
+    let decimal = match raw.decimal.as_deref() {
+        None => '.',
+        Some(d) => one_char("decimal", d)?,
+    };
+    if decimal != '.' && decimal != ',' {
+        return Err(format!("decimal = {decimal:?}: expected \".\" or \",\""));
+    }
+    let thousands = match raw.thousands.as_deref() {
+        // Without a setting, the separator is the one a decimal point or comma implies.
+        None => Some(if decimal == '.' { ',' } else { '.' }),
+        Some("") => None,
+        Some(t) => Some(one_char("thousands", t)?),
+    };
+    if thousands == Some(decimal) {
+        return Err(format!(
+            "thousands = {decimal:?}: it is also the decimal separator"
+        ));
+    }
+    for format in &raw.formats {
+        if chrono::format::StrftimeItems::new(format).any(|i| i == chrono::format::Item::Error) {
+            return Err(format!("formats: {format:?} is not a valid chrono format"));
+        }
+    }
+    Ok(ColumnRules {
+        formats: raw.formats,
+        decimal,
+        thousands,
+        strip: raw.strip,
+        values: raw.values,
+    })
+}

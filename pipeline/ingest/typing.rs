@@ -1,0 +1,394 @@
+//! From the grids of one source to typed rows: find the header row, map headers to columns,
+//! keep the latest row per entity when the source is an update log, and type every cell.
+//!
+//! In: the source's configuration and the grids of its files. Out: [`SourceRows`]: the typed rows,
+//! a reject per bad value with its location, per-file counts and the data-quality counts.
+
+use std::collections::HashMap;
+
+use super::contract::Contract;
+use super::grid::{Addressing, Grid, GridRow};
+use super::headers::{self, HeaderCell};
+use super::value::{Cell, Reading, Value, type_cell};
+use super::{InputFile, Quality, Reject};
+use crate::config::Source;
+use crate::error::{Error, Result};
+
+/// How many rows from the top are searched for the header row when none is configured.
+const HEADER_SEARCH_ROWS: usize = 30;
+
+/// One file of a source as read: its identity and its cells.
+pub(super) struct ReadFile {
+    pub path: std::path::PathBuf,
+    pub sha256: String,
+    pub bytes: u64,
+    pub grid: Grid,
+}
+
+/// Where a file's columns are: the grid (for locations) and each contract column's position.
+pub(super) struct Layout {
+    pub file_name: String,
+    pub addressing: Addressing,
+    pub columns: Vec<Option<u32>>,
+}
+
+impl Layout {
+    pub fn location(&self, column: usize, row: u32) -> String {
+        let at = self.columns.get(column).copied().flatten();
+        super::grid::location(&self.file_name, &self.addressing, row, at)
+    }
+}
+
+/// One typed row and where it came from.
+pub(super) struct Row {
+    pub values: Vec<Value>,
+    /// Index into [`SourceRows::layouts`] and [`SourceRows::files`].
+    pub file: usize,
+    pub number: u32,
+}
+
+/// The typed rows of one source, before the checks across sources.
+pub(super) struct SourceRows {
+    pub source: String,
+    pub files: Vec<InputFile>,
+    pub layouts: Vec<Layout>,
+    pub rows: Vec<Row>,
+    pub rejects: Vec<Reject>,
+    pub quality: Quality,
+}
+
+/// A data row waiting to be typed.
+struct Candidate {
+    file: usize,
+    row: usize,
+}
+
+/// Types the rows of every file of `source`.
+///
+/// # Errors
+///
+/// [`Error::Contract`] naming the file and sheet when a header row is missing or breaks the
+/// contract (a required column absent, a header repeated).
+pub(super) fn type_source(source: &Source, files: Vec<ReadFile>) -> Result<SourceRows> {
+    let contract = source.entity.contract();
+    let mut out = SourceRows {
+        source: source.name.clone(),
+        files: Vec::with_capacity(files.len()),
+        layouts: Vec::with_capacity(files.len()),
+        rows: Vec::new(),
+        rejects: Vec::new(),
+        quality: Quality::default(),
+    };
+    let mut candidates = Vec::new();
+    let mut latest_columns = Vec::new();
+    for (f, file) in files.iter().enumerate() {
+        let grid = &file.grid;
+        let contract_error = |message: String| Error::Contract {
+            location: grid.place(),
+            message,
+        };
+        let header = header_row(grid, source, contract).map_err(contract_error)?;
+        let header_number = grid.rows[header].number;
+        let cells: Vec<HeaderCell> = grid.rows[header]
+            .cells
+            .iter()
+            .map(|(c, v)| HeaderCell {
+                column: *c,
+                text: v.view().raw(),
+            })
+            .collect();
+        let columns =
+            headers::map_columns(contract, &source.columns, &source.defaults, &cells, &|c| {
+                grid.header_address(header_number, c)
+            })
+            .map_err(contract_error)?;
+        if let Some(latest) = &source.latest {
+            let key = contract.index_of(&latest.key).and_then(|k| columns[k]);
+            if key.is_none() {
+                return Err(contract_error(format!(
+                    "latest.key: column `{}` has no header in this file",
+                    latest.key
+                )));
+            }
+            let wanted = headers::normalise(&latest.by);
+            let by = cells
+                .iter()
+                .find(|h| headers::normalise(&h.text) == wanted)
+                .map(|h| h.column)
+                .ok_or_else(|| {
+                    contract_error(format!(
+                        "latest.by: no header {:?} in the header row",
+                        latest.by
+                    ))
+                })?;
+            latest_columns.push(by);
+        }
+        let mut rows_read = 0;
+        for (r, row) in grid.rows.iter().enumerate().skip(header + 1) {
+            let mapped = columns.iter().flatten();
+            if mapped.clone().all(|c| blank(&row.cell(*c))) {
+                continue;
+            }
+            rows_read += 1;
+            candidates.push(Candidate { file: f, row: r });
+        }
+        out.files.push(InputFile {
+            source: source.name.clone(),
+            entity: source.entity,
+            path: file.path.clone(),
+            sha256: file.sha256.clone(),
+            bytes: file.bytes,
+            rows_read,
+            rows_superseded: 0,
+            rows_loaded: 0,
+            rows_rejected: 0,
+        });
+        out.layouts.push(Layout {
+            file_name: grid.file_name.clone(),
+            addressing: grid.addressing.clone(),
+            columns,
+        });
+    }
+    if let Some(latest) = &source.latest {
+        let key = contract.index_of(&latest.key).unwrap_or(0);
+        let formats: Vec<String> = source
+            .rules
+            .values()
+            .flat_map(|r| r.formats.clone())
+            .collect();
+        let latest = Latest {
+            key,
+            by_columns: &latest_columns,
+            formats: &formats,
+        };
+        candidates = keep_latest(candidates, &files, &out.layouts, &latest, &mut out.files);
+    }
+    for candidate in candidates {
+        let row = &files[candidate.file].grid.rows[candidate.row];
+        type_row(source, contract, candidate.file, row, &mut out);
+    }
+    Ok(out)
+}
+
+fn blank(cell: &Cell) -> bool {
+    match cell {
+        Cell::Empty => true,
+        Cell::Text(s) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+/// The configured header row, the first row of a Parquet file, or the first row within the top
+/// rows that holds a required column's header (titles and blank rows above it are skipped).
+fn header_row(
+    grid: &Grid,
+    source: &Source,
+    contract: &Contract,
+) -> std::result::Result<usize, String> {
+    if grid.rows.is_empty() {
+        return Err("the sheet is empty".to_string());
+    }
+    if let Some(n) = source.header_row {
+        return grid
+            .rows
+            .iter()
+            .position(|r| r.number == n)
+            .ok_or_else(|| format!("header_row = {n}: that row is empty"));
+    }
+    if grid.addressing == Addressing::Rows {
+        return Ok(0);
+    }
+    let wanted: Vec<String> = contract
+        .columns
+        .iter()
+        .filter(|c| c.required)
+        .flat_map(|c| headers::candidates(c.name, &source.columns))
+        .map(|h| headers::normalise(&h))
+        .collect();
+    grid.rows
+        .iter()
+        .take(HEADER_SEARCH_ROWS)
+        .position(|row| {
+            row.cells
+                .iter()
+                .any(|(_, v)| wanted.contains(&headers::normalise(&v.view().raw())))
+        })
+        .ok_or_else(|| {
+            format!(
+                "no header row found in the first {HEADER_SEARCH_ROWS} rows: none holds a header of a required column of {}",
+                source.entity
+            )
+        })
+}
+
+/// How the latest row per entity is told: the key column, the `by` column of each file, and the
+/// formats to read `by` values written as dates.
+struct Latest<'a> {
+    key: usize,
+    by_columns: &'a [u32],
+    formats: &'a [String],
+}
+
+/// Keeps, per entity key, the row with the highest `latest.by` value (the later row on a tie);
+/// the others are counted as superseded in their file's record. Values compare as numbers, else
+/// as dates and times (ISO or the source's formats), else as text. Rows without a key are kept,
+/// so that typing rejects them.
+fn keep_latest(
+    candidates: Vec<Candidate>,
+    files: &[ReadFile],
+    layouts: &[Layout],
+    latest: &Latest,
+    records: &mut [InputFile],
+) -> Vec<Candidate> {
+    let order = |c: &Candidate| -> (f64, String) {
+        let cell = files[c.file].grid.rows[c.row].cell(latest.by_columns[c.file]);
+        match cell {
+            Cell::Int(i) => (i as f64, String::new()),
+            Cell::Float(f) => (f, String::new()),
+            Cell::DateTime(t) => (t.and_utc().timestamp() as f64, String::new()),
+            other => {
+                let raw = other.raw();
+                let raw = raw.trim();
+                if let Ok(f) = raw.parse::<f64>() {
+                    (f, String::new())
+                } else if let Some(t) = super::value::timestamp_from_text(raw, latest.formats) {
+                    (t.and_utc().timestamp() as f64, String::new())
+                } else {
+                    (f64::NEG_INFINITY, raw.to_string())
+                }
+            }
+        }
+    };
+    let key_of = |c: &Candidate| {
+        layouts[c.file].columns[latest.key]
+            .map(|col| {
+                files[c.file].grid.rows[c.row]
+                    .cell(col)
+                    .raw()
+                    .trim()
+                    .to_string()
+            })
+            .unwrap_or_default()
+    };
+    let mut best: HashMap<String, usize> = HashMap::new();
+    for (i, c) in candidates.iter().enumerate() {
+        let k = key_of(c);
+        if k.is_empty() {
+            continue;
+        }
+        match best.get(&k) {
+            Some(&j)
+                if order(&candidates[j]).partial_cmp(&order(c))
+                    == Some(std::cmp::Ordering::Greater) => {}
+            _ => {
+                best.insert(k, i);
+            }
+        }
+    }
+    let winners: std::collections::HashSet<usize> = best.into_values().collect();
+    let mut kept = Vec::with_capacity(candidates.len());
+    for (i, c) in candidates.into_iter().enumerate() {
+        if winners.contains(&i) || key_of(&c).is_empty() {
+            kept.push(c);
+        } else {
+            records[c.file].rows_superseded += 1;
+        }
+    }
+    kept
+}
+
+/// Types one row; a row with any bad value is kept out and each bad value is a reject.
+fn type_row(
+    source: &Source,
+    contract: &Contract,
+    file: usize,
+    row: &GridRow,
+    out: &mut SourceRows,
+) {
+    let layout = &out.layouts[file];
+    let mut values = Vec::with_capacity(contract.columns.len());
+    let mut failed = false;
+    for (i, column) in contract.columns.iter().enumerate() {
+        let found = layout.columns[i].map_or(Cell::Empty, |c| row.cell(c));
+        let reading = Reading {
+            rules: source.rules_for(column.name),
+            null_values: &source.null_values,
+        };
+        let cell = match source.defaults.get(column.name) {
+            Some(default) if is_empty(&found, reading) => Cell::Text(default),
+            _ => found,
+        };
+        let present = !is_empty(&cell, reading);
+        if column.required {
+            out.quality.required_expected += 1;
+            out.quality.required_present += u64::from(present);
+        }
+        match type_cell(&cell, column, reading) {
+            Ok(v) => {
+                out.quality.values_present += u64::from(present);
+                out.quality.values_valid += u64::from(present);
+                values.push(v);
+            }
+            Err(rule) => {
+                out.quality.values_present += u64::from(present);
+                failed = true;
+                values.push(Value::Null);
+                out.rejects.push(Reject {
+                    source: source.name.clone(),
+                    entity: source.entity,
+                    location: layout.location(i, row.number),
+                    row_key: row_key(contract, layout, row, source),
+                    column: column.name.to_string(),
+                    value: cell.raw(),
+                    rule,
+                });
+            }
+        }
+    }
+    if failed {
+        out.files[file].rows_rejected += 1;
+    } else {
+        out.rows.push(Row {
+            values,
+            file,
+            number: row.number,
+        });
+    }
+}
+
+/// Empty, blank or one of the source's null markers.
+fn is_empty(cell: &Cell, reading: Reading) -> bool {
+    match cell {
+        Cell::Empty => true,
+        Cell::Text(s) => {
+            let t = s.trim().to_lowercase();
+            t.is_empty()
+                || reading
+                    .null_values
+                    .iter()
+                    .any(|n| n.trim().to_lowercase() == t)
+        }
+        _ => false,
+    }
+}
+
+/// The row's key as the user typed it, for reject reports ("investment_id=INV-0007").
+fn row_key(contract: &Contract, layout: &Layout, row: &GridRow, source: &Source) -> String {
+    contract
+        .key
+        .iter()
+        .filter_map(|k| {
+            let i = contract.index_of(k)?;
+            let raw = layout.columns[i]
+                .map(|c| row.cell(c).raw())
+                .unwrap_or_default();
+            let raw = if raw.trim().is_empty() {
+                source.defaults.get(*k).cloned().unwrap_or_default()
+            } else {
+                raw
+            };
+            (!raw.trim().is_empty()).then(|| format!("{k}={}", raw.trim()))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}

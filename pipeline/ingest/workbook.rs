@@ -1,0 +1,327 @@
+//! Reading one sheet of a workbook (xlsx, xlsm, xlsb, xls, ods) into a [`Grid`] with calamine.
+//!
+//! In: the file's bytes and its source. Out: the sheet's non-empty cells. Before calamine inflates
+//! anything, the zip container's declared sizes are checked against the configured limits, so a
+//! zip bomb is refused without being expanded; xlsx and xlsb sheets are then streamed cell by
+//! cell, so a sheet whose two cells sit at A1 and XFD1048576 costs two cells, not a dense range of
+//! seventeen billion. xls (bounded by its format) and ods sheets are read as calamine ranges.
+//! Dates arrive already converted from the workbook's 1900 or 1904 system.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use calamine::{Data, DataRef, Ods, Reader, SheetType, SheetVisible, Xls, Xlsb, Xlsx};
+
+use super::grid::{Addressing, Grid, GridRow, RawCell};
+use crate::config::{Limits, SheetRef, Source, SourceKind};
+use crate::error::{Error, Result};
+
+/// Reads the source's sheet from `bytes`, the content of `path`.
+///
+/// # Errors
+///
+/// [`Error::InputTooLarge`] when the container or the sheet passes a limit,
+/// [`Error::UnreadableInput`] when the file is not a workbook of its kind, [`Error::MissingSheet`]
+/// when the sheet is absent.
+pub fn read(path: &Path, bytes: Vec<u8>, source: &Source, limits: &Limits) -> Result<Grid> {
+    let unreadable = |message: String| Error::UnreadableInput {
+        path: path.to_path_buf(),
+        kind: source.kind.name(),
+        message,
+    };
+    if matches!(
+        source.kind,
+        SourceKind::Xlsx | SourceKind::Xlsm | SourceKind::Xlsb | SourceKind::Ods
+    ) {
+        check_container(path, &bytes, limits)?;
+    }
+    let file_name = file_name(path);
+    let mut cells = CellSink::new(path, limits.max_cells);
+    let sheet = match source.kind {
+        SourceKind::Xlsx | SourceKind::Xlsm => {
+            let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
+                .map_err(|e: calamine::XlsxError| unreadable(e.to_string()))?;
+            let sheet = choose_sheet(path, book.sheets_metadata(), source)?;
+            let mut reader = book
+                .worksheet_cells_reader(&sheet)
+                .map_err(|e| unreadable(format!("sheet {sheet}: {e}")))?;
+            while let Some(cell) = reader
+                .next_cell()
+                .map_err(|e| unreadable(format!("sheet {sheet}: {e}")))?
+            {
+                cells.push(cell.get_position(), from_data_ref(cell.get_value()))?;
+            }
+            sheet
+        }
+        SourceKind::Xlsb => {
+            let mut book: Xlsb<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
+                .map_err(|e: calamine::XlsbError| unreadable(e.to_string()))?;
+            let sheet = choose_sheet(path, book.sheets_metadata(), source)?;
+            let mut reader = book
+                .worksheet_cells_reader(&sheet)
+                .map_err(|e| unreadable(format!("sheet {sheet}: {e}")))?;
+            while let Some(cell) = reader
+                .next_cell()
+                .map_err(|e| unreadable(format!("sheet {sheet}: {e}")))?
+            {
+                cells.push(cell.get_position(), from_data_ref(cell.get_value()))?;
+            }
+            sheet
+        }
+        // xls is bounded by its format (65,536 rows × 256 columns, at most 16.8 million cells).
+        SourceKind::Xls => {
+            let mut book: Xls<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
+                .map_err(|e: calamine::XlsError| unreadable(e.to_string()))?;
+            let sheet = choose_sheet(path, book.sheets_metadata(), source)?;
+            let range = book
+                .worksheet_range(&sheet)
+                .map_err(|e| unreadable(format!("sheet {sheet}: {e}")))?;
+            push_range(&mut cells, &range)?;
+            sheet
+        }
+        // ods: calamine builds the sheet as a dense range; the container's declared sizes were
+        // checked above, but repeated-row attributes inside content.xml are not (see the README).
+        _ => {
+            let mut book: Ods<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
+                .map_err(|e: calamine::OdsError| unreadable(e.to_string()))?;
+            let sheet = choose_sheet(path, book.sheets_metadata(), source)?;
+            let range = book
+                .worksheet_range(&sheet)
+                .map_err(|e| unreadable(format!("sheet {sheet}: {e}")))?;
+            push_range(&mut cells, &range)?;
+            sheet
+        }
+    };
+    Ok(Grid {
+        file_name,
+        addressing: Addressing::Sheet(sheet),
+        rows: cells.into_rows(),
+    })
+}
+
+fn push_range(cells: &mut CellSink, range: &calamine::Range<Data>) -> Result<()> {
+    let (r0, c0) = range.start().unwrap_or((0, 0));
+    for (row, column, value) in range.used_cells() {
+        cells.push((r0 + row as u32, c0 + column as u32), from_data(value))?;
+    }
+    Ok(())
+}
+
+pub fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The configured sheet, or the first visible worksheet: a hidden first sheet usually holds
+/// lookups, and a chart sheet holds no cells.
+fn choose_sheet(path: &Path, sheets: &[calamine::Sheet], source: &Source) -> Result<String> {
+    let names: Vec<&str> = sheets.iter().map(|s| s.name.as_str()).collect();
+    let found = match &source.sheet {
+        None => sheets
+            .iter()
+            .find(|s| s.visible == SheetVisible::Visible && s.typ == SheetType::WorkSheet)
+            .or_else(|| sheets.iter().find(|s| s.typ == SheetType::WorkSheet))
+            .map(|s| s.name.clone()),
+        Some(SheetRef::Name(n)) => names.iter().find(|s| *s == n).map(|s| s.to_string()),
+        Some(SheetRef::Index(i)) => names.get(i - 1).map(|s| s.to_string()),
+    };
+    let sheet = found.ok_or_else(|| Error::MissingSheet {
+        path: path.to_path_buf(),
+        sheet: match &source.sheet {
+            Some(SheetRef::Name(n)) => n.clone(),
+            Some(SheetRef::Index(i)) => format!("#{i}"),
+            None => "#1".to_string(),
+        },
+        available: names.join(", "),
+    })?;
+    if let Some(s) = sheets
+        .iter()
+        .find(|s| s.name == sheet && s.visible != SheetVisible::Visible)
+    {
+        tracing::info!(path = %path.display(), sheet = %s.name, "reading a hidden sheet, as configured");
+    }
+    Ok(sheet)
+}
+
+/// Refuses a zip container whose parts declare more than the limits allow, before any part is
+/// inflated: the total uncompressed size, and the compression ratio of any large part.
+fn check_container(path: &Path, bytes: &[u8], limits: &Limits) -> Result<()> {
+    let too_large = |message: String| Error::InputTooLarge {
+        path: path.to_path_buf(),
+        message,
+    };
+    let Ok(zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        // Not a zip: calamine will say what it is not.
+        return Ok(());
+    };
+    let mut total: u64 = 0;
+    for i in 0..zip.len() {
+        // The central directory is all that is read: nothing is inflated.
+        let part = zip.by_index_data(i).map_err(|e| Error::UnreadableInput {
+            path: path.to_path_buf(),
+            kind: "zip",
+            message: format!("part {i} of the container: {e}"),
+        })?;
+        let name = String::from_utf8_lossy(part.name_raw()).into_owned();
+        let (size, packed) = (part.size(), part.compressed_size());
+        total = total.saturating_add(size);
+        if total > limits.max_uncompressed_bytes {
+            return Err(too_large(format!(
+                "its parts declare {} uncompressed (up to {name}), over the limit of {} (limits.max_uncompressed_bytes)",
+                bytes_text(total),
+                bytes_text(limits.max_uncompressed_bytes)
+            )));
+        }
+        if size > 1 << 20 && size / packed.max(1) > limits.max_compression_ratio {
+            return Err(too_large(format!(
+                "part {name} inflates {} to {}, a ratio of {} over the limit of {} (limits.max_compression_ratio)",
+                bytes_text(packed),
+                bytes_text(size),
+                size / packed.max(1),
+                limits.max_compression_ratio
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn bytes_text(n: u64) -> String {
+    const UNITS: [&str; 4] = ["bytes", "KiB", "MiB", "GiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} bytes")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// Collects non-empty cells into rows, refusing more than the configured number.
+pub struct CellSink<'a> {
+    path: &'a Path,
+    max_cells: u64,
+    count: u64,
+    rows: Vec<GridRow>,
+}
+
+impl<'a> CellSink<'a> {
+    pub fn new(path: &'a Path, max_cells: u64) -> Self {
+        CellSink {
+            path,
+            max_cells,
+            count: 0,
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds the cell at the 0-based `(row, column)`; empty cells are skipped.
+    pub fn push(&mut self, (row, column): (u32, u32), cell: Option<RawCell>) -> Result<()> {
+        let Some(cell) = cell else { return Ok(()) };
+        self.count += 1;
+        if self.count > self.max_cells {
+            return Err(Error::InputTooLarge {
+                path: self.path.to_path_buf(),
+                message: format!(
+                    "more than {} non-empty cells (limits.max_cells)",
+                    self.max_cells
+                ),
+            });
+        }
+        let number = row + 1;
+        match self.rows.last_mut() {
+            Some(last) if last.number == number => last.cells.push((column, cell)),
+            _ => self.rows.push(GridRow {
+                number,
+                cells: vec![(column, cell)],
+            }),
+        }
+        Ok(())
+    }
+
+    /// The rows in row order, each with its cells in column order.
+    pub fn into_rows(mut self) -> Vec<GridRow> {
+        // Writers almost always store cells in order; sorting makes the rare exception correct.
+        self.rows.sort_by_key(|r| r.number);
+        let mut merged: Vec<GridRow> = Vec::with_capacity(self.rows.len());
+        for row in self.rows {
+            match merged.last_mut() {
+                Some(last) if last.number == row.number => last.cells.extend(row.cells),
+                _ => merged.push(row),
+            }
+        }
+        for row in &mut merged {
+            row.cells.sort_by_key(|(c, _)| *c);
+        }
+        merged
+    }
+}
+
+fn from_data_ref(value: &DataRef) -> Option<RawCell> {
+    Some(match value {
+        DataRef::Empty => return None,
+        DataRef::String(s) => RawCell::Text(s.clone()),
+        DataRef::SharedString(s) => RawCell::Text((*s).to_string()),
+        DataRef::Int(i) => RawCell::Int(*i),
+        DataRef::Float(f) => RawCell::Float(*f),
+        DataRef::Bool(b) => RawCell::Bool(*b),
+        DataRef::DateTime(dt) => excel_datetime(dt),
+        DataRef::DateTimeIso(s) => iso_datetime(s),
+        DataRef::DurationIso(s) => RawCell::Text(s.clone()),
+        DataRef::Error(e) => RawCell::Error(error_name(e)),
+    })
+}
+
+fn from_data(value: &Data) -> Option<RawCell> {
+    Some(match value {
+        Data::Empty => return None,
+        Data::String(s) => RawCell::Text(s.clone()),
+        Data::Int(i) => RawCell::Int(*i),
+        Data::Float(f) => RawCell::Float(*f),
+        Data::Bool(b) => RawCell::Bool(*b),
+        Data::DateTime(dt) => excel_datetime(dt),
+        Data::DateTimeIso(s) => iso_datetime(s),
+        Data::DurationIso(s) => RawCell::Text(s.clone()),
+        Data::Error(e) => RawCell::Error(error_name(e)),
+    })
+}
+
+/// A date-formatted cell as a point in time; a duration-formatted one ([h]:mm) stays a number,
+/// which typing refuses where a date is expected.
+fn excel_datetime(dt: &calamine::ExcelDateTime) -> RawCell {
+    if dt.is_datetime() {
+        dt.as_datetime()
+            .map_or(RawCell::Error("#NUM!"), RawCell::DateTime)
+    } else {
+        RawCell::Float(dt.as_f64())
+    }
+}
+
+fn iso_datetime(s: &str) -> RawCell {
+    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+        .ok()
+        .or_else(|| {
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .map(|d| d.and_time(chrono::NaiveTime::MIN))
+        })
+        .map_or_else(|| RawCell::Text(s.to_string()), RawCell::DateTime)
+}
+
+fn error_name(e: &calamine::CellErrorType) -> &'static str {
+    use calamine::CellErrorType as E;
+    match e {
+        E::Div0 => "#DIV/0!",
+        E::NA => "#N/A",
+        E::Name => "#NAME?",
+        E::Null => "#NULL!",
+        E::Num => "#NUM!",
+        E::Ref => "#REF!",
+        E::Value => "#VALUE!",
+        E::GettingData => "#DATA!",
+    }
+}

@@ -1,0 +1,215 @@
+//! Building one model: as a table, a view, or incrementally by period, always under a temporary
+//! name first and swapped in inside a transaction, so a failing model leaves what was there.
+//!
+//! In: the connection and a model. Out: the model's table or view in `main`, and a
+//! [`ModelResult`] with its status, rows and time.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use duckdb::Connection;
+use serde::Serialize;
+
+use super::data_tests::strip_semicolons;
+use super::{Materialization, Model};
+use crate::warehouse::quote;
+
+/// How a model's build ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelStatus {
+    Success,
+    Error,
+    /// Not built because a model upstream failed or failed an error-severity test.
+    Skipped,
+}
+
+impl ModelStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelStatus::Success => "success",
+            ModelStatus::Error => "error",
+            ModelStatus::Skipped => "skipped",
+        }
+    }
+}
+
+/// How one model's build went.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelResult {
+    pub name: String,
+    pub path: PathBuf,
+    pub materialized: Materialization,
+    pub status: ModelStatus,
+    /// Rows in the model after the build; for an incremental model, the rows of the run's period.
+    pub rows: Option<u64>,
+    pub milliseconds: u64,
+    /// The error, or why it was skipped.
+    pub message: String,
+}
+
+impl ModelResult {
+    pub(super) fn skipped(model: &Model, reason: String) -> ModelResult {
+        ModelResult {
+            name: model.name.clone(),
+            path: model.path.clone(),
+            materialized: model.materialization.clone(),
+            status: ModelStatus::Skipped,
+            rows: None,
+            milliseconds: 0,
+            message: reason,
+        }
+    }
+}
+
+/// The name a model is built under before it is swapped in.
+fn building_name(model: &str) -> String {
+    format!("__itvalue_building__{model}")
+}
+
+/// Builds `model`. Incremental models need the `period` variable set to the first day of the
+/// run's month.
+pub fn build(conn: &Connection, model: &Model, full_refresh: bool) -> ModelResult {
+    let started = Instant::now();
+    let outcome = match &model.materialization {
+        Materialization::Table => build_table(conn, model),
+        Materialization::View => build_view(conn, model),
+        Materialization::Incremental { period_column } => existing_kind(conn, &model.name)
+            .and_then(|kind| {
+                if full_refresh || kind.as_deref() != Some("BASE TABLE") {
+                    build_table(conn, model)
+                } else {
+                    build_increment(conn, model, period_column)
+                }
+            }),
+    };
+    let temp = format!("main.{}", quote(&building_name(&model.name)));
+    let (status, rows, message) = match outcome {
+        Ok(rows) => (ModelStatus::Success, Some(rows), String::new()),
+        Err(e) => {
+            // Whatever was half-built under the temporary name goes; the model itself is intact.
+            let _ = conn.execute_batch(&format!(
+                "DROP TABLE IF EXISTS {temp}; DROP VIEW IF EXISTS {temp};"
+            ));
+            (ModelStatus::Error, None, e.to_string())
+        }
+    };
+    ModelResult {
+        name: model.name.clone(),
+        path: model.path.clone(),
+        materialized: model.materialization.clone(),
+        status,
+        rows,
+        milliseconds: started.elapsed().as_millis() as u64,
+        message,
+    }
+}
+
+/// `BASE TABLE`, `VIEW`, or `None` when nothing in `main` has the name.
+fn existing_kind(conn: &Connection, name: &str) -> duckdb::Result<Option<String>> {
+    let mut statement = conn.prepare(
+        "SELECT table_type FROM information_schema.tables \
+         WHERE table_schema = 'main' AND table_name = ?",
+    )?;
+    let mut rows = statement.query([name])?;
+    match rows.next()? {
+        Some(row) => row.get(0).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Drops whatever holds `name` in `main`, table or view, so the new one can take its place.
+fn drop_existing(conn: &Connection, name: &str) -> duckdb::Result<()> {
+    let target = format!("main.{}", quote(name));
+    match existing_kind(conn, name)?.as_deref() {
+        Some("VIEW") => conn.execute_batch(&format!("DROP VIEW {target}")),
+        Some(_) => conn.execute_batch(&format!("DROP TABLE {target}")),
+        None => Ok(()),
+    }
+}
+
+fn count(conn: &Connection, relation: &str) -> duckdb::Result<u64> {
+    let rows: i64 = conn.query_row(&format!("SELECT count(*) FROM {relation}"), [], |r| {
+        r.get(0)
+    })?;
+    Ok(rows as u64)
+}
+
+/// Runs `work` in a transaction, rolling back when it fails.
+fn in_transaction(
+    conn: &Connection,
+    work: impl FnOnce() -> duckdb::Result<()>,
+) -> duckdb::Result<()> {
+    conn.execute_batch("BEGIN TRANSACTION")?;
+    match work() {
+        Ok(()) => conn.execute_batch("COMMIT"),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+fn build_table(conn: &Connection, model: &Model) -> duckdb::Result<u64> {
+    let temp = building_name(&model.name);
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TABLE main.{} AS {}\n;",
+        quote(&temp),
+        strip_semicolons(&model.sql)
+    ))?;
+    let rows = count(conn, &format!("main.{}", quote(&temp)))?;
+    in_transaction(conn, || {
+        drop_existing(conn, &model.name)?;
+        conn.execute_batch(&format!(
+            "ALTER TABLE main.{} RENAME TO {}",
+            quote(&temp),
+            quote(&model.name)
+        ))
+    })?;
+    Ok(rows)
+}
+
+fn build_view(conn: &Connection, model: &Model) -> duckdb::Result<u64> {
+    // Creating the view under its temporary name binds it, so a broken view fails here.
+    let temp = building_name(&model.name);
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE VIEW main.{} AS {}\n;",
+        quote(&temp),
+        strip_semicolons(&model.sql)
+    ))?;
+    let rows = count(conn, &format!("main.{}", quote(&temp)))?;
+    in_transaction(conn, || {
+        drop_existing(conn, &model.name)?;
+        conn.execute_batch(&format!(
+            "ALTER VIEW main.{} RENAME TO {}",
+            quote(&temp),
+            quote(&model.name)
+        ))
+    })?;
+    Ok(rows)
+}
+
+/// Replaces the rows of the run's period (the `period` variable) and keeps the others. The new
+/// rows must fit the existing columns; when the model's columns change, `--full-refresh`
+/// rebuilds it.
+fn build_increment(conn: &Connection, model: &Model, period_column: &str) -> duckdb::Result<u64> {
+    let temp = format!("main.{}", quote(&building_name(&model.name)));
+    let in_period = format!(
+        "date_trunc('month', {}) = getvariable('period')",
+        quote(period_column)
+    );
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TABLE {temp} AS SELECT * FROM ({}\n) AS model WHERE {in_period};",
+        strip_semicolons(&model.sql)
+    ))?;
+    let rows = count(conn, &temp)?;
+    let target = format!("main.{}", quote(&model.name));
+    in_transaction(conn, || {
+        conn.execute_batch(&format!(
+            "DELETE FROM {target} WHERE {in_period};
+             INSERT INTO {target} BY NAME SELECT * FROM {temp};
+             DROP TABLE {temp};"
+        ))
+    })?;
+    Ok(rows)
+}

@@ -1,0 +1,9 @@
+//! Integration tests, one binary so the library is linked once: the real `itvalue` binary on
+//! temporary copies of the sample, and the ingest stage on fixture files named after the case
+//! they cover, generated into a temporary folder per test.
+
+mod common;
+mod fixtures;
+mod ingest;
+mod models;
+mod run;

@@ -1,0 +1,558 @@
+//! The model stage through the real binary: the shipped models on the sample, a failing model in
+//! the middle of the graph, failing data tests, selection, incremental models, the fence, and a
+//! model shown as a workbook sheet.
+
+use std::fs;
+
+use calamine::{Data, DataType, Reader, Xlsx, open_workbook};
+use duckdb::Connection;
+
+use crate::common::{self, Workspace, query_f64, query_i64, query_strings};
+
+const PERIOD: &str = "2026-10";
+
+/// `model=rows:checksum` of every model the sample builds, from a reviewed run whose row counts
+/// were checked against the raw tables with separate SQL: stg_costs and stg_incidents are the raw
+/// rows less the rejects (16,655 − 2, 2,000 − 1), stg_fx_rates adds a EUR rate for each of the 60
+/// periods to the 120 loaded, stg_demand_events is the 31,454 non-empty wide stage dates plus the
+/// 932 long-form events, mart_deployment_incident_links the 281 failed or rolled-back deployments
+/// plus 192 incidents naming one, and mart_incident_impact_monthly one row per month each impact
+/// window touches. A change to a shipped model or to the sample shows up here first.
+const SHIPPED_MODELS: &str = concat!(
+    "mart_demand_stage_intervals=32386:299161446178140026893505\n",
+    "mart_deployment_incident_links=473:4473788243275352691207\n",
+    "mart_incident_impact_monthly=1997:18515037389899049669907\n",
+    "mart_investment_monthly=5948:54450225785729093097056\n",
+    "stg_applications=150:1488920502842564474449\n",
+    "stg_benefits=4191:38939857712260805361375\n",
+    "stg_costs=16653:154228777596551380283580\n",
+    "stg_demand_events=32386:298197954859032829398655\n",
+    "stg_demands=5000:46190013556792106891477\n",
+    "stg_deployments=3000:27869479620061465769129\n",
+    "stg_fx_rates=180:1543237263625901427796\n",
+    "stg_incidents=1999:18111630008608723786113\n",
+    "stg_investments=200:1933169451958142913124\n",
+    "stg_progress=2348:21474438404289341046568\n",
+    "stg_slo_measurements=3572:32998016350962551348367",
+);
+
+fn sample_run() -> Workspace {
+    let ws = Workspace::with_sample();
+    ws.itvalue(&["run", "--period", PERIOD]).assert_code(0);
+    ws
+}
+
+fn write(ws: &Workspace, relative: &str, text: &str) {
+    let path = ws.path(relative);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
+
+/// The statuses the latest ledger run gives its models, as `model=status`.
+fn latest_model_statuses(db: &Connection) -> Vec<String> {
+    query_strings(
+        db,
+        "SELECT model || '=' || status FROM ledger.run_models
+         WHERE run_id = (SELECT run_id FROM ledger.runs ORDER BY started_at DESC LIMIT 1)
+         ORDER BY model",
+    )
+}
+
+fn run_results(ws: &Workspace) -> serde_json::Value {
+    let text = fs::read_to_string(ws.path(&format!("reports/{PERIOD}/run_results.json")))
+        .expect("run_results.json written");
+    serde_json::from_str(&text).expect("valid JSON")
+}
+
+#[test]
+fn every_shipped_model_builds_on_the_sample_and_matches_its_snapshot() {
+    let ws = sample_run();
+    let db = ws.warehouse();
+    let models: Vec<String> = common::row_counts(&db, &["main"])
+        .into_iter()
+        .filter(|t| !t.starts_with("main.mart_data_quality_summary="))
+        .map(|t| t.trim_start_matches("main.").to_string())
+        .collect();
+    assert_eq!(models.join("\n"), SHIPPED_MODELS);
+
+    // The data-quality history holds one row per source of this one run.
+    assert_eq!(
+        query_i64(&db, "SELECT count(*) FROM mart_data_quality_summary"),
+        11
+    );
+    // Every model and every test is in run_results.json, and all passed on the sample.
+    let results = run_results(&ws);
+    let models = results["models"].as_array().unwrap();
+    assert_eq!(models.len(), 16);
+    assert!(
+        models.iter().all(|m| m["status"] == "success"),
+        "{models:?}"
+    );
+    let tests = results["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), 35);
+    let not_passed: Vec<String> = tests
+        .iter()
+        .filter(|t| t["status"] != "pass")
+        .map(|t| format!("{} {}", t["name"], t["status"]))
+        .collect();
+    assert!(not_passed.is_empty(), "{not_passed:?}");
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT count(*) FROM ledger.test_results WHERE status = 'pass'"
+        ),
+        35
+    );
+}
+
+#[test]
+fn an_incident_across_a_month_end_is_split_at_the_boundary() {
+    let ws = sample_run();
+    {
+        let db = Connection::open(ws.path("notebooks-data/warehouse.duckdb")).unwrap();
+        let rate = query_f64(
+            &db,
+            "SELECT downtime_cost_per_minute::DOUBLE FROM raw.applications WHERE application_id = 'APP-001'",
+        );
+        assert!(rate > 0.0);
+        db.execute_batch(
+            "INSERT INTO raw.incidents (incident_id, application_id, severity, opened_at, impact_start, impact_end)
+             VALUES ('INC-SPLIT', 'APP-001', 2, TIMESTAMP '2026-09-30 23:05:00',
+                     TIMESTAMP '2026-09-30 23:00:00', TIMESTAMP '2026-10-01 01:30:00')",
+        )
+        .unwrap();
+    }
+    ws.itvalue(&[
+        "models",
+        "run",
+        "--select",
+        "stg_incidents+",
+        "--period",
+        PERIOD,
+    ])
+    .assert_code(0);
+    let db = ws.warehouse();
+    let rate = query_f64(
+        &db,
+        "SELECT downtime_cost_per_minute::DOUBLE FROM raw.applications WHERE application_id = 'APP-001'",
+    );
+    let split = query_strings(
+        &db,
+        "SELECT strftime(period, '%Y-%m') || ' ' || impact_minutes || ' ' || downtime_cost
+         FROM mart_incident_impact_monthly WHERE incident_id = 'INC-SPLIT' ORDER BY period",
+    );
+    let cost = |minutes: f64| format!("{:.2}", minutes * rate);
+    assert_eq!(
+        split,
+        [
+            format!("2026-09 60.0 {}", cost(60.0)),
+            format!("2026-10 90.0 {}", cost(90.0)),
+        ]
+    );
+    assert_eq!(
+        latest_model_statuses(&db),
+        [
+            "mart_deployment_incident_links=success",
+            "mart_incident_impact_monthly=success",
+            "stg_incidents=success",
+        ]
+    );
+}
+
+#[test]
+fn a_failing_model_keeps_its_previous_table_and_skips_only_what_is_downstream() {
+    let ws = Workspace::with_sample();
+    write(
+        &ws,
+        "sql/marts/mart_costs_by_pool.sql",
+        "SELECT cost_pool, count(*) AS lines FROM stg_costs GROUP BY cost_pool",
+    );
+    write(
+        &ws,
+        "sql/marts/mart_top_pool.sql",
+        "SELECT * FROM mart_costs_by_pool ORDER BY lines DESC LIMIT 1",
+    );
+    ws.itvalue(&["run", "--period", PERIOD]).assert_code(0);
+    let before = common::row_counts(&ws.warehouse(), &["main"]);
+
+    write(
+        &ws,
+        "sql/marts/mart_costs_by_pool.sql",
+        "SELECT cost_pool, count(*) AS lines, sum(amount_in_eur) AS total FROM stg_costs GROUP BY cost_pool",
+    );
+    let out = ws.itvalue(&["run", "--period", PERIOD]);
+    out.assert_code(65);
+    assert!(
+        out.stderr
+            .contains("error: models failed: model mart_costs_by_pool (")
+            && out.stderr.contains("mart_costs_by_pool.sql): Binder Error")
+            && out.stderr.contains("amount_in_eur")
+            && out.stderr.contains("1 downstream models skipped"),
+        "{}",
+        out.stderr
+    );
+    let db = ws.warehouse();
+    let statuses = latest_model_statuses(&db);
+    assert!(
+        statuses.contains(&"mart_costs_by_pool=error".to_string()),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.contains(&"mart_top_pool=skipped".to_string()),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| s.ends_with("=success")).count(),
+        16,
+        "{statuses:?}"
+    );
+    // Both tables are as the good run left them, and nothing half-built is left behind.
+    let pick = |counts: Vec<String>| -> Vec<String> {
+        counts
+            .into_iter()
+            .filter(|t| t.contains("mart_costs_by_pool") || t.contains("mart_top_pool"))
+            .collect()
+    };
+    let after = common::row_counts(&db, &["main"]);
+    assert_eq!(pick(before), pick(after.clone()));
+    assert!(
+        !after.iter().any(|t| t.contains("__itvalue_building__")),
+        "{after:?}"
+    );
+    let results = run_results(&ws);
+    let status = |name: &str| {
+        results["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name)
+            .map(|m| m["status"].as_str().unwrap().to_string())
+    };
+    assert_eq!(status("mart_costs_by_pool").as_deref(), Some("error"));
+    assert_eq!(status("mart_top_pool").as_deref(), Some("skipped"));
+    assert_eq!(
+        query_strings(&db, "SELECT status FROM ledger.runs ORDER BY started_at"),
+        ["succeeded", "failed"]
+    );
+}
+
+#[test]
+fn a_failing_error_test_fails_the_run_keeps_its_rows_and_skips_downstream() {
+    let ws = Workspace::with_sample();
+    write(
+        &ws,
+        "sql/checks/tests.toml",
+        r#"
+[[test]]
+model = "stg_fx_rates"
+type = "row_count"
+max = 10
+
+[[test]]
+model = "stg_deployments"
+type = "accepted_values"
+column = "strategy"
+values = ["canary", "rolling"]
+severity = "warn"
+"#,
+    );
+    let out = ws.itvalue(&["run", "--period", PERIOD]);
+    out.assert_code(65);
+    assert!(
+        out.stderr.contains("test row_count__stg_fx_rates: 1 failing rows, over the 0 allowed; see test_failures.row_count__stg_fx_rates"),
+        "{}",
+        out.stderr
+    );
+    let db = ws.warehouse();
+    let statuses = latest_model_statuses(&db);
+    for skipped in ["stg_costs", "stg_benefits", "mart_investment_monthly"] {
+        assert!(
+            statuses.contains(&format!("{skipped}=skipped")),
+            "{skipped}: {statuses:?}"
+        );
+    }
+    assert!(statuses.contains(&"stg_incidents=success".to_string()));
+    let fx_rows = query_i64(&db, "SELECT count(*) FROM stg_fx_rates");
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT row_count FROM test_failures.row_count__stg_fx_rates"
+        ),
+        fx_rows
+    );
+    // The warning counts the deployments outside the two accepted strategies.
+    let outside = query_i64(
+        &db,
+        "SELECT count(*) FROM stg_deployments WHERE strategy NOT IN ('canary', 'rolling')",
+    );
+    assert!(outside > 0);
+    assert_eq!(
+        query_strings(
+            &db,
+            "SELECT status || ' ' || failures FROM ledger.test_results
+             WHERE test = 'accepted_values__stg_deployments__strategy'"
+        ),
+        [format!("warn {outside}")]
+    );
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT count(*) FROM test_failures.accepted_values__stg_deployments__strategy"
+        ),
+        outside
+    );
+}
+
+#[test]
+fn select_builds_the_model_and_what_is_downstream_only() {
+    let ws = sample_run();
+    let out = ws.itvalue(&["models", "run", "--select", "stg_costs+"]);
+    out.assert_code(0);
+    assert!(
+        out.stdout.contains(&format!("for {PERIOD}")),
+        "{}",
+        out.stdout
+    );
+    let db = ws.warehouse();
+    assert_eq!(
+        latest_model_statuses(&db),
+        ["mart_investment_monthly=success", "stg_costs=success"]
+    );
+    assert_eq!(
+        query_strings(&db, "SELECT command FROM ledger.runs ORDER BY started_at"),
+        ["run", "models run"]
+    );
+    drop(db);
+    let out = ws.itvalue(&["models", "run", "--select", "stg_cost+"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains(
+            "--select stg_cost+: no model is named `stg_cost`; did you mean `stg_costs`?"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn models_test_runs_the_tests_without_building() {
+    let ws = sample_run();
+    let out = ws.itvalue(&["models", "test", "--select", "stg_incidents"]);
+    out.assert_code(0);
+    assert!(
+        out.stdout.contains("tests    4 of 4 passed"),
+        "{}",
+        out.stdout
+    );
+    let db = ws.warehouse();
+    assert!(latest_model_statuses(&db).is_empty());
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT count(*) FROM ledger.test_results WHERE run_id = (SELECT run_id FROM ledger.runs ORDER BY started_at DESC LIMIT 1)"
+        ),
+        4
+    );
+}
+
+#[test]
+fn an_incremental_model_replaces_only_the_period_it_runs_for() {
+    let ws = Workspace::with_sample();
+    write(
+        &ws,
+        "sql/marts/mart_cost_lines_monthly.sql",
+        "-- materialized: incremental\n\
+         SELECT period, count(*) AS lines, getvariable('run_id') AS built_by FROM stg_costs GROUP BY period",
+    );
+    ws.itvalue(&["run", "--period", "2026-09"]).assert_code(0);
+    let db = ws.warehouse();
+    let first_run = query_strings(&db, "SELECT run_id FROM ledger.runs")[0].clone();
+    let months = query_i64(&db, "SELECT count(DISTINCT period) FROM stg_costs");
+    drop(db);
+
+    ws.itvalue(&[
+        "models",
+        "run",
+        "--select",
+        "mart_cost_lines_monthly",
+        "--period",
+        PERIOD,
+    ])
+    .assert_code(0);
+    let db = ws.warehouse();
+    let second_run =
+        query_strings(&db, "SELECT run_id FROM ledger.runs ORDER BY started_at")[1].clone();
+    assert_eq!(
+        query_strings(
+            &db,
+            "SELECT DISTINCT built_by FROM mart_cost_lines_monthly WHERE period = DATE '2026-10-01'"
+        ),
+        [second_run]
+    );
+    assert_eq!(
+        query_i64(
+            &db,
+            &format!("SELECT count(*) FROM mart_cost_lines_monthly WHERE built_by = '{first_run}'")
+        ),
+        months - 1
+    );
+    assert_eq!(
+        query_strings(
+            &db,
+            "SELECT materialized || ' ' || rows FROM ledger.run_models WHERE model = 'mart_cost_lines_monthly' ORDER BY rows DESC"
+        ),
+        [format!("incremental {months}"), "incremental 1".to_string()]
+    );
+}
+
+#[test]
+fn fenced_models_cannot_read_files() {
+    let ws = Workspace::with_sample();
+    write(
+        &ws,
+        "sql/marts/mart_passwd.sql",
+        "SELECT * FROM read_csv('/etc/passwd')",
+    );
+    let out = ws.itvalue(&["run", "--period", PERIOD]);
+    out.assert_code(65);
+    assert!(
+        out.stderr.contains("model mart_passwd (") && out.stderr.contains("Permission Error"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("root:"), "{}", out.stderr);
+}
+
+#[test]
+fn a_configured_model_sheet_shows_the_period_rows_in_order() {
+    let ws = sample_run();
+    let workbook = ws.path(&format!("reports/{PERIOD}/itvalue-{PERIOD}.xlsx"));
+    let mut book: Xlsx<_> = open_workbook(&workbook).unwrap();
+    let range = book.worksheet_range("Incident Impact").unwrap();
+    let headers: Vec<String> = range
+        .rows()
+        .nth(2)
+        .unwrap()
+        .iter()
+        .map(|h| h.to_string())
+        .collect();
+    assert_eq!(
+        headers,
+        [
+            "Incident",
+            "Application",
+            "Investment",
+            "severity",
+            "period",
+            "Impact (minutes)",
+            "Downtime cost"
+        ]
+    );
+    let db = ws.warehouse();
+    let rows = query_i64(
+        &db,
+        "SELECT count(*) FROM mart_incident_impact_monthly WHERE period = DATE '2026-10-01'",
+    );
+    assert!(rows > 10, "{rows}");
+    assert_eq!(range.height() as i64 - 3, rows);
+    let top = query_strings(
+        &db,
+        "SELECT incident_id FROM mart_incident_impact_monthly WHERE period = DATE '2026-10-01'
+         ORDER BY impact_minutes DESC, incident_id LIMIT 1",
+    );
+    let first = range.rows().nth(3).unwrap();
+    assert_eq!(first[0], Data::String(top[0].clone()));
+    let minutes = query_f64(
+        &db,
+        &format!(
+            "SELECT impact_minutes FROM mart_incident_impact_monthly WHERE incident_id = '{}' AND period = DATE '2026-10-01'",
+            top[0]
+        ),
+    );
+    assert_eq!(first[5].as_f64(), Some(minutes));
+}
+
+#[test]
+fn a_sheet_naming_an_unknown_model_or_column_exits_2() {
+    let ws = Workspace::with_sample();
+    let config = ws.path("pipeline.toml");
+    let text = fs::read_to_string(&config).unwrap();
+    fs::write(
+        &config,
+        text.replace(
+            "impact_minutes = \"Impact (minutes)\"",
+            "impact_minute = \"Impact (minutes)\"",
+        ),
+    )
+    .unwrap();
+    let out = ws.itvalue(&["run", "--period", PERIOD]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("sheet[0] (Incident Impact): headers.impact_minute: model mart_incident_impact_monthly has no column `impact_minute`; its columns are: incident_id, application_id, investment_id, severity, period, impact_minutes, downtime_cost"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_cycle_exits_2_naming_the_files() {
+    let ws = Workspace::with_sample();
+    write(&ws, "sql/marts/mart_a.sql", "SELECT * FROM mart_b");
+    write(&ws, "sql/marts/mart_b.sql", "SELECT * FROM mart_a");
+    let out = ws.itvalue(&["models", "list"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr
+            .contains("these models depend on each other in a cycle: mart_a (")
+            && out.stderr.contains("sql/marts/mart_b.sql)"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn models_list_and_graph_show_the_shipped_lineage() {
+    let ws = Workspace::with_sample();
+    let out = ws.itvalue(&["models", "list"]);
+    out.assert_code(0);
+    assert_eq!(out.stdout, MODELS_LIST);
+    let out = ws.itvalue(&["models", "graph", "--format", "dot"]);
+    out.assert_code(0);
+    for edge in [
+        "\"raw.costs\" -> \"stg_costs\";",
+        "\"stg_fx_rates\" -> \"stg_costs\";",
+        "\"stg_costs\" -> \"mart_investment_monthly\";",
+        "\"ledger.data_quality\" -> \"mart_data_quality_summary\";",
+    ] {
+        assert!(out.stdout.contains(edge), "{edge}\n{}", out.stdout);
+    }
+    let out = ws.itvalue(&["models", "graph"]);
+    out.assert_code(0);
+    assert!(out.stdout.starts_with("flowchart LR\n"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("    raw_costs --> stg_costs\n"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// What `itvalue models list` prints for the shipped models.
+const MODELS_LIST: &str = concat!(
+    "model                              materialized tests  reads\n",
+    "mart_data_quality_summary          table            2  ledger.data_quality, ledger.runs\n",
+    "stg_applications                   table            2  raw.applications\n",
+    "stg_demand_events                  table            2  raw.demand_events, raw.demands\n",
+    "stg_demands                        table            1  raw.demands\n",
+    "stg_deployments                    table            3  raw.deployments\n",
+    "stg_fx_rates                       table            1  raw.benefits, raw.costs, raw.fx_rates\n",
+    "stg_incidents                      table            4  raw.incidents\n",
+    "stg_investments                    table            2  raw.investments\n",
+    "stg_progress                       table            2  raw.progress\n",
+    "stg_slo_measurements               table            1  raw.slo_measurements\n",
+    "mart_demand_stage_intervals        table            2  stg_demand_events, stg_demands\n",
+    "mart_deployment_incident_links     table            2  stg_deployments, stg_incidents\n",
+    "mart_incident_impact_monthly       table            2  stg_applications, stg_incidents\n",
+    "stg_benefits                       table            2  stg_fx_rates, raw.benefits\n",
+    "stg_costs                          table            4  stg_fx_rates, raw.costs\n",
+    "mart_investment_monthly            table            3  stg_benefits, stg_costs\n",
+);
