@@ -16,7 +16,8 @@ mod source;
 
 pub use sheet::{ColumnFormat, FIXED_SHEETS, MAX_SHEET_NAME, ModelConfig, ModelSheet};
 pub use source::{
-    ColumnRules, DEFAULT_MAX_REJECT_RATE, LatestRow, OverThreshold, SheetRef, Source, SourceKind,
+    ColumnRules, DEFAULT_MAX_REJECT_RATE, DatabaseSource, LatestRow, OverThreshold, Relation,
+    SheetRef, Source, SourceKind,
 };
 
 /// The validated configuration of one pipeline.
@@ -28,6 +29,8 @@ pub struct Config {
     pub reporting_currency: String,
     /// The discount rate for investments that do not carry their own.
     pub default_discount_rate: f64,
+    /// The IANA time zone that database timestamps are converted into (default `UTC`).
+    pub timezone: String,
     /// The DuckDB warehouse file.
     pub warehouse: PathBuf,
     /// The folder under which each period's pack is written (`<reports>/<YYYY-MM>/`).
@@ -82,6 +85,7 @@ pub struct ChartSettings {
 struct RawConfig {
     reporting_currency: String,
     default_discount_rate: f64,
+    timezone: Option<String>,
     warehouse: PathBuf,
     reports: PathBuf,
     #[serde(default = "default_models")]
@@ -158,6 +162,9 @@ impl Config {
             )));
         }
 
+        let timezone = raw.timezone.clone().unwrap_or_else(|| "UTC".to_string());
+        source::check_timezone("timezone", &timezone).map_err(&fail)?;
+
         let mut sources = Vec::with_capacity(raw.sources.len());
         for (i, s) in raw.sources.into_iter().enumerate() {
             let source = source::validate(s, i, &resolve).map_err(&fail)?;
@@ -189,6 +196,7 @@ impl Config {
             path: path.to_path_buf(),
             reporting_currency: raw.reporting_currency,
             default_discount_rate: rate,
+            timezone,
             warehouse: resolve(&raw.warehouse),
             reports: resolve(&raw.reports),
             models: resolve(&raw.models),
@@ -403,5 +411,49 @@ reports = "reports"
             m.ends_with("model.mart.materialized = \"ephemeral\": expected \"table\", \"view\" or \"incremental\""),
             "{m}"
         );
+    }
+
+    fn db_message(extra: &str) -> String {
+        message(&format!(
+            "{MINIMAL}[[source]]\nname = \"sd\"\nentity = \"incidents\"\nkind = \"postgres\"\n{extra}"
+        ))
+    }
+
+    #[test]
+    fn database_sources_keep_secrets_out_and_name_what_is_missing() {
+        assert!(db_message("table = \"incidents\"\n").ends_with(
+            "source[0] (sd): connection_env is missing: name the environment variable that holds the connection string (it is never written in this file)"
+        ));
+        assert!(db_message("connection_env = \"postgresql://u:pw@h/db\"\ntable = \"t\"\n")
+            .contains("connection_env: give the name of an environment variable, not the connection string itself"));
+        assert!(
+            db_message("connection_env = \"SD_URL\"\n")
+                .ends_with("source[0] (sd): give table or query")
+        );
+        assert!(
+            db_message("connection_env = \"SD_URL\"\ntable = \"t; DROP TABLE x\"\n")
+                .contains("table = \"t; DROP TABLE x\": expected a table name")
+        );
+        assert!(db_message("connection_env = \"SD_URL\"\ntable = \"t\"\nsource_timezone = \"Mars/Olympus\"\n")
+            .ends_with("source_timezone = \"Mars/Olympus\": not a time zone; use an IANA name such as \"Europe/Berlin\" or \"UTC\""));
+        assert!(
+            db_message("connection_env = \"SD_URL\"\ntable = \"t\"\npath = \"x.xlsx\"\n")
+                .ends_with("path: a postgres source reads a table or query, not a file")
+        );
+        assert!(
+            source_message("table = \"t\"\n")
+                .ends_with("source[0] (c): table: only postgres and mysql sources have one")
+        );
+        let config = parse(&format!(
+            "{MINIMAL}timezone = \"Europe/Berlin\"\n[[source]]\nname = \"sd\"\nentity = \"incidents\"\nkind = \"mysql\"\nconnection_env = \"SD_URL\"\ntable = \"servicedesk.incidents\"\nwatermark = \"updated_at\"\n"
+        ))
+        .unwrap();
+        let db = config.sources[0].database.as_ref().unwrap();
+        assert_eq!(db.relation, Relation::Table("servicedesk.incidents".into()));
+        assert_eq!(
+            (db.batch_rows, db.retries, db.source_timezone.as_str()),
+            (5000, 3, "UTC")
+        );
+        assert_eq!(config.timezone, "Europe/Berlin");
     }
 }

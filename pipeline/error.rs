@@ -25,6 +25,21 @@ pub enum ErrorClass {
     Io,
     /// Another run holds the lock (exit 75).
     Locked,
+    /// Credentials are missing or refused (exit 78).
+    Credentials,
+}
+
+/// Why a database source could not be extracted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseFailure {
+    /// The server cannot be reached, or the connection kept failing (exit 69).
+    Unavailable,
+    /// No connection string or password, or the login was refused (exit 78).
+    Credentials,
+    /// The table or query is wrong, or a column has a type itvalue does not read (exit 2).
+    Query,
+    /// The extract holds more cells than the configured limit (exit 65).
+    TooLarge,
 }
 
 /// Everything that can go wrong in a run. Each variant carries the context a user needs to find
@@ -63,6 +78,15 @@ pub enum Error {
     /// so it is refused before anything is inflated or allocated.
     #[error("input {}: refused: {message}", path.display())]
     InputTooLarge { path: PathBuf, message: String },
+
+    /// A database source could not be extracted. The message names the server as
+    /// `postgres://user@host:port/db` and never holds a password.
+    #[error("source {source_name}: {message}")]
+    Database {
+        source_name: String,
+        kind: DatabaseFailure,
+        message: String,
+    },
 
     /// Sources reject more rows than their thresholds allow; nothing was loaded.
     #[error("too many rejected rows, nothing loaded: {0}")]
@@ -150,6 +174,12 @@ impl Error {
             }
             Error::Warehouse { .. } | Error::Io { .. } => ErrorClass::Io,
             Error::Locked { .. } => ErrorClass::Locked,
+            Error::Database { kind, .. } => match kind {
+                DatabaseFailure::Unavailable => ErrorClass::SourceUnavailable,
+                DatabaseFailure::Credentials => ErrorClass::Credentials,
+                DatabaseFailure::Query => ErrorClass::Usage,
+                DatabaseFailure::TooLarge => ErrorClass::BadData,
+            },
         }
     }
 

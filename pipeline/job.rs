@@ -172,9 +172,16 @@ fn run_steps(
     record: &RunRecord,
 ) -> Result<RunSummary> {
     let progress = steps.progress;
+    let incremental: Vec<(String, crate::ingest::contract::Entity)> = config
+        .sources
+        .iter()
+        .filter(|s| s.database.as_ref().is_some_and(|d| d.watermark.is_some()))
+        .map(|s| (s.name.clone(), s.entity))
+        .collect();
+    let prior = steps.warehouse.prior(&incremental, options.full_refresh)?;
     let ingested = steps.step(
         "ingest",
-        |_| ingest::read_sources(config, progress),
+        |_| ingest::read_sources(config, &prior, progress),
         |i| {
             let read: u64 = i.inputs.iter().map(|f| f.rows_read).sum();
             (
@@ -378,19 +385,19 @@ pub fn model_project(config: &Config) -> Result<Project> {
 }
 
 fn load_project(config: &Config, conn: &duckdb::Connection) -> Result<Project> {
-    let mut settings = std::collections::BTreeMap::new();
-    for (name, setting) in &config.model_settings {
-        let materialized = setting
-            .materialized
-            .as_deref()
-            .map(|m| models::Materialization::parse(m, setting.period_column.as_deref()))
-            .transpose()
-            .map_err(|message| Error::Config {
-                path: config.path.clone(),
-                message: format!("model.{name}: {message}"),
-            })?;
-        settings.insert(name.to_lowercase(), ModelSettings { materialized });
-    }
+    let settings = config
+        .model_settings
+        .iter()
+        .map(|(name, setting)| {
+            (
+                name.to_lowercase(),
+                ModelSettings {
+                    materialized: setting.materialized.clone(),
+                    period_column: setting.period_column.clone(),
+                },
+            )
+        })
+        .collect();
     let dependencies = Dependencies {
         external_schemas: vec!["metrics".into(), "ledger".into()],
     };
@@ -482,9 +489,17 @@ fn record_outcome(
         })
         .collect();
     warehouse.record_models(&record.run_id, &models, &tests)?;
+    // The monthly run's results sit beside its workbook; a models-only run keeps its own file so
+    // it never overwrites them.
+    let file_name = if record.command == "run" {
+        "run_results.json".to_string()
+    } else {
+        format!("run_results-{}.json", record.run_id)
+    };
     let file = report::write_run_results(
         &config.reports,
         period,
+        &file_name,
         &RunResults {
             run_id: &record.run_id,
             command: &record.command,
@@ -551,6 +566,13 @@ fn read_model_sheets(config: &Config, warehouse: &Warehouse) -> Result<Vec<Model
         if let Some(order) = &sheet.order_by {
             sql.push_str(&format!(" ORDER BY {order}"));
         }
+        models::check_select(warehouse.connection(), &sql).map_err(|message| {
+            fail(
+                i,
+                &sheet.title,
+                format!("where / order_by must keep it one SELECT: {message}"),
+            )
+        })?;
         let frame = warehouse
             .frame(
                 &format!("reading model {} for sheet {}", sheet.model, sheet.title),
@@ -580,6 +602,24 @@ fn read_model_sheets(config: &Config, warehouse: &Warehouse) -> Result<Vec<Model
                 ));
             }
         }
+        let mut headers: Vec<&str> = columns
+            .iter()
+            .map(|c| sheet.headers.get(c).map_or(c.as_str(), String::as_str))
+            .collect();
+        headers.sort_unstable_by_key(|h| h.to_lowercase());
+        if let Some(pair) = headers
+            .windows(2)
+            .find(|w| w[0].to_lowercase() == w[1].to_lowercase())
+        {
+            return Err(fail(
+                i,
+                &sheet.title,
+                format!(
+                    "two columns would have the header {:?}; an Excel table needs distinct headers",
+                    pair[0]
+                ),
+            ));
+        }
         sheets.push(ModelSheetData {
             sheet: sheet.clone(),
             frame,
@@ -596,7 +636,7 @@ fn read_model_sheets(config: &Config, warehouse: &Warehouse) -> Result<Vec<Model
 /// As for reading the sources: a file that cannot be read or a header row that breaks the
 /// contract. Rejects are not errors; [`threshold_error`] says whether they are too many.
 pub fn check(config: &Config, progress: &dyn Progress) -> Result<ingest::Ingested> {
-    ingest::read_sources(config, progress)
+    ingest::read_sources(config, &ingest::Prior::default(), progress)
 }
 
 /// The error that stops a run when sources reject more rows than their thresholds allow.

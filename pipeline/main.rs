@@ -40,6 +40,7 @@ fn exit_code(class: ErrorClass) -> u8 {
         ErrorClass::CannotCreateOutput => 73,
         ErrorClass::Io => 74,
         ErrorClass::Locked => 75,
+        ErrorClass::Credentials => 78,
     }
 }
 

@@ -1,5 +1,6 @@
-//! One `[[source]]` of the configuration: which files feed which entity, how their headers map
-//! to the entity's columns, and how their text is read (formats, separators, labels, defaults).
+//! One `[[source]]` of the configuration: which files or database table feed which entity, how
+//! their headers map to the entity's columns, and how their text is read (formats, separators,
+//! labels, defaults).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,10 @@ pub enum SourceKind {
     Ods,
     Csv,
     Parquet,
+    /// A PostgreSQL table or query.
+    Postgres,
+    /// A MySQL or MariaDB table or query.
+    Mysql,
 }
 
 impl SourceKind {
@@ -47,12 +52,22 @@ impl SourceKind {
             SourceKind::Ods => "ods",
             SourceKind::Csv => "csv",
             SourceKind::Parquet => "parquet",
+            SourceKind::Postgres => "postgres",
+            SourceKind::Mysql => "mysql",
         }
     }
 
     /// True for the kinds that hold sheets.
     pub fn is_workbook(self) -> bool {
-        !matches!(self, SourceKind::Csv | SourceKind::Parquet)
+        !matches!(
+            self,
+            SourceKind::Csv | SourceKind::Parquet | SourceKind::Postgres | SourceKind::Mysql
+        )
+    }
+
+    /// True for the database kinds.
+    pub fn is_database(self) -> bool {
+        matches!(self, SourceKind::Postgres | SourceKind::Mysql)
     }
 }
 
@@ -114,15 +129,49 @@ pub enum OverThreshold {
     Warn,
 }
 
-/// One input: one or more files feeding one entity.
+/// What a database source reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Relation {
+    /// A table or view, optionally schema-qualified (`servicedesk.incidents`).
+    Table(String),
+    /// A SELECT of its own.
+    Query(String),
+}
+
+/// Where and how a database source is read. The connection string comes from an environment
+/// variable, never from the configuration file, so no secret is ever written in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseSource {
+    /// The environment variable holding the connection string (`postgresql://user@host/db` or
+    /// `host=... user=...`; `mysql://user@host:3306/db`).
+    pub connection_env: String,
+    /// An environment variable holding the password, when the connection string has none; else
+    /// the standard password file (`~/.pgpass` or `PGPASSFILE`; `~/.my.cnf`) is consulted.
+    pub password_env: Option<String>,
+    pub relation: Relation,
+    /// A column that grows with every change (`updated_at`, a sequence): after the first run,
+    /// only rows whose watermark is at or after the last loaded one are extracted.
+    pub watermark: Option<String>,
+    /// Rows fetched per round trip; memory on the database side of the client stays this size.
+    pub batch_rows: usize,
+    /// Whole-extract retries after a lost connection, with doubling waits from half a second.
+    pub retries: u32,
+    /// The zone that timestamps without a time zone are in (an IANA name such as `Europe/Paris`).
+    pub source_timezone: String,
+}
+
+/// One input: one or more files, or a database table, feeding one entity.
 #[derive(Debug, Clone)]
 pub struct Source {
     /// A short name, unique in the configuration, used in the ledger and in messages.
     pub name: String,
     pub entity: Entity,
     pub kind: SourceKind,
-    /// A file, or a glob pattern (`costs/*.xlsx`) whose matches are read in name order.
+    /// A file, or a glob pattern (`costs/*.xlsx`) whose matches are read in name order; empty for
+    /// a database source.
     pub path: PathBuf,
+    /// The table or query of a database source.
+    pub database: Option<DatabaseSource>,
     /// `None` reads the first visible sheet.
     pub sheet: Option<SheetRef>,
     /// The 1-based row holding the headers; `None` finds it.
@@ -160,7 +209,15 @@ pub(super) struct RawSource {
     name: String,
     entity: Entity,
     kind: Option<SourceKind>,
-    path: PathBuf,
+    path: Option<PathBuf>,
+    connection_env: Option<String>,
+    password_env: Option<String>,
+    table: Option<String>,
+    query: Option<String>,
+    watermark: Option<String>,
+    batch_rows: Option<usize>,
+    retries: Option<u32>,
+    source_timezone: Option<String>,
     sheet: Option<SheetRef>,
     header_row: Option<u32>,
     #[serde(default)]
@@ -210,12 +267,14 @@ pub(super) fn validate(
     if raw.name.trim().is_empty() {
         return Err(format!("source[{index}]: name must not be empty"));
     }
-    let Some(kind) = raw.kind.or_else(|| SourceKind::from_extension(&raw.path)) else {
+    let path = raw.path.clone().unwrap_or_default();
+    let Some(kind) = raw.kind.or_else(|| SourceKind::from_extension(&path)) else {
         return Err(format!(
-            "{at}: kind is missing and the extension of {} does not tell it; set kind to one of xlsx, xlsm, xlsb, xls, ods, csv, parquet",
-            raw.path.display()
+            "{at}: kind is missing and the extension of {} does not tell it; set kind to one of xlsx, xlsm, xlsb, xls, ods, csv, parquet, postgres, mysql",
+            path.display()
         ));
     };
+    let database = database_source(&raw, kind).map_err(|m| format!("{at}: {m}"))?;
     if raw.header_row == Some(0) {
         return Err(format!("{at}: header_row = 0: rows are numbered from 1"));
     }
@@ -270,8 +329,7 @@ pub(super) fn validate(
             ));
         }
     }
-    let tsv = raw
-        .path
+    let tsv = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
     let delimiter = match raw.delimiter.as_deref() {
@@ -298,7 +356,12 @@ pub(super) fn validate(
         name: raw.name,
         entity,
         kind,
-        path: resolve(&raw.path),
+        path: if kind.is_database() {
+            PathBuf::new()
+        } else {
+            resolve(&path)
+        },
+        database,
         sheet: raw.sheet,
         header_row: raw.header_row,
         columns,
@@ -310,6 +373,91 @@ pub(super) fn validate(
         max_reject_rate,
         over_threshold: raw.over_threshold.unwrap_or(OverThreshold::Fail),
     })
+}
+
+/// The database settings of a source, refused on file sources and required on database ones.
+fn database_source(raw: &RawSource, kind: SourceKind) -> Result<Option<DatabaseSource>, String> {
+    let database_keys = [
+        ("connection_env", raw.connection_env.is_some()),
+        ("password_env", raw.password_env.is_some()),
+        ("table", raw.table.is_some()),
+        ("query", raw.query.is_some()),
+        ("watermark", raw.watermark.is_some()),
+        ("batch_rows", raw.batch_rows.is_some()),
+        ("retries", raw.retries.is_some()),
+        ("source_timezone", raw.source_timezone.is_some()),
+    ];
+    if !kind.is_database() {
+        if raw.path.is_none() {
+            return Err("path is missing: name the file (or a glob pattern) to read".into());
+        }
+        return match database_keys.iter().find(|(_, set)| *set) {
+            Some((key, _)) => Err(format!("{key}: only postgres and mysql sources have one")),
+            None => Ok(None),
+        };
+    }
+    if raw.path.is_some() {
+        return Err(format!(
+            "path: a {} source reads a table or query, not a file",
+            kind.name()
+        ));
+    }
+    if raw.sheet.is_some() || raw.header_row.is_some() || raw.delimiter.is_some() {
+        return Err("sheet, header_row and delimiter belong to file sources".into());
+    }
+    let connection_env = raw.connection_env.clone().ok_or(
+        "connection_env is missing: name the environment variable that holds the connection string (it is never written in this file)",
+    )?;
+    if connection_env.contains("://") || connection_env.contains('=') {
+        return Err(
+            "connection_env: give the name of an environment variable, not the connection string itself (secrets stay out of the configuration)"
+                .into(),
+        );
+    }
+    let relation = match (&raw.table, &raw.query) {
+        (Some(t), None) if is_table_name(t) => Relation::Table(t.clone()),
+        (Some(t), None) => {
+            return Err(format!(
+                "table = {t:?}: expected a table name such as \"incidents\" or \"servicedesk.incidents\"; use query for anything else"
+            ));
+        }
+        (None, Some(q)) if !q.trim().is_empty() => Relation::Query(q.clone()),
+        (None, None) | (None, Some(_)) => return Err("give table or query".into()),
+        (Some(_), Some(_)) => return Err("give table or query, not both".into()),
+    };
+    let batch_rows = raw.batch_rows.unwrap_or(5_000);
+    if batch_rows == 0 {
+        return Err("batch_rows = 0: fetch at least one row per round trip".into());
+    }
+    let source_timezone = raw.source_timezone.clone().unwrap_or_else(|| "UTC".into());
+    check_timezone("source_timezone", &source_timezone)?;
+    Ok(Some(DatabaseSource {
+        connection_env,
+        password_env: raw.password_env.clone(),
+        relation,
+        watermark: raw.watermark.clone().filter(|w| !w.trim().is_empty()),
+        batch_rows,
+        retries: raw.retries.unwrap_or(3),
+        source_timezone,
+    }))
+}
+
+/// A plain or schema-qualified identifier, so a table name can be quoted safely.
+fn is_table_name(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('.').collect();
+    parts.len() <= 2
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+        })
+}
+
+/// Checks that `zone` is an IANA time-zone name itvalue knows.
+pub(crate) fn check_timezone(key: &str, zone: &str) -> Result<(), String> {
+    jiff::tz::TimeZone::get(zone)
+        .map(|_| ())
+        .map_err(|_| format!("{key} = {zone:?}: not a time zone; use an IANA name such as \"Europe/Berlin\" or \"UTC\""))
 }
 
 fn validate_rules(raw: RawRules) -> Result<ColumnRules, String> {

@@ -1,12 +1,15 @@
 //! Ingest: the configured sources, typed under their entity contracts.
 //!
-//! In: the [`Config`]'s sources (workbooks, CSV and Parquet files, globs of them). Out:
+//! In: the [`Config`]'s sources (workbooks, CSV and Parquet files, globs of them, PostgreSQL and
+//! MySQL tables or queries) and, for incremental database sources, what earlier loads left
+//! ([`Prior`]). Out:
 //! [`Ingested`]: one Arrow record batch per entity (every entity, empty when no source feeds it),
 //! the rejects with their locations, a record of each input file (SHA-256, rows read, superseded,
 //! loaded and rejected) and the data-quality scores of each source. Rows whose key repeats or
 //! whose foreign key names nothing are rejects too, so what is loaded is consistent.
 
 pub mod contract;
+mod database;
 mod delimited;
 mod grid;
 mod headers;
@@ -79,10 +82,35 @@ pub struct EntityBatch {
     pub batch: RecordBatch,
 }
 
+/// What earlier loads left that an incremental extraction builds on.
+#[derive(Debug, Clone, Default)]
+pub struct Prior {
+    /// Per database source with a watermark column, the highest watermark it has loaded.
+    pub watermarks: HashMap<String, String>,
+    /// Per entity, the keys of rows that incremental sources loaded before and that stay unless
+    /// a new row replaces them; foreign keys may name them.
+    pub kept_keys: HashMap<Entity, HashSet<String>>,
+}
+
+/// A database source's extraction, for the next run's watermark and for the load.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Extraction {
+    pub source: String,
+    pub entity: Entity,
+    /// Only rows at or after the previous watermark were extracted: the load keeps the rows
+    /// loaded before and replaces those with the same key.
+    pub incremental: bool,
+    /// The highest watermark of this extraction (the previous one when nothing new came).
+    pub watermark: Option<String>,
+    pub rows: u64,
+}
+
 /// Everything ingest produced for one run.
 #[derive(Debug, Clone)]
 pub struct Ingested {
     pub inputs: Vec<InputFile>,
+    /// One per database source, in configuration order.
+    pub extractions: Vec<Extraction>,
     /// One per entity, in [`Entity::ALL`] order.
     pub entities: Vec<EntityBatch>,
     pub rejects: Vec<Reject>,
@@ -109,25 +137,48 @@ impl Ingested {
 /// The first file that cannot be read at all (missing, not of its kind, over a limit) or whose
 /// header row breaks the contract. Bad values do not fail: they are returned as rejects, and
 /// [`Ingested::failing`] says which sources have too many.
-pub fn read_sources(config: &Config, progress: &dyn Progress) -> Result<Ingested> {
+pub fn read_sources(config: &Config, prior: &Prior, progress: &dyn Progress) -> Result<Ingested> {
     let mut jobs: Vec<(usize, PathBuf)> = Vec::new();
     for (s, source) in config.sources.iter().enumerate() {
+        if source.kind.is_database() {
+            jobs.push((s, PathBuf::new()));
+            continue;
+        }
         for path in expand(source)? {
             jobs.push((s, path));
         }
     }
-    progress.begin("reading files", jobs.len() as u64);
+    progress.begin("reading sources", jobs.len() as u64);
     let read = parallel_map(&jobs, |(s, path)| {
         let source = &config.sources[*s];
+        if source.kind.is_database() {
+            let since = prior.watermarks.get(&source.name).map(String::as_str);
+            tracing::debug!(source = %source.name, since, "extracting");
+            let extract = database::extract(source, since, &config.timezone, &config.limits);
+            progress.advance(&source.name);
+            return extract.map(|e| (e.file, Some((since.is_some(), e.watermark))));
+        }
         tracing::debug!(source = %source.name, path = %path.display(), "reading");
         let file = read_file(source, path, config);
         progress.advance(&workbook::file_name(path));
-        file
+        file.map(|f| (f, None))
     });
     progress.end();
     let mut per_source: Vec<Vec<ReadFile>> = config.sources.iter().map(|_| Vec::new()).collect();
+    let mut extractions = Vec::new();
     for ((s, _), file) in jobs.iter().zip(read) {
-        per_source[*s].push(file?);
+        let (file, extraction) = file?;
+        if let Some((incremental, watermark)) = extraction {
+            let source = &config.sources[*s];
+            extractions.push(Extraction {
+                source: source.name.clone(),
+                entity: source.entity,
+                incremental,
+                watermark: watermark.or_else(|| prior.watermarks.get(&source.name).cloned()),
+                rows: file.grid.rows.len().saturating_sub(1) as u64,
+            });
+        }
+        per_source[*s].push(file);
     }
     let mut by_entity: HashMap<Entity, Vec<SourceRows>> = HashMap::new();
     for (source, files) in config.sources.iter().zip(per_source) {
@@ -139,6 +190,7 @@ pub fn read_sources(config: &Config, progress: &dyn Progress) -> Result<Ingested
     let mut checked: HashMap<String, (Vec<InputFile>, Quality)> = HashMap::new();
     let mut ingested = Ingested {
         inputs: Vec::new(),
+        extractions,
         entities: Vec::new(),
         rejects: Vec::new(),
         quality: Vec::new(),
@@ -146,8 +198,12 @@ pub fn read_sources(config: &Config, progress: &dyn Progress) -> Result<Ingested
     for entity in Entity::ALL {
         let sources = by_entity.remove(&entity).unwrap_or_default();
         let has_sources = !sources.is_empty();
-        let (kept, entity_keys) = check_rows(entity, sources, &keys, &mut ingested, &mut checked);
+        let (kept, mut entity_keys) =
+            check_rows(entity, sources, &keys, &mut ingested, &mut checked);
         if has_sources {
+            if let Some(earlier) = prior.kept_keys.get(&entity) {
+                entity_keys.extend(earlier.iter().cloned());
+            }
             keys.insert(entity, entity_keys);
         }
         ingested.entities.push(EntityBatch {

@@ -85,19 +85,14 @@ pub struct DataTest {
     pub filter: Option<String>,
     /// The `tests.toml` it comes from.
     pub file: PathBuf,
+    /// Other models its query reads, which must have had their turn before it runs (filled in
+    /// from the query's parse tree when the project loads).
+    pub needs: Vec<String>,
 }
 
 impl DataTest {
     pub fn kind(&self) -> &'static str {
         self.check.kind()
-    }
-
-    /// Models (other than its own) that must be built before the test can run.
-    pub fn also_needs(&self) -> Option<&str> {
-        match &self.check {
-            Check::Relationships { to, .. } => Some(to),
-            _ => None,
-        }
     }
 
     /// The query returning the rows that break the test.
@@ -235,9 +230,10 @@ pub struct TestResult {
 }
 
 impl TestResult {
-    /// Whether this result stops the run: an error-severity failure, or a test that could not run.
+    /// Whether this result stops the run: an error-severity test that failed or could not run.
     pub fn blocks(&self) -> bool {
-        matches!(self.status, TestStatus::Fail | TestStatus::Error)
+        self.severity == Severity::Error
+            && matches!(self.status, TestStatus::Fail | TestStatus::Error)
     }
 
     pub(super) fn skipped(test: &DataTest, reason: String) -> TestResult {
@@ -256,7 +252,7 @@ impl TestResult {
 }
 
 /// Runs `test`, keeping its failing rows in `test_failures.<name>` (and dropping that table when
-/// the test passes, so what is there always belongs to the latest run).
+/// the test passes or cannot run, so what is there belongs to the test's latest run).
 pub fn run(conn: &Connection, test: &DataTest) -> TestResult {
     let started = Instant::now();
     let table = format!("{FAILURES_SCHEMA}.{}", quote(&test.name));
@@ -453,10 +449,15 @@ fn from_raw(raw: RawTest, file: &Path) -> std::result::Result<DataTest, String> 
             .collect::<Vec<_>>()
             .join("__")
     });
-    if let Check::Sql { .. } = check
-        && raw.name.is_none()
-    {
-        return Err("a sql test needs a `name`, which names its failures table".into());
+    if let Check::Sql { .. } = check {
+        if raw.name.is_none() {
+            return Err("a sql test needs a `name`, which names its failures table".into());
+        }
+        if raw.filter.is_some() {
+            return Err(
+                "`where` does not apply to a sql test; put the condition in its query".into(),
+            );
+        }
     }
     Ok(DataTest {
         name: name.to_lowercase(),
@@ -466,6 +467,7 @@ fn from_raw(raw: RawTest, file: &Path) -> std::result::Result<DataTest, String> 
         max_failures: raw.max_failures,
         filter: raw.filter,
         file: file.to_path_buf(),
+        needs: Vec::new(),
     })
 }
 
@@ -589,6 +591,7 @@ min = 1
             max_failures: 0,
             filter: None,
             file: "tests.toml".into(),
+            needs: Vec::new(),
         };
         let failed = run(&conn, &test);
         assert_eq!(failed.status, TestStatus::Fail);

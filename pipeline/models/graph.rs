@@ -97,7 +97,45 @@ pub(super) fn parse_select(conn: &Connection, sql: &str) -> std::result::Result<
     if statements.map_or(0, Vec::len) != 1 {
         return Err("a model holds exactly one SELECT statement".to_string());
     }
+    if let Some(kind) = data_change(&tree) {
+        return Err(format!(
+            "a model only reads: this SELECT holds a data-changing statement ({kind}) in a WITH clause"
+        ));
+    }
     Ok(tree)
+}
+
+/// The first INSERT, UPDATE, DELETE or COPY node in the tree: DuckDB accepts them as CTE bodies,
+/// and they would change the warehouse from inside a SELECT.
+fn data_change(node: &Json) -> Option<String> {
+    match node {
+        Json::Object(map) => {
+            if let Some(kind) = map.get("type").and_then(Json::as_str)
+                && kind.ends_with("_NODE")
+                && ["INSERT", "UPDATE", "DELETE", "COPY", "MERGE"]
+                    .iter()
+                    .any(|verb| kind.contains(verb))
+            {
+                return Some(kind.to_string());
+            }
+            map.values().find_map(data_change)
+        }
+        Json::Array(items) => items.iter().find_map(data_change),
+        _ => None,
+    }
+}
+
+/// The models (unqualified or in `main`) that `sql` reads, for data tests that query models.
+pub(super) fn models_read(tree: &Json, names: &BTreeSet<String>) -> Vec<String> {
+    let mut tables = BTreeSet::new();
+    walk(tree, &[], &mut tables);
+    tables
+        .into_iter()
+        .filter(|(schema, table)| {
+            matches!(schema.as_deref(), None | Some("main")) && names.contains(table)
+        })
+        .map(|(_, table)| table)
+        .collect()
 }
 
 /// Collects `BASE_TABLE` references. A CTE's name is in scope for the query that defines it and,
@@ -130,12 +168,14 @@ fn walk(node: &Json, scope: &[String], tables: &mut BTreeSet<(Option<String>, St
                     .get("key")
                     .and_then(Json::as_str)
                     .map(str::to_lowercase);
-                let recursive = entry
-                    .get("value")
-                    .and_then(|v| v.get("query"))
-                    .and_then(|q| q.get("node"))
-                    .and_then(|n| n.get("type"))
-                    .and_then(Json::as_str)
+                // Newer serialisations keep the CTE's node in `query_node`, older in `query.node`.
+                let value = entry.get("value");
+                let node = value.and_then(|v| v.get("query_node")).or_else(|| {
+                    value
+                        .and_then(|v| v.get("query"))
+                        .and_then(|q| q.get("node"))
+                });
+                let recursive = node.and_then(|n| n.get("type")).and_then(Json::as_str)
                     == Some("RECURSIVE_CTE_NODE");
                 if recursive && let Some(name) = &name {
                     inner.push(name.clone());
@@ -368,6 +408,35 @@ mod tests {
             error(vec![model("m", "SELECT 1; SELECT 2")]),
             "models: sql/m.sql: a model holds exactly one SELECT statement"
         );
+    }
+
+    #[test]
+    fn a_recursive_cte_reads_itself_not_a_table() {
+        let models = ordered(vec![
+            model("stg_a", "SELECT 1 AS x"),
+            model(
+                "chain",
+                "WITH RECURSIVE chain(n) AS (SELECT x FROM stg_a UNION ALL SELECT n + 1 FROM chain WHERE n < 5) \
+                 SELECT * FROM chain",
+            ),
+        ]);
+        assert_eq!(models[1].name, "chain");
+        assert_eq!(models[1].depends_on, ["stg_a"]);
+    }
+
+    #[test]
+    fn a_data_changing_cte_is_refused() {
+        for sql in [
+            "WITH gone AS (DELETE FROM ledger.runs RETURNING *) SELECT count(*) FROM gone",
+            "WITH put AS (INSERT INTO ledger.runs (run_id) VALUES ('x') RETURNING *) SELECT * FROM put",
+        ] {
+            let message = error(vec![model("m", sql)]);
+            assert!(
+                message.starts_with("models: sql/m.sql: ")
+                    && (message.contains("data-changing") || message.contains("SELECT")),
+                "{sql}: {message}"
+            );
+        }
     }
 
     #[test]

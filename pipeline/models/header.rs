@@ -34,9 +34,9 @@ impl Header {
             };
             let comment = comment.trim();
             match comment.split_once(':') {
-                Some((key, value)) if is_option(key.trim()) => {
+                Some((key, value)) if is_option(&key.trim().to_lowercase()) => {
                     let value = value.trim();
-                    match key.trim() {
+                    match key.trim().to_lowercase().as_str() {
                         "materialized" | "materialised" => {
                             header.materialized = Some(value.to_lowercase());
                         }
@@ -84,7 +84,7 @@ mod tests {
     #[test]
     fn options_and_description_are_separated() {
         let header = Header::parse(
-            "-- Incident minutes per month.\n--   materialized: Incremental\n\n-- period_column: month\n\
+            "-- Incident minutes per month.\n--   Materialized: Incremental\n\n-- period_column: month\n\
              -- depends_on: stg_a, STG_B\n-- Note: split at month ends.\nSELECT 1 -- materialized: view\n",
         );
         assert_eq!(

@@ -41,7 +41,8 @@ pub struct ModelResult {
     pub path: PathBuf,
     pub materialized: Materialization,
     pub status: ModelStatus,
-    /// Rows in the model after the build; for an incremental model, the rows of the run's period.
+    /// Rows in the model after the build; for an incremental model that only replaced a period,
+    /// the rows of that period (a first build or full refresh counts them all).
     pub rows: Option<u64>,
     pub milliseconds: u64,
     /// The error, or why it was skipped.
@@ -83,14 +84,11 @@ pub fn build(conn: &Connection, model: &Model, full_refresh: bool) -> ModelResul
                 }
             }),
     };
-    let temp = format!("main.{}", quote(&building_name(&model.name)));
     let (status, rows, message) = match outcome {
         Ok(rows) => (ModelStatus::Success, Some(rows), String::new()),
         Err(e) => {
             // Whatever was half-built under the temporary name goes; the model itself is intact.
-            let _ = conn.execute_batch(&format!(
-                "DROP TABLE IF EXISTS {temp}; DROP VIEW IF EXISTS {temp};"
-            ));
+            let _ = drop_existing(conn, &building_name(&model.name));
             (ModelStatus::Error, None, e.to_string())
         }
     };
@@ -193,6 +191,12 @@ fn build_view(conn: &Connection, model: &Model) -> duckdb::Result<u64> {
 /// rows must fit the existing columns; when the model's columns change, `--full-refresh`
 /// rebuilds it.
 fn build_increment(conn: &Connection, model: &Model, period_column: &str) -> duckdb::Result<u64> {
+    let unset: bool = conn.query_row("SELECT getvariable('period') IS NULL", [], |r| r.get(0))?;
+    if unset {
+        return Err(duckdb::Error::InvalidParameterName(
+            "the period variable is not set, so there is no period to replace".to_string(),
+        ));
+    }
     let temp = format!("main.{}", quote(&building_name(&model.name)));
     let in_period = format!(
         "date_trunc('month', {}) = getvariable('period')",
@@ -212,4 +216,87 @@ fn build_increment(conn: &Connection, model: &Model, period_column: &str) -> duc
         ))
     })?;
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(name: &str, materialization: Materialization, sql: &str) -> Model {
+        Model {
+            name: name.into(),
+            path: format!("sql/{name}.sql").into(),
+            sql: sql.into(),
+            description: String::new(),
+            materialization,
+            depends_on: Vec::new(),
+            reads: Vec::new(),
+        }
+    }
+
+    fn objects(conn: &Connection) -> Vec<String> {
+        conn.prepare(
+            "SELECT table_name || ' ' || table_type FROM information_schema.tables ORDER BY 1",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<duckdb::Result<_>>()
+        .unwrap()
+    }
+
+    #[test]
+    fn a_view_that_fails_when_read_leaves_the_old_table_and_no_temporary_view() {
+        let conn = Connection::open_in_memory().unwrap();
+        let table = build(
+            &conn,
+            &model("m", Materialization::Table, "SELECT 1 AS n"),
+            false,
+        );
+        assert_eq!((table.status, table.rows), (ModelStatus::Success, Some(1)));
+        // It binds (so the view is created) but fails once rows are read.
+        let broken = model(
+            "m",
+            Materialization::View,
+            "SELECT n FROM range(3) t(n) WHERE CAST('x' || n AS INTEGER) > 0",
+        );
+        let result = build(&conn, &broken, false);
+        assert_eq!(result.status, ModelStatus::Error, "{}", result.message);
+        assert_eq!(objects(&conn), ["m BASE TABLE"]);
+        // A table model replaces a view of the same name, and the other way round.
+        let view = build(
+            &conn,
+            &model("m", Materialization::View, "SELECT 2 AS n"),
+            false,
+        );
+        assert_eq!(view.status, ModelStatus::Success, "{}", view.message);
+        assert_eq!(objects(&conn), ["m VIEW"]);
+        let back = build(
+            &conn,
+            &model("m", Materialization::Table, "SELECT 3 AS n"),
+            false,
+        );
+        assert_eq!(back.status, ModelStatus::Success, "{}", back.message);
+        assert_eq!(objects(&conn), ["m BASE TABLE"]);
+    }
+
+    #[test]
+    fn an_incremental_model_without_a_period_is_an_error_not_an_empty_success() {
+        let conn = Connection::open_in_memory().unwrap();
+        let incremental = Materialization::Incremental {
+            period_column: "period".into(),
+        };
+        let m = model(
+            "m",
+            incremental,
+            "SELECT DATE '2026-10-01' AS period, 1 AS n",
+        );
+        assert_eq!(build(&conn, &m, false).status, ModelStatus::Success);
+        let again = build(&conn, &m, false);
+        assert_eq!(again.status, ModelStatus::Error);
+        assert_eq!(
+            again.message,
+            "Invalid parameter name: the period variable is not set, so there is no period to replace"
+        );
+    }
 }

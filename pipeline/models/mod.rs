@@ -101,7 +101,10 @@ pub struct Project {
 /// Settings the configuration gives a model, overriding its header.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ModelSettings {
-    pub materialized: Option<Materialization>,
+    /// `table`, `view` or `incremental`.
+    pub materialized: Option<String>,
+    /// The period column of an incremental model.
+    pub period_column: Option<String>,
 }
 
 impl Project {
@@ -127,22 +130,52 @@ impl Project {
                     graph::suggest(name, models.iter().map(|m| m.name.clone()))
                 )));
             };
-            if let Some(m) = &setting.materialized {
-                models[index].materialization = m.clone();
+            let model = &mut models[index];
+            let fail = |message: String| {
+                Error::ModelGraph(format!("the configuration's [model.{name}]: {message}"))
+            };
+            let header_column = match &model.materialization {
+                Materialization::Incremental { period_column } => Some(period_column.clone()),
+                _ => None,
+            };
+            match (&setting.materialized, &setting.period_column) {
+                (Some(m), column) => {
+                    let column = column.clone().or(header_column);
+                    model.materialization =
+                        Materialization::parse(m, column.as_deref()).map_err(fail)?;
+                }
+                (None, Some(column)) => match &mut model.materialization {
+                    Materialization::Incremental { period_column } => {
+                        *period_column = column.clone();
+                    }
+                    other => {
+                        return Err(fail(format!(
+                            "period_column is set, but the model is materialized as {}, not incremental",
+                            other.as_str()
+                        )));
+                    }
+                },
+                (None, None) => {}
             }
         }
         let models = graph::order(conn, models, dependencies)?;
         let mut tests: Vec<DataTest> = Vec::new();
         for file in test_files {
-            for test in data_tests::load(&file)? {
+            for mut test in data_tests::load(&file)? {
                 check_test(&test, &models, &tests)?;
-                graph::parse_select(conn, &test.failing_rows_sql()).map_err(|message| {
-                    Error::ModelGraph(format!(
-                        "{}: test {}: {message}",
-                        test.file.display(),
-                        test.name
-                    ))
-                })?;
+                let tree =
+                    graph::parse_select(conn, &test.failing_rows_sql()).map_err(|message| {
+                        Error::ModelGraph(format!(
+                            "{}: test {}: {message}",
+                            test.file.display(),
+                            test.name
+                        ))
+                    })?;
+                let names: BTreeSet<String> = models.iter().map(|m| m.name.clone()).collect();
+                test.needs = graph::models_read(&tree, &names)
+                    .into_iter()
+                    .filter(|m| *m != test.model)
+                    .collect();
                 tests.push(test);
             }
         }
@@ -186,9 +219,9 @@ fn check_test(test: &DataTest, models: &[Model], earlier: &[DataTest]) -> Result
             test.file.display()
         )));
     }
-    if let Some(to) = test.also_needs()
+    if let Check::Relationships { to, .. } = &test.check
         && !to.contains('.')
-        && !models.iter().any(|m| m.name == to)
+        && !models.iter().any(|m| &m.name == to)
     {
         return Err(Error::ModelGraph(format!(
             "{}: test {} refers to `{to}`, which is no model (write schema.table for a raw table){}",
@@ -264,6 +297,16 @@ fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
+/// Checks that `sql` is one SELECT that changes nothing, for SQL that configuration adds around
+/// a model (a sheet's filter and order).
+///
+/// # Errors
+///
+/// A message with the parser's error or the rule broken.
+pub fn check_select(conn: &Connection, sql: &str) -> std::result::Result<(), String> {
+    graph::parse_select(conn, sql).map(|_| ())
+}
+
 /// Switches off everything outside the warehouse for the rest of the connection's life: no file
 /// reads or writes (`read_csv`, `COPY`), no `ATTACH`, no extension installs or loads, and the
 /// configuration locked so a model cannot switch it back on. DuckDB cannot lift the lock within a
@@ -302,7 +345,7 @@ impl Outcome {
                 self.tests
                     .iter()
                     .filter(|t| t.blocks())
-                    .map(|t| format!("test {}: {}", t.name, t.message)),
+                    .map(|t| format!("test {} on {}: {}", t.name, t.model, t.message)),
             )
             .collect();
         if failed.is_empty() {
@@ -385,12 +428,12 @@ pub fn run(
         // A test runs once its model, and a model it refers to, have had their turn.
         let has_had_its_turn = |name: &str| done.contains(name) || !is_model(name) || !chosen(name);
         let (ready, waiting): (Vec<&DataTest>, Vec<&DataTest>) = tests.into_iter().partition(|t| {
-            done.contains(t.model.as_str()) && t.also_needs().is_none_or(&has_had_its_turn)
+            done.contains(t.model.as_str()) && t.needs.iter().all(|n| has_had_its_turn(n))
         });
         tests = waiting;
         for test in ready {
-            let needed_broken = std::iter::once(test.model.as_str())
-                .chain(test.also_needs())
+            let needed_broken = std::iter::once(&test.model)
+                .chain(&test.needs)
                 .find(|n| unbuilt.contains(*n));
             let result = match needed_broken {
                 Some(name) => TestResult::skipped(test, format!("model {name} did not build")),

@@ -134,14 +134,20 @@ pub struct RunResults<'a> {
     pub tests: &'a [TestResult],
 }
 
-/// Writes `<reports>/<period>/run_results.json` atomically and returns its path.
+/// Writes `<reports>/<period>/<file_name>` (`run_results.json` for the monthly run) atomically
+/// and returns its path.
 ///
 /// # Errors
 ///
 /// [`Error::Output`] when the folder or the file cannot be written.
-pub fn write_run_results(reports: &Path, period: Period, results: &RunResults) -> Result<PathBuf> {
+pub fn write_run_results(
+    reports: &Path,
+    period: Period,
+    file_name: &str,
+    results: &RunResults,
+) -> Result<PathBuf> {
     let dir = period_dir(reports, period);
-    let path = dir.join("run_results.json");
+    let path = dir.join(file_name);
     std::fs::create_dir_all(&dir).map_err(|e| Error::Output {
         path: dir.clone(),
         source: e,

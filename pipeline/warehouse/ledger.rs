@@ -2,8 +2,8 @@
 //! rejects and the tool's version, kept in the `ledger` schema of the warehouse.
 //!
 //! In: run events from the job. Out: rows in `ledger.runs`, `ledger.run_steps`,
-//! `ledger.run_inputs`, `ledger.data_quality`, `ledger.run_models`, `ledger.test_results` and
-//! `ledger.rejects`. The ledger is history: a rerun adds a run, and the previous runs stay.
+//! `ledger.run_inputs`, `ledger.data_quality`, `ledger.run_models`, `ledger.test_results`,
+//! `ledger.extractions` (database watermarks) and `ledger.rejects`. The ledger is history: a rerun adds a run, and the previous runs stay.
 
 use duckdb::{Connection, params};
 
@@ -93,6 +93,15 @@ pub(super) fn schema_sql() -> String {
          failures_table VARCHAR,
          milliseconds BIGINT NOT NULL,
          message VARCHAR NOT NULL
+     );
+     CREATE TABLE IF NOT EXISTS ledger.extractions (
+         run_id VARCHAR NOT NULL,
+         source VARCHAR NOT NULL,
+         entity VARCHAR NOT NULL,
+         incremental BOOLEAN NOT NULL,
+         watermark VARCHAR,
+         rows BIGINT NOT NULL,
+         recorded_at TIMESTAMP NOT NULL
      );
      CREATE TABLE IF NOT EXISTS ledger.rejects (
          run_id VARCHAR NOT NULL,
@@ -361,4 +370,27 @@ pub(super) fn record_ingest(
         ])?;
     }
     rejects.flush()
+}
+
+/// Records each database extraction with its watermark. The load calls it inside its
+/// transaction, so a watermark exists only for rows that were committed.
+pub(super) fn record_extractions(
+    conn: &Connection,
+    run_id: &str,
+    ingested: &Ingested,
+) -> duckdb::Result<()> {
+    for x in &ingested.extractions {
+        conn.execute(
+            "INSERT INTO ledger.extractions VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+            params![
+                run_id,
+                x.source,
+                x.entity.name(),
+                x.incremental,
+                x.watermark,
+                x.rows as i64
+            ],
+        )?;
+    }
+    Ok(())
 }

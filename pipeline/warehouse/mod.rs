@@ -13,8 +13,8 @@ use duckdb::Connection;
 use polars::prelude::DataFrame;
 
 use crate::error::{Error, Result};
-use crate::ingest::Ingested;
 use crate::ingest::contract::Entity;
+use crate::ingest::{Ingested, Prior};
 use crate::schedule::Period;
 
 pub use bridge::BridgeError;
@@ -84,6 +84,15 @@ impl Warehouse {
         for batch in &ingested.entities {
             let entity = batch.entity;
             let fail = |e| Error::warehouse(&path, format!("loading raw.{entity}"), e);
+            let incremental: Vec<&str> = ingested
+                .extractions
+                .iter()
+                .filter(|x| x.entity == entity && x.incremental)
+                .map(|x| x.source.as_str())
+                .collect();
+            if !incremental.is_empty() {
+                keep_earlier_rows(&tx, entity, &incremental).map_err(fail)?;
+            }
             tx.execute_batch(&raw_table_sql(entity)).map_err(fail)?;
             if batch.batch.num_rows() > 0 {
                 let mut appender = tx.appender_to_db(entity.name(), "raw").map_err(fail)?;
@@ -92,13 +101,66 @@ impl Warehouse {
                     .map_err(fail)?;
                 appender.flush().map_err(fail)?;
             }
+            if !incremental.is_empty() {
+                restore_earlier_rows(&tx, entity).map_err(fail)?;
+            }
             rows += batch.batch.num_rows() as u64;
         }
         ledger::record_ingest(&tx, run_id, ingested)
             .map_err(|e| Error::warehouse(&path, "recording inputs and rejects", e))?;
+        ledger::record_extractions(&tx, run_id, ingested)
+            .map_err(|e| Error::warehouse(&path, "recording watermarks", e))?;
         tx.commit()
             .map_err(|e| Error::warehouse(&path, "committing the load", e))?;
         Ok(rows)
+    }
+
+    /// What incremental database sources loaded before: each one's latest watermark (from loads
+    /// that committed) and, unless `full_refresh`, the keys of the rows they left in `raw`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] when the ledger or a raw table cannot be read.
+    pub fn prior(&self, sources: &[(String, Entity)], full_refresh: bool) -> Result<Prior> {
+        let mut prior = Prior::default();
+        if full_refresh {
+            return Ok(prior);
+        }
+        let fail = |e| Error::warehouse(&self.path, "reading the last watermarks", e);
+        for (source, entity) in sources {
+            let watermark: Option<String> = self
+                .conn
+                .query_row(
+                    "SELECT watermark FROM ledger.extractions WHERE source = ? AND watermark IS NOT NULL \
+                     ORDER BY recorded_at DESC LIMIT 1",
+                    [source],
+                    |r| r.get(0),
+                )
+                .map(Some)
+                .or_else(|e| match e {
+                    duckdb::Error::QueryReturnedNoRows => Ok(None),
+                    e => Err(e),
+                })
+                .map_err(fail)?;
+            let Some(watermark) = watermark else { continue };
+            let key = entity.contract().key[0];
+            let mut statement = self
+                .conn
+                .prepare(&format!(
+                    "SELECT CAST({} AS VARCHAR) FROM raw.{} WHERE _source = ?",
+                    quote(key),
+                    entity.name()
+                ))
+                .map_err(fail)?;
+            let keys = statement
+                .query_map([source], |r| r.get::<_, String>(0))
+                .map_err(fail)?
+                .collect::<duckdb::Result<Vec<String>>>()
+                .map_err(fail)?;
+            prior.kept_keys.entry(*entity).or_default().extend(keys);
+            prior.watermarks.insert(source.clone(), watermark);
+        }
+        Ok(prior)
     }
 
     /// Records the inputs, scores and rejects of a run that loads nothing (a reject threshold
@@ -172,6 +234,50 @@ impl Warehouse {
         tx.commit()
             .map_err(|e| Error::warehouse(&path, &context, e))
     }
+}
+
+/// Sets aside the rows incremental sources loaded before, as the raw table is about to be
+/// replaced.
+fn keep_earlier_rows(
+    tx: &duckdb::Transaction,
+    entity: Entity,
+    sources: &[&str],
+) -> duckdb::Result<()> {
+    let exists: i64 = tx.query_row(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = ?",
+        [entity.name()],
+        |r| r.get(0),
+    )?;
+    if exists == 0 {
+        // Nothing loaded before: the table to copy from is made empty, with its columns.
+        tx.execute_batch(&raw_table_sql(entity))?;
+    }
+    let list: Vec<String> = sources
+        .iter()
+        .map(|s| format!("'{}'", s.replace('\'', "''")))
+        .collect();
+    tx.execute_batch(&format!(
+        "CREATE OR REPLACE TEMP TABLE earlier_rows AS SELECT * FROM raw.{} WHERE _source IN ({});",
+        entity.name(),
+        list.join(", ")
+    ))
+}
+
+/// Puts back the rows set aside whose key no new row has, so the new rows replace old ones.
+fn restore_earlier_rows(tx: &duckdb::Transaction, entity: Entity) -> duckdb::Result<()> {
+    let same_key: Vec<String> = entity
+        .contract()
+        .key
+        .iter()
+        .map(|k| format!("n.{k} = e.{k}", k = quote(k)))
+        .collect();
+    tx.execute_batch(&format!(
+        "INSERT INTO raw.{table} SELECT e.* FROM earlier_rows AS e \
+         WHERE NOT EXISTS (SELECT 1 FROM raw.{table} AS n WHERE {});
+         DROP TABLE earlier_rows;",
+        same_key.join(" AND "),
+        table = entity.name()
+    ))
 }
 
 /// `CREATE OR REPLACE TABLE raw.<entity>` with the contract's columns and types.

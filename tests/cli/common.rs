@@ -102,10 +102,16 @@ impl Workspace {
 
     /// Runs `itvalue` with `args` in the workspace.
     pub fn itvalue(&self, args: &[&str]) -> Outcome {
+        self.itvalue_with_env(args, &[])
+    }
+
+    /// Runs `itvalue` with `args` and extra environment variables (connection strings).
+    pub fn itvalue_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Outcome {
         let output = Command::new(env!("CARGO_BIN_EXE_itvalue"))
             .args(args)
             .current_dir(self.dir.path())
             .env_remove("RUST_LOG")
+            .envs(env.iter().copied())
             .output()
             .expect("the binary runs");
         Outcome {

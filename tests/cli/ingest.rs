@@ -26,7 +26,11 @@ fn config(ws: &Workspace, sources: &str) -> Config {
 }
 
 fn ingest(config: &Config) -> Result<Ingested, Error> {
-    itvalue::ingest::read_sources(config, &itvalue::progress::Silent)
+    itvalue::ingest::read_sources(
+        config,
+        &itvalue::ingest::Prior::default(),
+        &itvalue::progress::Silent,
+    )
 }
 
 fn batch(ingested: &Ingested, entity: Entity) -> &RecordBatch {

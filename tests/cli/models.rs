@@ -259,7 +259,7 @@ severity = "warn"
     let out = ws.itvalue(&["run", "--period", PERIOD]);
     out.assert_code(65);
     assert!(
-        out.stderr.contains("test row_count__stg_fx_rates: 1 failing rows, over the 0 allowed; see test_failures.row_count__stg_fx_rates"),
+        out.stderr.contains("test row_count__stg_fx_rates on stg_fx_rates: 1 failing rows, over the 0 allowed; see test_failures.row_count__stg_fx_rates"),
         "{}",
         out.stderr
     );
@@ -556,3 +556,50 @@ const MODELS_LIST: &str = concat!(
     "stg_costs                          table            4  stg_fx_rates, raw.costs\n",
     "mart_investment_monthly            table            3  stg_benefits, stg_costs\n",
 );
+
+#[test]
+fn a_sheet_filter_cannot_run_a_second_statement() {
+    let ws = sample_run();
+    let before = common::row_counts(&ws.warehouse(), &["raw"]);
+    let config = ws.path("pipeline.toml");
+    let text = fs::read_to_string(&config).unwrap();
+    fs::write(
+        &config,
+        text.replace(
+            "where = \"period = getvariable('period')\"",
+            "where = \"true; DELETE FROM raw.costs; SELECT 1\"",
+        ),
+    )
+    .unwrap();
+    let out = ws.itvalue(&["run", "--period", PERIOD]);
+    out.assert_code(2);
+    assert!(
+        out.stderr
+            .contains("sheet[0] (Incident Impact): where / order_by must keep it one SELECT"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(before, common::row_counts(&ws.warehouse(), &["raw"]));
+}
+
+#[test]
+fn configuration_can_make_a_model_a_view() {
+    let ws = Workspace::with_sample();
+    let config = ws.path("pipeline.toml");
+    let text = fs::read_to_string(&config).unwrap();
+    fs::write(
+        &config,
+        format!("{text}\n[model.stg_demands]\nmaterialized = \"view\"\n"),
+    )
+    .unwrap();
+    ws.itvalue(&["run", "--period", PERIOD]).assert_code(0);
+    let db = ws.warehouse();
+    assert_eq!(
+        query_strings(
+            &db,
+            "SELECT table_type FROM information_schema.tables WHERE table_name = 'stg_demands'"
+        ),
+        ["VIEW"]
+    );
+    assert_eq!(query_i64(&db, "SELECT count(*) FROM stg_demands"), 5000);
+}

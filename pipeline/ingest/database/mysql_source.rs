@@ -1,0 +1,175 @@
+//! Extracting from MySQL or MariaDB: a read-only transaction with a consistent snapshot, the
+//! session in UTC so TIMESTAMP columns arrive as instants, and rows streamed from the server one
+//! at a time (the client never holds the whole result).
+//!
+//! In: the connection URL, the source settings, the statement. Out: the rows in the grid and a
+//! secret-free description of the server (`mysql://user@host:port/db`), or a classified
+//! [`Failure`].
+
+use chrono::{NaiveDate, NaiveDateTime};
+use mysql::consts::ColumnType;
+use mysql::prelude::Queryable;
+use mysql::{AccessMode, Conn, IsolationLevel, Opts, OptsBuilder, TxOpts, Value};
+
+use super::password;
+use super::{Failure, GridBuilder, Zones};
+use crate::config::DatabaseSource;
+use crate::error::DatabaseFailure;
+use crate::ingest::grid::RawCell;
+
+/// Runs the extraction once.
+pub(super) fn fetch(
+    connection: &str,
+    db: &DatabaseSource,
+    sql: &str,
+    zones: &Zones,
+    grid: &mut GridBuilder,
+) -> Result<String, Failure> {
+    let opts = Opts::from_url(connection).map_err(|e| Failure {
+        kind: DatabaseFailure::Credentials,
+        message: format!(
+            "the connection URL in {} is not valid: {}",
+            db.connection_env,
+            e.to_string().replace(connection, "<connection string>")
+        ),
+        transient: false,
+    })?;
+    let described = format!(
+        "mysql://{}@{}:{}/{}",
+        opts.get_user().unwrap_or(""),
+        opts.get_ip_or_hostname(),
+        opts.get_tcp_port(),
+        opts.get_db_name().unwrap_or("")
+    );
+    let mut builder = OptsBuilder::from_opts(opts.clone())
+        .tcp_connect_timeout(Some(std::time::Duration::from_secs(10)));
+    if opts.get_pass().is_none()
+        && let Some(secret) = password::for_mysql(db)
+    {
+        builder = builder.pass(Some(secret));
+    }
+    let classify = |e: mysql::Error| classify(e, &described);
+    let mut conn = Conn::new(builder).map_err(classify)?;
+    conn.query_drop("SET time_zone = '+00:00'")
+        .map_err(classify)?;
+    let mut snapshot = conn
+        .start_transaction(
+            TxOpts::default()
+                .set_with_consistent_snapshot(true)
+                .set_isolation_level(Some(IsolationLevel::RepeatableRead))
+                .set_access_mode(Some(AccessMode::ReadOnly)),
+        )
+        .map_err(classify)?;
+    {
+        let result = snapshot.exec_iter(sql, ()).map_err(classify)?;
+        let columns = result.columns();
+        let names: Vec<String> = columns
+            .as_ref()
+            .iter()
+            .map(|c| c.name_str().into_owned())
+            .collect();
+        let types: Vec<ColumnType> = columns.as_ref().iter().map(|c| c.column_type()).collect();
+        grid.header(names.clone());
+        for row in result {
+            let row = row.map_err(classify)?;
+            let cells = (0..row.len())
+                .map(|i| cell(row.as_ref(i), types[i], &names[i], zones))
+                .collect::<Result<Vec<_>, _>>()?;
+            grid.row(cells).map_err(|message| Failure {
+                kind: DatabaseFailure::TooLarge,
+                message,
+                transient: false,
+            })?;
+        }
+    }
+    snapshot.commit().map_err(classify)?;
+    Ok(described)
+}
+
+fn classify(e: mysql::Error, described: &str) -> Failure {
+    match &e {
+        mysql::Error::MySqlError(server) => {
+            let message = format!("{described}: {} ({})", server.message, server.code);
+            match server.code {
+                // Access denied for the user, or to the database.
+                1044 | 1045 | 1698 => Failure {
+                    kind: DatabaseFailure::Credentials,
+                    message,
+                    transient: false,
+                },
+                // Server shutting down, connection killed, lost, or too many connections.
+                1040 | 1053 | 1927 | 2006 | 2013 => Failure::unavailable(message),
+                1049 => Failure {
+                    kind: DatabaseFailure::Unavailable,
+                    message,
+                    transient: false,
+                },
+                _ => Failure {
+                    kind: DatabaseFailure::Query,
+                    message,
+                    transient: false,
+                },
+            }
+        }
+        _ => Failure::unavailable(format!("{described}: {e}")),
+    }
+}
+
+/// One value as a grid cell; `None` for NULL.
+fn cell(
+    value: Option<&Value>,
+    kind: ColumnType,
+    name: &str,
+    zones: &Zones,
+) -> Result<Option<RawCell>, Failure> {
+    let unreadable = |e: String| Failure {
+        kind: DatabaseFailure::Query,
+        message: format!("column {name} ({kind:?}): {e}"),
+        transient: false,
+    };
+    let cell = match value {
+        None | Some(Value::NULL) => None,
+        Some(Value::Int(i)) => Some(RawCell::Int(*i)),
+        Some(Value::UInt(u)) => Some(match i64::try_from(*u) {
+            Ok(i) => RawCell::Int(i),
+            Err(_) => RawCell::Text(u.to_string()),
+        }),
+        Some(Value::Float(f)) => Some(RawCell::Float(f64::from(*f))),
+        Some(Value::Double(f)) => Some(RawCell::Float(*f)),
+        // Text, and DECIMAL as its exact digits.
+        Some(Value::Bytes(bytes)) => Some(RawCell::Text(
+            String::from_utf8(bytes.clone()).map_err(|_| unreadable("not UTF-8 text".into()))?,
+        )),
+        Some(Value::Date(y, m, d, h, mi, s, us)) => {
+            let local = NaiveDate::from_ymd_opt(i32::from(*y), u32::from(*m), u32::from(*d))
+                .and_then(|day| {
+                    day.and_hms_micro_opt(u32::from(*h), u32::from(*mi), u32::from(*s), *us)
+                });
+            match local {
+                // A zero date ('0000-00-00') stays text, so the contract rejects it visibly.
+                None => Some(RawCell::Text(format!("{y:04}-{m:02}-{d:02}"))),
+                Some(local) => Some(RawCell::DateTime(
+                    convert(local, kind, zones).map_err(unreadable)?,
+                )),
+            }
+        }
+        Some(Value::Time(negative, days, h, m, s, us)) => Some(RawCell::Text(format!(
+            "{}{}:{m:02}:{s:02}.{us:06}",
+            if *negative { "-" } else { "" },
+            u32::from(*h) + days * 24
+        ))),
+    };
+    Ok(cell)
+}
+
+/// TIMESTAMP columns arrive in the session's UTC; DATETIME columns are wall-clock times in the
+/// source zone; DATE columns are days and stay as they are.
+fn convert(local: NaiveDateTime, kind: ColumnType, zones: &Zones) -> Result<NaiveDateTime, String> {
+    match kind {
+        ColumnType::MYSQL_TYPE_TIMESTAMP | ColumnType::MYSQL_TYPE_TIMESTAMP2 => {
+            zones.instant_in_target(local.and_utc())
+        }
+        ColumnType::MYSQL_TYPE_DATE | ColumnType::MYSQL_TYPE_NEWDATE => Ok(local),
+        _ => zones.local_in_target(local),
+    }
+}

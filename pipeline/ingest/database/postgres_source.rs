@@ -1,0 +1,185 @@
+//! Extracting from PostgreSQL: a repeatable-read, read-only transaction (one snapshot), a portal
+//! fetched `batch_rows` at a time, each value converted by its column type.
+//!
+//! In: the connection string, the source settings, the statement. Out: the rows in the grid and a
+//! secret-free description of the server (`postgres://user@host:port/db`), or a classified
+//! [`Failure`].
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use postgres::types::Type;
+use postgres::{Client, Config, IsolationLevel, NoTls, Row};
+use rust_decimal::Decimal;
+
+use super::password;
+use super::{Failure, GridBuilder, Zones};
+use crate::config::DatabaseSource;
+use crate::error::DatabaseFailure;
+use crate::ingest::grid::RawCell;
+
+/// Runs the extraction once.
+pub(super) fn fetch(
+    connection: &str,
+    db: &DatabaseSource,
+    sql: &str,
+    zones: &Zones,
+    grid: &mut GridBuilder,
+) -> Result<String, Failure> {
+    let mut config: Config = connection.parse().map_err(|e: postgres::Error| Failure {
+        kind: DatabaseFailure::Credentials,
+        message: format!(
+            "the connection string in {} is not valid: {}",
+            db.connection_env,
+            strip_secrets(&e.to_string(), connection)
+        ),
+        transient: false,
+    })?;
+    config.application_name("itvalue");
+    config.connect_timeout(std::time::Duration::from_secs(10));
+    let described = describe(&config);
+    if config.get_password().is_none()
+        && let Some(secret) = password::for_postgres(db, &config)
+    {
+        config.password(secret);
+    }
+    let classify = |e: postgres::Error| classify(e, connection, &described);
+    let mut client: Client = config.connect(NoTls).map_err(classify)?;
+    let mut snapshot = client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .map_err(classify)?;
+    let statement = snapshot.prepare(sql).map_err(classify)?;
+    // The statement's columns: an empty result still has them.
+    grid.header(
+        statement
+            .columns()
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect(),
+    );
+    let portal = snapshot.bind(&statement, &[]).map_err(classify)?;
+    loop {
+        let rows = snapshot
+            .query_portal(&portal, db.batch_rows.min(i32::MAX as usize) as i32)
+            .map_err(classify)?;
+        if rows.is_empty() {
+            break;
+        }
+        for row in &rows {
+            let cells = (0..row.len())
+                .map(|i| cell(row, i, zones))
+                .collect::<Result<Vec<_>, _>>()?;
+            grid.row(cells).map_err(|message| Failure {
+                kind: DatabaseFailure::TooLarge,
+                message,
+                transient: false,
+            })?;
+        }
+    }
+    snapshot.commit().map_err(classify)?;
+    Ok(described)
+}
+
+/// `postgres://user@host:port/db`, with no password.
+fn describe(config: &Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(postgres::config::Host::Tcp(h)) => h.clone(),
+        Some(postgres::config::Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".to_string(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!(
+        "postgres://{}@{host}:{port}/{}",
+        config.get_user().unwrap_or(""),
+        config.get_dbname().unwrap_or("")
+    )
+}
+
+/// Never lets the connection string (which may hold a password) through in a message.
+fn strip_secrets(message: &str, connection: &str) -> String {
+    if connection.is_empty() {
+        message.to_string()
+    } else {
+        message.replace(connection, "<connection string>")
+    }
+}
+
+fn classify(e: postgres::Error, connection: &str, described: &str) -> Failure {
+    let text = strip_secrets(&e.to_string(), connection);
+    let Some(db) = e.as_db_error() else {
+        // No answer from the server: refused, reset, closed, timed out.
+        return Failure::unavailable(format!("{described}: {text}"));
+    };
+    let code = db.code().code();
+    let message = format!("{described}: {} ({code})", db.message());
+    match &code[..2] {
+        "28" => Failure {
+            kind: DatabaseFailure::Credentials,
+            message,
+            transient: false,
+        },
+        // Connection exceptions, and the server shutting the session down.
+        "08" | "57" => Failure::unavailable(message),
+        "3D" => Failure {
+            kind: DatabaseFailure::Unavailable,
+            message,
+            transient: false,
+        },
+        _ => Failure {
+            kind: DatabaseFailure::Query,
+            message,
+            transient: false,
+        },
+    }
+}
+
+/// One value as a grid cell; `None` for NULL.
+fn cell(row: &Row, i: usize, zones: &Zones) -> Result<Option<RawCell>, Failure> {
+    let column = &row.columns()[i];
+    let unreadable = |e: String| Failure {
+        kind: DatabaseFailure::Query,
+        message: format!("column {} ({}): {e}", column.name(), column.type_()),
+        transient: false,
+    };
+    macro_rules! get {
+        ($t:ty) => {
+            row.try_get::<_, Option<$t>>(i)
+                .map_err(|e| unreadable(e.to_string()))?
+        };
+    }
+    let value = match *column.type_() {
+        Type::BOOL => get!(bool).map(RawCell::Bool),
+        Type::INT2 => get!(i16).map(|v| RawCell::Int(i64::from(v))),
+        Type::INT4 => get!(i32).map(|v| RawCell::Int(i64::from(v))),
+        Type::INT8 => get!(i64).map(RawCell::Int),
+        Type::OID => get!(u32).map(|v| RawCell::Int(i64::from(v))),
+        Type::FLOAT4 => get!(f32).map(|v| RawCell::Float(f64::from(v))),
+        Type::FLOAT8 => get!(f64).map(RawCell::Float),
+        // Exact: NUMERIC arrives as a decimal and is typed from its text like any amount.
+        Type::NUMERIC => get!(Decimal).map(|d| RawCell::Text(d.to_string())),
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
+            get!(String).map(RawCell::Text)
+        }
+        Type::DATE => get!(NaiveDate).map(|d| RawCell::DateTime(d.and_time(NaiveTime::MIN))),
+        Type::TIMESTAMP => match get!(NaiveDateTime) {
+            Some(t) => Some(RawCell::DateTime(
+                zones.local_in_target(t).map_err(unreadable)?,
+            )),
+            None => None,
+        },
+        Type::TIMESTAMPTZ => match get!(DateTime<Utc>) {
+            Some(t) => Some(RawCell::DateTime(
+                zones.instant_in_target(t).map_err(unreadable)?,
+            )),
+            None => None,
+        },
+        _ => {
+            return Err(unreadable(format!(
+                "itvalue does not read this type; cast it in a query, e.g. CAST({} AS TEXT)",
+                column.name()
+            )));
+        }
+    };
+    Ok(value)
+}

@@ -1,0 +1,669 @@
+//! Database sources against the real PostgreSQL and MariaDB servers named by
+//! `ITVALUE_TEST_POSTGRES` and `ITVALUE_TEST_MYSQL` (`.ci/run` sets both). Each test makes its own
+//! schema with service-desk tables, loads them through the real binary, and checks the rows, the
+//! rejects with their row keys, the incremental second run and the faults. Without the variables
+//! the tests say they were skipped.
+
+use std::fs;
+use std::time::{Duration, Instant};
+
+use duckdb::Connection;
+
+use crate::common::{self, Workspace, query_i64, query_strings};
+
+const PERIOD: &str = "2026-10";
+/// The variable the test configurations name in `connection_env`.
+const URL_VARIABLE: &str = "ITVALUE_SERVICEDESK_URL";
+const SECRET: &str = "hunter2-not-for-logs";
+
+fn server(variable: &str) -> Option<String> {
+    match std::env::var(variable) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!("skipped: {variable} is not set, so this test has no server to run against");
+            None
+        }
+    }
+}
+
+/// A PostgreSQL schema of the test's own, dropped when the test ends.
+struct PgSchema {
+    client: postgres::Client,
+    name: String,
+    url: String,
+}
+
+impl PgSchema {
+    fn new(test: &str) -> Option<PgSchema> {
+        let url = server("ITVALUE_TEST_POSTGRES")?;
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("PostgreSQL");
+        let name = format!("itv_{test}_{}", std::process::id());
+        client
+            .batch_execute(&format!(
+                "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name};"
+            ))
+            .unwrap();
+        Some(PgSchema { client, name, url })
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let _ = self
+            .client
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
+    }
+}
+
+/// The incidents columns of a service desk, as an export names them.
+const SERVICEDESK_INCIDENTS: &str = "number TEXT PRIMARY KEY, cmdb_ci TEXT, priority TEXT, \
+     opened_at TIMESTAMP, impact_start TIMESTAMP, impact_end TIMESTAMP, resolved_at TIMESTAMP, \
+     closed_at TIMESTAMP, caused_by TEXT, problem_id TEXT, users_affected BIGINT, category TEXT, \
+     updated_at TIMESTAMP";
+
+/// The `[[source]]` that reads the service-desk table in place of incidents.xlsx.
+fn incidents_source(kind: &str, table: &str, extra: &str) -> String {
+    format!(
+        r#"[[source]]
+name = "servicedesk"
+entity = "incidents"
+kind = "{kind}"
+connection_env = "{URL_VARIABLE}"
+table = "{table}"
+retries = 1
+{extra}
+[source.columns]
+incident_id = "number"
+application_id = "cmdb_ci"
+severity = "priority"
+caused_by_deployment_id = "caused_by"
+[source.rules.severity.values]
+"1 - Critical" = "1"
+"2 - High" = "2"
+"3 - Moderate" = "3"
+"4 - Low" = "4"
+"#
+    )
+}
+
+/// The sample's configuration with its incidents source replaced by `source`.
+fn with_incidents_from(ws: &Workspace, source: &str, top: &str) {
+    let path = ws.path("pipeline.toml");
+    let text = fs::read_to_string(&path).unwrap();
+    let start = text
+        .find("[[source]]\nname = \"incidents\"")
+        .expect("incidents source");
+    let end = start + text[start + 10..].find("[[source]]").expect("next source") + 10;
+    let replaced = format!("{top}{}{source}\n{}", &text[..start], &text[end..]);
+    fs::write(path, replaced).unwrap();
+}
+
+/// The sample's incidents as loaded from incidents.xlsx, as rows for the service-desk table.
+fn sample_incidents() -> Vec<Vec<Option<String>>> {
+    let ws = Workspace::with_sample();
+    ws.itvalue(&["run", "--period", PERIOD]).assert_code(0);
+    let db = ws.warehouse();
+    let mut statement = db
+        .prepare(
+            "SELECT incident_id, application_id, \
+             ['1 - Critical', '2 - High', '3 - Moderate', '4 - Low'][severity], \
+             CAST(opened_at AS VARCHAR), CAST(impact_start AS VARCHAR), CAST(impact_end AS VARCHAR), \
+             CAST(resolved_at AS VARCHAR), CAST(closed_at AS VARCHAR), caused_by_deployment_id, \
+             problem_id, CAST(users_affected AS VARCHAR), category \
+             FROM raw.incidents ORDER BY incident_id",
+        )
+        .unwrap();
+    statement
+        .query_map([], |r| {
+            (0..12)
+                .map(|i| r.get::<_, Option<String>>(i))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn pg_insert_incidents(schema: &mut PgSchema, rows: &[Vec<Option<String>>]) {
+    let table = format!("{}.incidents", schema.name);
+    schema
+        .client
+        .batch_execute(&format!("CREATE TABLE {table} ({SERVICEDESK_INCIDENTS})"))
+        .unwrap();
+    let mut tx = schema.client.transaction().unwrap();
+    let insert = tx
+        .prepare(&format!(
+            "INSERT INTO {table} VALUES ($1, $2, $3, $4::TEXT::TIMESTAMP, $5::TEXT::TIMESTAMP, \
+             $6::TEXT::TIMESTAMP, $7::TEXT::TIMESTAMP, $8::TEXT::TIMESTAMP, $9, $10, $11::TEXT::BIGINT, $12, \
+             $4::TEXT::TIMESTAMP)"
+        ))
+        .unwrap();
+    for row in rows {
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> = row
+            .iter()
+            .map(|v| v as &(dyn postgres::types::ToSql + Sync))
+            .collect();
+        tx.execute(&insert, &params).unwrap();
+    }
+    tx.commit().unwrap();
+}
+
+/// Every model and metric table, and raw.incidents without the columns that say where rows came
+/// from, as `table=rows:checksum`.
+fn contents(db: &Connection) -> Vec<String> {
+    let mut lines: Vec<String> = common::row_counts(db, &["main", "metrics"])
+        .into_iter()
+        .filter(|t| !t.starts_with("main.mart_data_quality_summary="))
+        .collect();
+    lines.extend(query_strings(
+        db,
+        "SELECT 'raw.incidents=' || count(*) || ':' || coalesce(sum(hash(r)::HUGEINT), 0) \
+         FROM (SELECT * EXCLUDE (_source, _file, _row) FROM raw.incidents) AS r",
+    ));
+    lines
+}
+
+fn sheet(ws: &Workspace, name: &str) -> calamine::Range<calamine::Data> {
+    use calamine::Reader;
+    let path = ws.path(&format!("reports/{PERIOD}/itvalue-{PERIOD}.xlsx"));
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(path).unwrap();
+    book.worksheet_range(name).unwrap()
+}
+
+#[test]
+fn incidents_from_postgres_give_the_same_warehouse_and_workbook_as_the_spreadsheet() {
+    let Some(mut schema) = PgSchema::new("same") else {
+        return;
+    };
+    let rows = sample_incidents();
+    assert_eq!(rows.len(), 1999);
+    pg_insert_incidents(&mut schema, &rows);
+
+    let spreadsheet = Workspace::with_sample();
+    spreadsheet
+        .itvalue(&["run", "--period", PERIOD])
+        .assert_code(0);
+    let mixed = Workspace::with_sample();
+    let table = format!("{}.incidents", schema.name);
+    with_incidents_from(&mixed, &incidents_source("postgres", &table, ""), "");
+    let out = mixed.itvalue_with_env(&["run", "--period", PERIOD], &[(URL_VARIABLE, &schema.url)]);
+    out.assert_code(0);
+
+    assert_eq!(
+        contents(&spreadsheet.warehouse()),
+        contents(&mixed.warehouse())
+    );
+    for name in ["Portfolio", "Monthly", "Incident Impact"] {
+        assert_eq!(
+            sheet(&spreadsheet, name),
+            sheet(&mixed, name),
+            "sheet {name}"
+        );
+    }
+    let db = mixed.warehouse();
+    let input = query_strings(
+        &db,
+        "SELECT path || ' ' || rows_read || ' ' || rows_loaded FROM ledger.run_inputs WHERE source = 'servicedesk'",
+    );
+    assert_eq!(input.len(), 1);
+    assert!(
+        input[0].starts_with("postgres://") && input[0].ends_with(&format!("/{table} 1999 1999")),
+        "{input:?}"
+    );
+}
+
+#[test]
+fn postgres_values_are_typed_converted_to_the_configured_zone_and_rejected_with_their_row_key() {
+    let Some(mut schema) = PgSchema::new("types") else {
+        return;
+    };
+    let table = format!("{}.incidents", schema.name);
+    schema
+        .client
+        .batch_execute(&format!(
+            "CREATE TABLE {table} (number TEXT, cmdb_ci TEXT, priority TEXT, opened_at TIMESTAMPTZ, \
+                 impact_end TIMESTAMP, users_affected NUMERIC(12, 0), category TEXT);
+             INSERT INTO {table} VALUES
+                 ('INC-TZ-1', 'APP-001', '2 - High', '2026-01-15 12:00:00+00', NULL, 12, 'network'),
+                 ('INC-TZ-2', 'APP-001', '4 - Low', '2026-07-15 12:00:00+00', '2026-03-29 01:30:00', 250, NULL),
+                 ('INC-BAD-1', 'APP-001', NULL, '2026-07-16 08:00:00+00', NULL, NULL, NULL),
+                 ('INC-BAD-2', 'APP-999', '1 - Critical', '2026-07-17 08:00:00+00', NULL, NULL, NULL),
+                 ('INC-BAD-3', 'APP-001', '9 - Unknown', '2026-07-18 08:00:00+00', NULL, NULL, NULL);"
+        ))
+        .unwrap();
+    let ws = Workspace::with_sample();
+    with_incidents_from(
+        &ws,
+        &incidents_source("postgres", &table, "max_reject_rate = 1.0"),
+        "timezone = \"Europe/Berlin\"\n",
+    );
+    let out = ws.itvalue_with_env(&["run", "--period", PERIOD], &[(URL_VARIABLE, &schema.url)]);
+    out.assert_code(0);
+    let db = ws.warehouse();
+    // Berlin is UTC+1 in January and UTC+2 in July; a timestamp without zone is read as UTC
+    // (the default source_timezone) and 01:30 UTC on 2026-03-29 is 03:30 summer time.
+    assert_eq!(
+        query_strings(
+            &db,
+            "SELECT incident_id || ' ' || severity || ' ' || strftime(opened_at, '%Y-%m-%d %H:%M') || ' ' \
+             || coalesce(strftime(impact_end, '%Y-%m-%d %H:%M'), '-') || ' ' || coalesce(CAST(users_affected AS VARCHAR), '-') \
+             FROM raw.incidents ORDER BY incident_id"
+        ),
+        [
+            "INC-TZ-1 2 2026-01-15 13:00 - 12",
+            "INC-TZ-2 4 2026-07-15 14:00 2026-03-29 03:30 250",
+        ]
+    );
+    assert_eq!(
+        query_strings(
+            &db,
+            "SELECT location || ' | ' || row_key || ' | ' || column_name || ' | ' || value || ' | ' || rule \
+             FROM ledger.rejects WHERE source = 'servicedesk' ORDER BY location"
+        ),
+        [
+            format!(
+                "postgres:{table}!row 3 | incident_id=INC-BAD-1 | severity |  | a value is required"
+            ),
+            format!(
+                "postgres:{table}!row 4 | incident_id=INC-BAD-2 | application_id | APP-999 | application_id APP-999 does not match any row of applications"
+            ),
+            format!(
+                "postgres:{table}!row 5 | incident_id=INC-BAD-3 | severity | 9 - Unknown | expected a whole number, found the text \"9 - Unknown\""
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_second_postgres_run_extracts_only_changed_rows_and_keeps_the_others() {
+    let Some(mut schema) = PgSchema::new("incremental") else {
+        return;
+    };
+    let rows = sample_incidents();
+    pg_insert_incidents(&mut schema, &rows);
+    let table = format!("{}.incidents", schema.name);
+    let ws = Workspace::with_sample();
+    with_incidents_from(
+        &ws,
+        &incidents_source("postgres", &table, "watermark = \"updated_at\""),
+        "",
+    );
+    let env = [(URL_VARIABLE, schema.url.as_str())];
+    ws.itvalue_with_env(&["run", "--period", PERIOD], &env)
+        .assert_code(0);
+
+    schema
+        .client
+        .batch_execute(&format!(
+            "UPDATE {table} SET priority = '1 - Critical', updated_at = TIMESTAMP '2026-11-20 10:00:00' \
+                 WHERE number = '{first}';
+             INSERT INTO {table} (number, cmdb_ci, priority, opened_at, updated_at) VALUES
+                 ('INC-NEW-1', 'APP-001', '3 - Moderate', TIMESTAMP '2026-10-30 09:00:00', TIMESTAMP '2026-11-20 11:00:00');",
+            first = rows[0][0].as_deref().unwrap()
+        ))
+        .unwrap();
+    ws.itvalue_with_env(&["run", "--period", PERIOD], &env)
+        .assert_code(0);
+    let db = ws.warehouse();
+    // Each row's watermark is its opened_at. The second run reads the rows at or after the last
+    // watermark: the changed row, the new one, and the row(s) stamped with the watermark itself
+    // (read again so that a late commit with the same stamp is not lost).
+    let first = rows[0][0].clone().unwrap();
+    let latest = rows.iter().filter_map(|r| r[3].clone()).max().unwrap();
+    let boundary = rows
+        .iter()
+        .filter(|r| {
+            r[3].as_deref() == Some(latest.as_str()) && r[0].as_deref() != Some(first.as_str())
+        })
+        .count();
+    assert_eq!(
+        query_strings(
+            &db,
+            "SELECT incremental || ' ' || rows || ' ' || watermark FROM ledger.extractions ORDER BY recorded_at"
+        ),
+        [
+            format!("false 1999 {latest}"),
+            format!("true {} 2026-11-20 11:00:00", boundary + 2),
+        ]
+    );
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT rows_read FROM ledger.run_inputs WHERE source = 'servicedesk' ORDER BY run_id DESC LIMIT 1"
+        ),
+        boundary as i64 + 2
+    );
+    assert_eq!(query_i64(&db, "SELECT count(*) FROM raw.incidents"), 2000);
+    assert_eq!(
+        query_strings(
+            &db,
+            &format!(
+                "SELECT CAST(severity AS VARCHAR) FROM raw.incidents WHERE incident_id IN ('{}', 'INC-NEW-1') ORDER BY incident_id DESC",
+                rows[0][0].as_deref().unwrap()
+            )
+        ),
+        ["3", "1"]
+    );
+
+    // After a third run that brings nothing new, the rows are still all there.
+    schema
+        .client
+        .batch_execute(&format!(
+            "UPDATE {table} SET updated_at = TIMESTAMP '2026-11-01 00:00:00'"
+        ))
+        .unwrap();
+    drop(db);
+    ws.itvalue_with_env(&["run", "--period", PERIOD], &env)
+        .assert_code(0);
+    let db = ws.warehouse();
+    assert_eq!(query_i64(&db, "SELECT count(*) FROM raw.incidents"), 2000);
+    assert_eq!(
+        query_strings(
+            &db,
+            "SELECT rows || ' ' || watermark FROM ledger.extractions ORDER BY recorded_at DESC LIMIT 1"
+        ),
+        ["0 2026-11-20 11:00:00"]
+    );
+    drop(db);
+    // --full-refresh reads everything again and replaces what incremental runs kept.
+    ws.itvalue_with_env(&["run", "--period", PERIOD, "--full-refresh"], &env)
+        .assert_code(0);
+    let db = ws.warehouse();
+    assert_eq!(
+        query_strings(
+            &db,
+            "SELECT incremental || ' ' || rows FROM ledger.extractions ORDER BY recorded_at DESC LIMIT 1"
+        ),
+        ["false 2000"]
+    );
+    assert_eq!(query_i64(&db, "SELECT count(*) FROM raw.incidents"), 2000);
+}
+
+/// Runs the sample with incidents from `url` and returns the outcome and the ledger's messages.
+fn run_against(url: &str, kind: &str) -> (common::Outcome, Vec<String>) {
+    let ws = Workspace::with_sample();
+    with_incidents_from(&ws, &incidents_source(kind, "incidents", ""), "");
+    let out = ws.itvalue_with_env(&["run", "--period", PERIOD], &[(URL_VARIABLE, url)]);
+    let messages = if ws.path("notebooks-data/warehouse.duckdb").exists() {
+        query_strings(
+            &ws.warehouse(),
+            "SELECT coalesce(message, '') FROM ledger.runs UNION ALL SELECT coalesce(detail, '') FROM ledger.run_steps",
+        )
+    } else {
+        Vec::new()
+    };
+    (out, messages)
+}
+
+fn assert_no_secret(out: &common::Outcome, ledger: &[String]) {
+    assert!(!out.stderr.contains(SECRET), "{}", out.stderr);
+    assert!(!out.stdout.contains(SECRET), "{}", out.stdout);
+    assert!(ledger.iter().all(|m| !m.contains(SECRET)), "{ledger:?}");
+}
+
+#[test]
+fn a_postgres_server_that_is_down_exits_69_naming_the_source_not_the_secret() {
+    if server("ITVALUE_TEST_POSTGRES").is_none() {
+        return;
+    }
+    let (out, ledger) = run_against(
+        &format!("postgresql://itvalue:{SECRET}@127.0.0.1:1/test"),
+        "postgres",
+    );
+    out.assert_code(69);
+    assert!(
+        out.stderr
+            .contains("error: source servicedesk: postgres://itvalue@127.0.0.1:1/test: ")
+            && out.stderr.contains("(after 2 attempts)"),
+        "{}",
+        out.stderr
+    );
+    assert_no_secret(&out, &ledger);
+}
+
+#[test]
+fn a_refused_postgres_login_exits_78() {
+    let Some(url) = server("ITVALUE_TEST_POSTGRES") else {
+        return;
+    };
+    let port = url
+        .rsplit_once(':')
+        .map(|(_, p)| p.split('/').next().unwrap_or("5432"))
+        .unwrap_or("5432");
+    let (out, ledger) = run_against(
+        &format!("postgresql://no_such_role:{SECRET}@127.0.0.1:{port}/test"),
+        "postgres",
+    );
+    out.assert_code(78);
+    assert!(
+        out.stderr
+            .contains("error: source servicedesk: postgres://no_such_role@127.0.0.1:")
+            && out
+                .stderr
+                .contains("role \"no_such_role\" does not exist (28000)"),
+        "{}",
+        out.stderr
+    );
+    assert_no_secret(&out, &ledger);
+}
+
+/// Terminates itvalue's PostgreSQL sessions while they extract: once, or all within `window`.
+fn terminate_extractions(
+    schema: &PgSchema,
+    once: bool,
+    window: Duration,
+) -> std::thread::JoinHandle<u32> {
+    let url = schema.url.clone();
+    // Only this test's extraction: tests run in parallel, each with its own schema.
+    let pattern = format!("%{}.slow_text%", schema.name);
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let started = Instant::now();
+        let mut killed = 0;
+        while started.elapsed() < window {
+            let rows = client
+                .query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE application_name = 'itvalue' AND query LIKE $1",
+                    &[&pattern],
+                )
+                .unwrap();
+            killed += rows.len() as u32;
+            if killed > 0 && once {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        killed
+    })
+}
+
+fn slow_source(schema: &mut PgSchema) -> String {
+    let rows = sample_incidents();
+    pg_insert_incidents(schema, &rows[..400]);
+    let name = &schema.name;
+    schema
+        .client
+        .batch_execute(&format!(
+            "CREATE FUNCTION {name}.slow_text(t TEXT) RETURNS TEXT AS $$
+                 BEGIN PERFORM pg_sleep(0.004); RETURN t; END $$ LANGUAGE plpgsql;"
+        ))
+        .unwrap();
+    format!(
+        "[[source]]\nname = \"servicedesk\"\nentity = \"incidents\"\nkind = \"postgres\"\n\
+         connection_env = \"{URL_VARIABLE}\"\nretries = 1\nbatch_rows = 20\n\
+         query = \"SELECT {name}.slow_text(number) AS number, cmdb_ci, priority, opened_at, impact_start, impact_end, resolved_at, closed_at, caused_by FROM {name}.incidents\"\n\
+         [source.columns]\nincident_id = \"number\"\napplication_id = \"cmdb_ci\"\nseverity = \"priority\"\ncaused_by_deployment_id = \"caused_by\"\n\
+         [source.rules.severity.values]\n\"1 - Critical\" = \"1\"\n\"2 - High\" = \"2\"\n\"3 - Moderate\" = \"3\"\n\"4 - Low\" = \"4\"\n"
+    )
+}
+
+#[test]
+fn a_connection_lost_mid_extract_is_retried_as_a_whole() {
+    let Some(mut schema) = PgSchema::new("retry") else {
+        return;
+    };
+    let source = slow_source(&mut schema);
+    let ws = Workspace::with_sample();
+    with_incidents_from(&ws, &source, "");
+    let killer = terminate_extractions(&schema, true, Duration::from_secs(20));
+    let out = ws.itvalue_with_env(&["run", "--period", PERIOD], &[(URL_VARIABLE, &schema.url)]);
+    assert_eq!(killer.join().unwrap(), 1);
+    out.assert_code(0);
+    assert!(
+        out.stderr
+            .contains("extraction failed; retrying it from the start"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        query_i64(&ws.warehouse(), "SELECT count(*) FROM raw.incidents"),
+        400
+    );
+}
+
+#[test]
+fn a_connection_that_keeps_failing_leaves_the_warehouse_as_it_was() {
+    let Some(mut schema) = PgSchema::new("lost") else {
+        return;
+    };
+    let source = slow_source(&mut schema);
+    let ws = Workspace::with_sample();
+    ws.itvalue(&["run", "--period", PERIOD]).assert_code(0);
+    let before = common::row_counts(&ws.warehouse(), &["raw", "main", "metrics"]);
+    with_incidents_from(&ws, &source, "");
+    let killer = terminate_extractions(&schema, false, Duration::from_secs(8));
+    let out = ws.itvalue_with_env(&["run", "--period", PERIOD], &[(URL_VARIABLE, &schema.url)]);
+    assert!(killer.join().unwrap() >= 2);
+    out.assert_code(69);
+    assert!(out.stderr.contains("(after 2 attempts)"), "{}", out.stderr);
+    assert_eq!(
+        before,
+        common::row_counts(&ws.warehouse(), &["raw", "main", "metrics"])
+    );
+}
+
+/// A MariaDB database of the test's own, dropped when the test ends.
+struct MyDatabase {
+    conn: mysql::Conn,
+    name: String,
+    url: String,
+}
+
+impl MyDatabase {
+    fn new(test: &str) -> Option<MyDatabase> {
+        use mysql::prelude::Queryable;
+        let base = server("ITVALUE_TEST_MYSQL")?;
+        let mut conn = mysql::Conn::new(mysql::Opts::from_url(&base).unwrap()).expect("MariaDB");
+        let name = format!("itv_{test}_{}", std::process::id());
+        conn.query_drop(format!("DROP DATABASE IF EXISTS {name}"))
+            .unwrap();
+        conn.query_drop(format!("CREATE DATABASE {name}")).unwrap();
+        let url = format!(
+            "{}/{name}",
+            base.rsplit_once('/').map_or(base.as_str(), |(b, _)| b)
+        );
+        Some(MyDatabase { conn, name, url })
+    }
+}
+
+impl Drop for MyDatabase {
+    fn drop(&mut self) {
+        use mysql::prelude::Queryable;
+        let _ = self
+            .conn
+            .query_drop(format!("DROP DATABASE IF EXISTS {}", self.name));
+    }
+}
+
+#[test]
+fn incidents_from_mariadb_are_typed_zoned_and_rejected_with_their_row_key() {
+    use mysql::prelude::Queryable;
+    let Some(mut db) = MyDatabase::new("types") else {
+        return;
+    };
+    db.conn
+        .query_drop(format!(
+            "CREATE TABLE {name}.incidents (number VARCHAR(20) PRIMARY KEY, cmdb_ci VARCHAR(20), \
+                 priority VARCHAR(20), opened_at TIMESTAMP NULL, impact_end DATETIME NULL, \
+                 users_affected DECIMAL(12, 0), category VARCHAR(40))",
+            name = db.name
+        ))
+        .unwrap();
+    // The session that writes is in UTC, so the TIMESTAMP values below are UTC instants.
+    db.conn.query_drop("SET time_zone = '+00:00'").unwrap();
+    db.conn
+        .query_drop(format!(
+            "INSERT INTO {name}.incidents VALUES
+                 ('INC-TZ-1', 'APP-001', '2 - High', '2026-01-15 12:00:00', NULL, 12, 'network'),
+                 ('INC-TZ-2', 'APP-001', '4 - Low', '2026-07-15 12:00:00', '2026-03-29 01:30:00', 250, NULL),
+                 ('INC-BAD-1', 'APP-001', NULL, '2026-07-16 08:00:00', NULL, NULL, NULL)",
+            name = db.name
+        ))
+        .unwrap();
+    let ws = Workspace::with_sample();
+    with_incidents_from(
+        &ws,
+        &incidents_source("mysql", "incidents", "max_reject_rate = 1.0"),
+        "timezone = \"Europe/Berlin\"\n",
+    );
+    let out = ws.itvalue_with_env(&["run", "--period", PERIOD], &[(URL_VARIABLE, &db.url)]);
+    out.assert_code(0);
+    let warehouse = ws.warehouse();
+    assert_eq!(
+        query_strings(
+            &warehouse,
+            "SELECT incident_id || ' ' || severity || ' ' || strftime(opened_at, '%Y-%m-%d %H:%M') || ' ' \
+             || coalesce(strftime(impact_end, '%Y-%m-%d %H:%M'), '-') || ' ' || coalesce(CAST(users_affected AS VARCHAR), '-') \
+             FROM raw.incidents ORDER BY incident_id"
+        ),
+        [
+            "INC-TZ-1 2 2026-01-15 13:00 - 12",
+            "INC-TZ-2 4 2026-07-15 14:00 2026-03-29 03:30 250",
+        ]
+    );
+    assert_eq!(
+        query_strings(
+            &warehouse,
+            "SELECT location || ' | ' || row_key || ' | ' || rule FROM ledger.rejects WHERE source = 'servicedesk'"
+        ),
+        // The table's rows come in primary-key order, so INC-BAD-1 is the first.
+        ["mysql:incidents!row 1 | incident_id=INC-BAD-1 | a value is required"]
+    );
+}
+
+#[test]
+fn a_refused_mariadb_login_exits_78_and_a_server_that_is_down_69() {
+    let Some(base) = server("ITVALUE_TEST_MYSQL") else {
+        return;
+    };
+    let host_port = base
+        .trim_start_matches("mysql://")
+        .split('/')
+        .next()
+        .unwrap()
+        .rsplit('@')
+        .next()
+        .unwrap()
+        .to_string();
+    let (out, ledger) = run_against(&format!("mysql://root:{SECRET}@{host_port}/test"), "mysql");
+    out.assert_code(78);
+    assert!(
+        out.stderr
+            .contains("error: source servicedesk: mysql://root@")
+            && out.stderr.contains("(1045)"),
+        "{}",
+        out.stderr
+    );
+    assert_no_secret(&out, &ledger);
+
+    let (out, ledger) = run_against(&format!("mysql://root:{SECRET}@127.0.0.1:1/test"), "mysql");
+    out.assert_code(69);
+    assert!(
+        out.stderr
+            .contains("error: source servicedesk: mysql://root@127.0.0.1:1/test: "),
+        "{}",
+        out.stderr
+    );
+    assert_no_secret(&out, &ledger);
+}
