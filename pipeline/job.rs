@@ -18,9 +18,9 @@ use crate::models::{self, Dependencies, ModelSettings, Outcome, Project, RunRequ
 use crate::progress::Progress;
 use crate::report::{self, ModelSheetData, PackInputs, RunInfo, RunResults};
 use crate::schedule::{Period, RunLock};
-use crate::warehouse::Warehouse;
 use crate::warehouse::ledger::{ModelRecord, RunRecord, Status, StepRecord, TestRecord};
 use crate::warehouse::quote;
+use crate::warehouse::{IncrementalSource, Warehouse};
 
 /// What to run.
 #[derive(Debug, Clone, Default)]
@@ -172,11 +172,17 @@ fn run_steps(
     record: &RunRecord,
 ) -> Result<RunSummary> {
     let progress = steps.progress;
-    let incremental: Vec<(String, crate::ingest::contract::Entity)> = config
+    let incremental: Vec<IncrementalSource> = config
         .sources
         .iter()
-        .filter(|s| s.database.as_ref().is_some_and(|d| d.watermark.is_some()))
-        .map(|s| (s.name.clone(), s.entity))
+        .filter_map(|s| {
+            let db = s.database.as_ref().filter(|d| d.watermark.is_some())?;
+            Some(IncrementalSource {
+                name: s.name.clone(),
+                entity: s.entity,
+                fingerprint: db.fingerprint(s.kind),
+            })
+        })
         .collect();
     let prior = steps.warehouse.prior(&incremental, options.full_refresh)?;
     let ingested = steps.step(

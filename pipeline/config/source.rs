@@ -160,6 +160,22 @@ pub struct DatabaseSource {
     pub source_timezone: String,
 }
 
+impl DatabaseSource {
+    /// What is read, as text: the ledger keeps it with each watermark, so a watermark is only
+    /// reused for the same table or query and the same watermark column.
+    pub fn fingerprint(&self, kind: SourceKind) -> String {
+        let relation = match &self.relation {
+            Relation::Table(t) => format!("table {t}"),
+            Relation::Query(q) => format!("query {}", q.trim()),
+        };
+        format!(
+            "{} {relation} watermark {}",
+            kind.name(),
+            self.watermark.as_deref().unwrap_or("")
+        )
+    }
+}
+
 /// One input: one or more files, or a database table, feeding one entity.
 #[derive(Debug, Clone)]
 pub struct Source {
@@ -429,6 +445,12 @@ fn database_source(raw: &RawSource, kind: SourceKind) -> Result<Option<DatabaseS
     if batch_rows == 0 {
         return Err("batch_rows = 0: fetch at least one row per round trip".into());
     }
+    let retries = raw.retries.unwrap_or(3);
+    if retries > 10 {
+        return Err(format!(
+            "retries = {retries}: at most 10 (the waits double from half a second)"
+        ));
+    }
     let source_timezone = raw.source_timezone.clone().unwrap_or_else(|| "UTC".into());
     check_timezone("source_timezone", &source_timezone)?;
     Ok(Some(DatabaseSource {
@@ -437,7 +459,7 @@ fn database_source(raw: &RawSource, kind: SourceKind) -> Result<Option<DatabaseS
         relation,
         watermark: raw.watermark.clone().filter(|w| !w.trim().is_empty()),
         batch_rows,
-        retries: raw.retries.unwrap_or(3),
+        retries,
         source_timezone,
     }))
 }

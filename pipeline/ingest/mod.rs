@@ -102,6 +102,8 @@ pub struct Extraction {
     pub incremental: bool,
     /// The highest watermark of this extraction (the previous one when nothing new came).
     pub watermark: Option<String>,
+    /// What was read ([`crate::config::DatabaseSource::fingerprint`]).
+    pub fingerprint: String,
     pub rows: u64,
 }
 
@@ -170,9 +172,15 @@ pub fn read_sources(config: &Config, prior: &Prior, progress: &dyn Progress) -> 
         let (file, extraction) = file?;
         if let Some((incremental, watermark)) = extraction {
             let source = &config.sources[*s];
+            let fingerprint = source
+                .database
+                .as_ref()
+                .map(|d| d.fingerprint(source.kind))
+                .unwrap_or_default();
             extractions.push(Extraction {
                 source: source.name.clone(),
                 entity: source.entity,
+                fingerprint,
                 incremental,
                 watermark: watermark.or_else(|| prior.watermarks.get(&source.name).cloned()),
                 rows: file.grid.rows.len().saturating_sub(1) as u64,

@@ -101,8 +101,10 @@ pub(super) fn schema_sql() -> String {
          incremental BOOLEAN NOT NULL,
          watermark VARCHAR,
          rows BIGINT NOT NULL,
-         recorded_at TIMESTAMP NOT NULL
+         recorded_at TIMESTAMP NOT NULL,
+         fingerprint VARCHAR NOT NULL DEFAULT ''
      );
+     ALTER TABLE ledger.extractions ADD COLUMN IF NOT EXISTS fingerprint VARCHAR DEFAULT '';
      CREATE TABLE IF NOT EXISTS ledger.rejects (
          run_id VARCHAR NOT NULL,
          source VARCHAR NOT NULL,
@@ -381,14 +383,17 @@ pub(super) fn record_extractions(
 ) -> duckdb::Result<()> {
     for x in &ingested.extractions {
         conn.execute(
-            "INSERT INTO ledger.extractions VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+            "INSERT INTO ledger.extractions \
+             (run_id, source, entity, incremental, watermark, rows, recorded_at, fingerprint) \
+             VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",
             params![
                 run_id,
                 x.source,
                 x.entity.name(),
                 x.incremental,
                 x.watermark,
-                x.rows as i64
+                x.rows as i64,
+                x.fingerprint
             ],
         )?;
     }

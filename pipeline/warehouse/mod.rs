@@ -19,6 +19,15 @@ use crate::schedule::Period;
 
 pub use bridge::BridgeError;
 
+/// A database source that extracts incrementally, as [`Warehouse::prior`] looks it up.
+#[derive(Debug, Clone)]
+pub struct IncrementalSource {
+    pub name: String,
+    pub entity: Entity,
+    /// [`crate::config::DatabaseSource::fingerprint`].
+    pub fingerprint: String,
+}
+
 /// An open warehouse file.
 pub struct Warehouse {
     conn: Connection,
@@ -115,26 +124,30 @@ impl Warehouse {
         Ok(rows)
     }
 
-    /// What incremental database sources loaded before: each one's latest watermark (from loads
-    /// that committed) and, unless `full_refresh`, the keys of the rows they left in `raw`.
+    /// What incremental database sources loaded before: each one's watermark and, for the
+    /// foreign keys of other entities, the keys of the rows it left in `raw`. A watermark is
+    /// reused only when the source's latest committed extraction fed the same entity from the same
+    /// table or query and watermark column (`fingerprint`), recorded a watermark, and its rows are
+    /// still in `raw` (a run without the source replaced them); otherwise the source is extracted
+    /// in full. `full_refresh` always extracts in full.
     ///
     /// # Errors
     ///
     /// [`Error::Warehouse`] when the ledger or a raw table cannot be read.
-    pub fn prior(&self, sources: &[(String, Entity)], full_refresh: bool) -> Result<Prior> {
+    pub fn prior(&self, sources: &[IncrementalSource], full_refresh: bool) -> Result<Prior> {
         let mut prior = Prior::default();
         if full_refresh {
             return Ok(prior);
         }
         let fail = |e| Error::warehouse(&self.path, "reading the last watermarks", e);
-        for (source, entity) in sources {
-            let watermark: Option<String> = self
+        for source in sources {
+            let latest: Option<(String, String, Option<String>)> = self
                 .conn
                 .query_row(
-                    "SELECT watermark FROM ledger.extractions WHERE source = ? AND watermark IS NOT NULL \
-                     ORDER BY recorded_at DESC LIMIT 1",
-                    [source],
-                    |r| r.get(0),
+                    "SELECT entity, fingerprint, watermark FROM ledger.extractions \
+                     WHERE source = ? ORDER BY run_id DESC LIMIT 1",
+                    [&source.name],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )
                 .map(Some)
                 .or_else(|e| match e {
@@ -142,23 +155,37 @@ impl Warehouse {
                     e => Err(e),
                 })
                 .map_err(fail)?;
-            let Some(watermark) = watermark else { continue };
-            let key = entity.contract().key[0];
+            let Some((entity, fingerprint, Some(watermark))) = latest else {
+                continue;
+            };
+            if entity != source.entity.name() || fingerprint != source.fingerprint {
+                continue;
+            }
+            // Foreign keys name single-column keys (investments, applications, demands,
+            // deployments), so the first key column is the one other entities refer to.
+            let key = source.entity.contract().key[0];
             let mut statement = self
                 .conn
                 .prepare(&format!(
                     "SELECT CAST({} AS VARCHAR) FROM raw.{} WHERE _source = ?",
                     quote(key),
-                    entity.name()
+                    source.entity.name()
                 ))
                 .map_err(fail)?;
             let keys = statement
-                .query_map([source], |r| r.get::<_, String>(0))
+                .query_map([&source.name], |r| r.get::<_, String>(0))
                 .map_err(fail)?
                 .collect::<duckdb::Result<Vec<String>>>()
                 .map_err(fail)?;
-            prior.kept_keys.entry(*entity).or_default().extend(keys);
-            prior.watermarks.insert(source.clone(), watermark);
+            if keys.is_empty() {
+                continue;
+            }
+            prior
+                .kept_keys
+                .entry(source.entity)
+                .or_default()
+                .extend(keys);
+            prior.watermarks.insert(source.name.clone(), watermark);
         }
         Ok(prior)
     }
@@ -272,7 +299,7 @@ fn restore_earlier_rows(tx: &duckdb::Transaction, entity: Entity) -> duckdb::Res
         .map(|k| format!("n.{k} = e.{k}", k = quote(k)))
         .collect();
     tx.execute_batch(&format!(
-        "INSERT INTO raw.{table} SELECT e.* FROM earlier_rows AS e \
+        "INSERT INTO raw.{table} BY NAME SELECT e.* FROM earlier_rows AS e \
          WHERE NOT EXISTS (SELECT 1 FROM raw.{table} AS n WHERE {});
          DROP TABLE earlier_rows;",
         same_key.join(" AND "),

@@ -16,10 +16,16 @@ const PERIOD: &str = "2026-10";
 const URL_VARIABLE: &str = "ITVALUE_SERVICEDESK_URL";
 const SECRET: &str = "hunter2-not-for-logs";
 
+/// The server's URL, or `None` (the test is skipped, and says so) when the variable is unset.
+/// `.ci/run` sets `ITVALUE_REQUIRE_DATABASES`, under which a missing server fails the test.
 fn server(variable: &str) -> Option<String> {
     match std::env::var(variable) {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
+            assert!(
+                std::env::var_os("ITVALUE_REQUIRE_DATABASES").is_none(),
+                "{variable} is not set, and ITVALUE_REQUIRE_DATABASES says the database tests must run"
+            );
             eprintln!("skipped: {variable} is not set, so this test has no server to run against");
             None
         }
@@ -537,9 +543,12 @@ fn a_connection_that_keeps_failing_leaves_the_warehouse_as_it_was() {
     assert!(killer.join().unwrap() >= 2);
     out.assert_code(69);
     assert!(out.stderr.contains("(after 2 attempts)"), "{}", out.stderr);
+    let db = ws.warehouse();
+    assert_eq!(before, common::row_counts(&db, &["raw", "main", "metrics"]));
+    assert_eq!(query_i64(&db, "SELECT count(*) FROM ledger.extractions"), 0);
     assert_eq!(
-        before,
-        common::row_counts(&ws.warehouse(), &["raw", "main", "metrics"])
+        query_strings(&db, "SELECT status FROM ledger.runs ORDER BY started_at"),
+        ["succeeded", "failed"]
     );
 }
 
@@ -666,4 +675,65 @@ fn a_refused_mariadb_login_exits_78_and_a_server_that_is_down_69() {
         out.stderr
     );
     assert_no_secret(&out, &ledger);
+}
+
+#[test]
+fn a_mariadb_watermark_is_bound_not_spliced_into_the_query() {
+    use mysql::prelude::Queryable;
+    let Some(mut db) = MyDatabase::new("watermark") else {
+        return;
+    };
+    let name = db.name.clone();
+    db.conn
+        .query_drop(format!(
+            "CREATE TABLE {name}.incidents (number VARCHAR(20) PRIMARY KEY, cmdb_ci VARCHAR(20), \
+                 priority VARCHAR(20), opened_at DATETIME, rev VARCHAR(40))"
+        ))
+        .unwrap();
+    // The highest revision is text that would break out of a quoted literal.
+    let tricky = r"r2\' OR 1=1 -- ";
+    db.conn
+        .exec_drop(
+            format!("INSERT INTO {name}.incidents VALUES (?, 'APP-001', '2 - High', '2026-10-02 08:00:00', ?)"),
+            ("INC-1", "r1"),
+        )
+        .unwrap();
+    db.conn
+        .exec_drop(
+            format!("INSERT INTO {name}.incidents VALUES (?, 'APP-001', '3 - Moderate', '2026-10-03 08:00:00', ?)"),
+            ("INC-2", tricky),
+        )
+        .unwrap();
+    let ws = Workspace::with_sample();
+    with_incidents_from(
+        &ws,
+        &incidents_source("mysql", "incidents", "watermark = \"rev\""),
+        "",
+    );
+    let env = [(URL_VARIABLE, db.url.as_str())];
+    ws.itvalue_with_env(&["run", "--period", PERIOD], &env)
+        .assert_code(0);
+    db.conn
+        .exec_drop(
+            format!("INSERT INTO {name}.incidents VALUES (?, 'APP-001', '4 - Low', '2026-10-04 08:00:00', ?)"),
+            ("INC-3", "r3"),
+        )
+        .unwrap();
+    ws.itvalue_with_env(&["run", "--period", PERIOD], &env)
+        .assert_code(0);
+    let warehouse = ws.warehouse();
+    assert_eq!(
+        query_strings(
+            &warehouse,
+            "SELECT incremental || ' ' || rows || ' ' || watermark FROM ledger.extractions ORDER BY run_id"
+        ),
+        [format!("false 2 {tricky}"), "true 2 r3".to_string()]
+    );
+    assert_eq!(
+        query_strings(
+            &warehouse,
+            "SELECT incident_id FROM raw.incidents ORDER BY 1"
+        ),
+        ["INC-1", "INC-2", "INC-3"]
+    );
 }

@@ -73,8 +73,9 @@ impl Zones {
         civil_to_naive(ts.to_zoned(self.target.clone()).datetime())
     }
 
-    /// A timestamp without a time zone, read in the source zone and shown in the target zone. In
-    /// a daylight-saving gap or fold the earlier reading is taken (RFC 5545's "compatible").
+    /// A timestamp without a time zone, read in the source zone and shown in the target zone.
+    /// jiff's "compatible" rule (RFC 5545) places a time in a daylight-saving fold at its earlier
+    /// instant and a time in a gap after the gap.
     pub fn local_in_target(
         &self,
         local: NaiveDateTime,
@@ -83,8 +84,10 @@ impl Zones {
             return Ok(local);
         }
         use chrono::{Datelike, Timelike};
+        let year = i16::try_from(local.year())
+            .map_err(|_| format!("timestamp {local} is out of range"))?;
         let civil = jiff::civil::DateTime::new(
-            local.year() as i16,
+            year,
             local.month() as i8,
             local.day() as i8,
             local.hour() as i8,
@@ -234,15 +237,14 @@ pub(super) fn extract(
         target: zone("timezone", timezone)?,
         same: db.source_timezone == timezone,
     };
-    let sql = extraction_sql(source.kind, db, since);
     let attempts = db.retries + 1;
     for attempt in 1..=attempts {
         let mut grid = GridBuilder::new(limits.max_cells);
         let outcome = match source.kind {
             SourceKind::Postgres => {
-                postgres_source::fetch(&connection, db, &sql, &zones, &mut grid)
+                postgres_source::fetch(&connection, db, since, &zones, &mut grid)
             }
-            _ => mysql_source::fetch(&connection, db, &sql, &zones, &mut grid),
+            _ => mysql_source::fetch(&connection, db, since, &zones, &mut grid),
         };
         match outcome {
             Ok(described) => {
@@ -305,10 +307,10 @@ fn finish(source: &Source, db: &DatabaseSource, described: String, grid: GridBui
     }
 }
 
-/// The statement an extraction runs: the table or query, with the watermark column and filter
-/// when the source has one. The watermark is compared as the text the database itself wrote,
-/// which it casts back to the column's type.
-fn extraction_sql(kind: SourceKind, db: &DatabaseSource, since: Option<&str>) -> String {
+/// The statement an extraction runs: the table or query, with the watermark column and, when
+/// `since` is the SQL of the bound last watermark, the filter. The watermark travels as the text
+/// the database itself wrote and is bound as a parameter, never spliced into the statement.
+pub(super) fn extraction_sql(kind: SourceKind, db: &DatabaseSource, since: Option<&str>) -> String {
     let quote = |name: &str| match kind {
         SourceKind::Mysql => format!("`{}`", name.replace('`', "``")),
         _ => format!("\"{}\"", name.replace('"', "\"\"")),
@@ -329,7 +331,7 @@ fn extraction_sql(kind: SourceKind, db: &DatabaseSource, since: Option<&str>) ->
         _ => "TEXT",
     };
     let filter = since
-        .map(|w| format!(" WHERE {column} >= '{}'", w.replace('\'', "''")))
+        .map(|parameter| format!(" WHERE {column} >= {parameter}"))
         .unwrap_or_default();
     format!(
         "SELECT src.*, CAST({column} AS {text}) AS {WATERMARK_COLUMN} FROM ({base}\n) AS src{filter} ORDER BY {column}"
@@ -353,19 +355,23 @@ mod tests {
     }
 
     #[test]
-    fn the_watermark_filter_quotes_for_each_dialect() {
+    fn the_watermark_filter_quotes_for_each_dialect_and_binds_the_value() {
         let table = db(
             Relation::Table("servicedesk.incidents".into()),
             Some("updated_at"),
         );
         assert_eq!(
-            extraction_sql(SourceKind::Postgres, &table, Some("2026-10-01 00:00:00+00")),
-            "SELECT src.*, CAST(src.\"updated_at\" AS TEXT) AS __itvalue_watermark FROM (SELECT * FROM \"servicedesk\".\"incidents\"\n) AS src WHERE src.\"updated_at\" >= '2026-10-01 00:00:00+00' ORDER BY src.\"updated_at\""
+            extraction_sql(
+                SourceKind::Postgres,
+                &table,
+                Some("CAST($1::TEXT AS \"timestamp\")")
+            ),
+            "SELECT src.*, CAST(src.\"updated_at\" AS TEXT) AS __itvalue_watermark FROM (SELECT * FROM \"servicedesk\".\"incidents\"\n) AS src WHERE src.\"updated_at\" >= CAST($1::TEXT AS \"timestamp\") ORDER BY src.\"updated_at\""
         );
         let query = db(Relation::Query("SELECT * FROM t;".into()), Some("ver"));
         assert_eq!(
-            extraction_sql(SourceKind::Mysql, &query, Some("o'clock")),
-            "SELECT src.*, CAST(src.`ver` AS CHAR) AS __itvalue_watermark FROM (SELECT * FROM t\n) AS src WHERE src.`ver` >= 'o''clock' ORDER BY src.`ver`"
+            extraction_sql(SourceKind::Mysql, &query, Some("?")),
+            "SELECT src.*, CAST(src.`ver` AS CHAR) AS __itvalue_watermark FROM (SELECT * FROM t\n) AS src WHERE src.`ver` >= ? ORDER BY src.`ver`"
         );
         assert_eq!(
             extraction_sql(

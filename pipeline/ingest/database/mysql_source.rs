@@ -6,14 +6,16 @@
 //! secret-free description of the server (`mysql://user@host:port/db`), or a classified
 //! [`Failure`].
 
+use std::time::Duration;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use mysql::consts::ColumnType;
 use mysql::prelude::Queryable;
-use mysql::{AccessMode, Conn, IsolationLevel, Opts, OptsBuilder, TxOpts, Value};
+use mysql::{Conn, DriverError, Opts, OptsBuilder, Value};
 
 use super::password;
-use super::{Failure, GridBuilder, Zones};
-use crate::config::DatabaseSource;
+use super::{Failure, GridBuilder, Zones, extraction_sql};
+use crate::config::{DatabaseSource, SourceKind};
 use crate::error::DatabaseFailure;
 use crate::ingest::grid::RawCell;
 
@@ -21,16 +23,16 @@ use crate::ingest::grid::RawCell;
 pub(super) fn fetch(
     connection: &str,
     db: &DatabaseSource,
-    sql: &str,
+    since: Option<&str>,
     zones: &Zones,
     grid: &mut GridBuilder,
 ) -> Result<String, Failure> {
-    let opts = Opts::from_url(connection).map_err(|e| Failure {
+    // The parser's message could quote part of a password, so it is not passed on.
+    let opts = Opts::from_url(connection).map_err(|_| Failure {
         kind: DatabaseFailure::Credentials,
         message: format!(
-            "the connection URL in {} is not valid: {}",
-            db.connection_env,
-            e.to_string().replace(connection, "<connection string>")
+            "the connection URL in {} is not valid (it is not shown, as it may hold a password)",
+            db.connection_env
         ),
         transient: false,
     })?;
@@ -41,8 +43,11 @@ pub(super) fn fetch(
         opts.get_tcp_port(),
         opts.get_db_name().unwrap_or("")
     );
+    // A server that stops answering is noticed and the extraction retried, not waited on forever.
     let mut builder = OptsBuilder::from_opts(opts.clone())
-        .tcp_connect_timeout(Some(std::time::Duration::from_secs(10)));
+        .tcp_connect_timeout(Some(Duration::from_secs(10)))
+        .read_timeout(Some(Duration::from_secs(600)))
+        .write_timeout(Some(Duration::from_secs(60)));
     if opts.get_pass().is_none()
         && let Some(secret) = password::for_mysql(db)
     {
@@ -52,16 +57,19 @@ pub(super) fn fetch(
     let mut conn = Conn::new(builder).map_err(classify)?;
     conn.query_drop("SET time_zone = '+00:00'")
         .map_err(classify)?;
-    let mut snapshot = conn
-        .start_transaction(
-            TxOpts::default()
-                .set_with_consistent_snapshot(true)
-                .set_isolation_level(Some(IsolationLevel::RepeatableRead))
-                .set_access_mode(Some(AccessMode::ReadOnly)),
-        )
+    // Spelled out rather than through the driver's transaction helper, which panics if the
+    // connection drops while the snapshot starts.
+    conn.query_drop("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        .map_err(classify)?;
+    conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
         .map_err(classify)?;
     {
-        let result = snapshot.exec_iter(sql, ()).map_err(classify)?;
+        let sql = extraction_sql(SourceKind::Mysql, db, since.map(|_| "?"));
+        let result = match since {
+            Some(watermark) => conn.exec_iter(sql, (watermark,)),
+            None => conn.exec_iter(sql, ()),
+        }
+        .map_err(classify)?;
         let columns = result.columns();
         let names: Vec<String> = columns
             .as_ref()
@@ -82,7 +90,7 @@ pub(super) fn fetch(
             })?;
         }
     }
-    snapshot.commit().map_err(classify)?;
+    conn.query_drop("COMMIT").map_err(classify)?;
     Ok(described)
 }
 
@@ -111,7 +119,19 @@ fn classify(e: mysql::Error, described: &str) -> Failure {
                 },
             }
         }
-        _ => Failure::unavailable(format!("{described}: {e}")),
+        // The network or the connection failed: worth another attempt.
+        mysql::Error::IoError(_)
+        | mysql::Error::CodecError(_)
+        | mysql::Error::DriverError(
+            DriverError::CouldNotConnect(_)
+            | DriverError::ConnectTimeout
+            | DriverError::PacketOutOfSync,
+        ) => Failure::unavailable(format!("{described}: {e}")),
+        _ => Failure {
+            kind: DatabaseFailure::Unavailable,
+            message: format!("{described}: {e}"),
+            transient: false,
+        },
     }
 }
 

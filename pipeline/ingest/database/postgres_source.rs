@@ -5,14 +5,16 @@
 //! secret-free description of the server (`postgres://user@host:port/db`), or a classified
 //! [`Failure`].
 
+use std::time::Duration;
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use postgres::types::Type;
 use postgres::{Client, Config, IsolationLevel, NoTls, Row};
 use rust_decimal::Decimal;
 
 use super::password;
-use super::{Failure, GridBuilder, Zones};
-use crate::config::DatabaseSource;
+use super::{Failure, GridBuilder, Zones, extraction_sql};
+use crate::config::{DatabaseSource, SourceKind};
 use crate::error::DatabaseFailure;
 use crate::ingest::grid::RawCell;
 
@@ -20,21 +22,24 @@ use crate::ingest::grid::RawCell;
 pub(super) fn fetch(
     connection: &str,
     db: &DatabaseSource,
-    sql: &str,
+    since: Option<&str>,
     zones: &Zones,
     grid: &mut GridBuilder,
 ) -> Result<String, Failure> {
-    let mut config: Config = connection.parse().map_err(|e: postgres::Error| Failure {
+    // The parser's message could quote part of a password, so it is not passed on.
+    let mut config: Config = connection.parse().map_err(|_: postgres::Error| Failure {
         kind: DatabaseFailure::Credentials,
         message: format!(
-            "the connection string in {} is not valid: {}",
-            db.connection_env,
-            strip_secrets(&e.to_string(), connection)
+            "the connection string in {} is not valid (it is not shown, as it may hold a password)",
+            db.connection_env
         ),
         transient: false,
     })?;
     config.application_name("itvalue");
-    config.connect_timeout(std::time::Duration::from_secs(10));
+    config.connect_timeout(Duration::from_secs(10));
+    // A server that stops answering is noticed and the extraction retried, not waited on forever.
+    config.keepalives_idle(Duration::from_secs(30));
+    config.tcp_user_timeout(Duration::from_secs(120));
     let described = describe(&config);
     if config.get_password().is_none()
         && let Some(secret) = password::for_postgres(db, &config)
@@ -49,7 +54,30 @@ pub(super) fn fetch(
         .read_only(true)
         .start()
         .map_err(classify)?;
-    let statement = snapshot.prepare(sql).map_err(classify)?;
+    let unfiltered = extraction_sql(SourceKind::Postgres, db, None);
+    let sql = match (since, &db.watermark) {
+        (Some(_), Some(watermark)) => {
+            // The bound text is cast to the watermark column's own type, which the server names.
+            let probe = snapshot.prepare(&unfiltered).map_err(classify)?;
+            let kind = probe
+                .columns()
+                .iter()
+                .find(|c| c.name() == watermark)
+                .map(|c| c.type_().name().replace('"', "\"\""))
+                .ok_or_else(|| Failure {
+                    kind: DatabaseFailure::Query,
+                    message: format!("{described}: the result has no watermark column {watermark}"),
+                    transient: false,
+                })?;
+            extraction_sql(
+                SourceKind::Postgres,
+                db,
+                Some(&format!("CAST($1::TEXT AS \"{kind}\")")),
+            )
+        }
+        _ => unfiltered,
+    };
+    let statement = snapshot.prepare(&sql).map_err(classify)?;
     // The statement's columns: an empty result still has them.
     grid.header(
         statement
@@ -58,7 +86,11 @@ pub(super) fn fetch(
             .map(|c| c.name().to_string())
             .collect(),
     );
-    let portal = snapshot.bind(&statement, &[]).map_err(classify)?;
+    let parameters: Vec<&(dyn postgres::types::ToSql + Sync)> = since
+        .iter()
+        .map(|w| w as &(dyn postgres::types::ToSql + Sync))
+        .collect();
+    let portal = snapshot.bind(&statement, &parameters).map_err(classify)?;
     loop {
         let rows = snapshot
             .query_portal(&portal, db.batch_rows.min(i32::MAX as usize) as i32)
@@ -108,8 +140,18 @@ fn strip_secrets(message: &str, connection: &str) -> String {
 fn classify(e: postgres::Error, connection: &str, described: &str) -> Failure {
     let text = strip_secrets(&e.to_string(), connection);
     let Some(db) = e.as_db_error() else {
-        // No answer from the server: refused, reset, closed, timed out.
-        return Failure::unavailable(format!("{described}: {text}"));
+        // No answer from the server: retried when the network or the connection failed; a
+        // client-side refusal (no password found, TLS asked for) is a credentials problem.
+        let io = std::error::Error::source(&e)
+            .is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some());
+        if io || e.is_closed() || text.contains("timeout") {
+            return Failure::unavailable(format!("{described}: {text}"));
+        }
+        return Failure {
+            kind: DatabaseFailure::Credentials,
+            message: format!("{described}: {text}"),
+            transient: false,
+        };
     };
     let code = db.code().code();
     let message = format!("{described}: {} ({code})", db.message());
@@ -119,8 +161,8 @@ fn classify(e: postgres::Error, connection: &str, described: &str) -> Failure {
             message,
             transient: false,
         },
-        // Connection exceptions, and the server shutting the session down.
-        "08" | "57" => Failure::unavailable(message),
+        // Connection exceptions, too many connections, and the server ending the session.
+        "08" | "53" | "57" => Failure::unavailable(message),
         "3D" => Failure {
             kind: DatabaseFailure::Unavailable,
             message,
