@@ -246,6 +246,24 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// One cycle among models that all wait on another pending model: following a pending
+/// dependency from any of them must come back to a model already seen. Models that only sit
+/// downstream of the cycle are left out of the message.
+fn find_cycle(pending: &BTreeMap<String, Model>) -> Vec<&Model> {
+    let mut path: Vec<&Model> = Vec::new();
+    let mut current = pending.values().next();
+    while let Some(model) = current {
+        if let Some(start) = path.iter().position(|m| m.name == model.name) {
+            let mut cycle = path.split_off(start);
+            cycle.sort_by(|a, b| a.name.cmp(&b.name));
+            return cycle;
+        }
+        path.push(model);
+        current = model.depends_on.iter().find_map(|d| pending.get(d));
+    }
+    path
+}
+
 /// Kahn's algorithm, taking ready models in name order so the build order is stable.
 fn topological(models: Vec<Model>) -> Result<Vec<Model>> {
     let mut pending: BTreeMap<String, Model> =
@@ -258,8 +276,8 @@ fn topological(models: Vec<Model>) -> Result<Vec<Model>> {
             .map(|m| m.name.clone())
             .collect();
         if ready.is_empty() {
-            let cycle: Vec<String> = pending
-                .values()
+            let cycle: Vec<String> = find_cycle(&pending)
+                .iter()
                 .map(|m| format!("{} ({})", m.name, m.path.display()))
                 .collect();
             return Err(Error::ModelGraph(format!(
