@@ -148,10 +148,12 @@ fn in_transaction(
     }
 }
 
-fn build_table(conn: &Connection, model: &Model) -> duckdb::Result<u64> {
+/// Builds the model as a `TABLE` or a `VIEW` under its temporary name (a view is bound there, so
+/// a broken one fails before anything is replaced), counts it, and swaps it in.
+fn build_and_swap(conn: &Connection, model: &Model, object: &str) -> duckdb::Result<u64> {
     let temp = building_name(&model.name);
     conn.execute_batch(&format!(
-        "CREATE OR REPLACE TABLE main.{} AS {}\n;",
+        "CREATE OR REPLACE {object} main.{} AS {}\n;",
         quote(&temp),
         strip_semicolons(&model.sql)
     ))?;
@@ -159,7 +161,7 @@ fn build_table(conn: &Connection, model: &Model) -> duckdb::Result<u64> {
     in_transaction(conn, || {
         drop_existing(conn, &model.name)?;
         conn.execute_batch(&format!(
-            "ALTER TABLE main.{} RENAME TO {}",
+            "ALTER {object} main.{} RENAME TO {}",
             quote(&temp),
             quote(&model.name)
         ))
@@ -167,24 +169,12 @@ fn build_table(conn: &Connection, model: &Model) -> duckdb::Result<u64> {
     Ok(rows)
 }
 
+fn build_table(conn: &Connection, model: &Model) -> duckdb::Result<u64> {
+    build_and_swap(conn, model, "TABLE")
+}
+
 fn build_view(conn: &Connection, model: &Model) -> duckdb::Result<u64> {
-    // Creating the view under its temporary name binds it, so a broken view fails here.
-    let temp = building_name(&model.name);
-    conn.execute_batch(&format!(
-        "CREATE OR REPLACE VIEW main.{} AS {}\n;",
-        quote(&temp),
-        strip_semicolons(&model.sql)
-    ))?;
-    let rows = count(conn, &format!("main.{}", quote(&temp)))?;
-    in_transaction(conn, || {
-        drop_existing(conn, &model.name)?;
-        conn.execute_batch(&format!(
-            "ALTER VIEW main.{} RENAME TO {}",
-            quote(&temp),
-            quote(&model.name)
-        ))
-    })?;
-    Ok(rows)
+    build_and_swap(conn, model, "VIEW")
 }
 
 /// Replaces the rows of the run's period (the `period` variable) and keeps the others. The new

@@ -603,3 +603,72 @@ fn configuration_can_make_a_model_a_view() {
     );
     assert_eq!(query_i64(&db, "SELECT count(*) FROM stg_demands"), 5000);
 }
+
+/// The fenced block of `language` that follows `heading` in the analyst guide.
+fn guide_block(heading: &str, language: &str) -> String {
+    let guide = fs::read_to_string(common::repo_path("docs/analyst-guide.md")).unwrap();
+    let section = &guide[guide.find(heading).expect(heading)..];
+    let fence = format!("```{language}\n");
+    let start = section.find(&fence).expect(&fence) + fence.len();
+    section[start..start + section[start..].find("```").unwrap()].to_string()
+}
+
+#[test]
+fn the_analyst_guide_example_runs_in_order_tested_and_as_a_sheet() {
+    let ws = Workspace::with_sample();
+    write(
+        &ws,
+        "sql/marts/mart_open_incidents.sql",
+        &guide_block("## A model is one SELECT", "sql"),
+    );
+    write(
+        &ws,
+        "sql/marts/guide/tests.toml",
+        &guide_block("## Data tests", "toml"),
+    );
+    let config = ws.path("pipeline.toml");
+    let text = fs::read_to_string(&config).unwrap();
+    fs::write(
+        &config,
+        format!(
+            "{text}\n{}",
+            guide_block("## A model as a workbook sheet", "toml")
+        ),
+    )
+    .unwrap();
+    let out = ws.itvalue(&["run", "--period", PERIOD]);
+    out.assert_code(0);
+    let db = ws.warehouse();
+    assert_eq!(
+        query_strings(
+            &db,
+            "SELECT status || ' ' || count(*) FROM ledger.test_results WHERE model = 'mart_open_incidents' GROUP BY status"
+        ),
+        ["pass 3"]
+    );
+    let rows = query_i64(
+        &db,
+        "SELECT count(*) FROM mart_open_incidents WHERE open_incidents > 0",
+    );
+    assert!(rows > 0);
+    let mut book: Xlsx<_> =
+        open_workbook(ws.path(&format!("reports/{PERIOD}/itvalue-{PERIOD}.xlsx"))).unwrap();
+    assert_eq!(
+        book.sheet_names(),
+        [
+            "Portfolio",
+            "Monthly",
+            "Incident Impact",
+            "Open Incidents",
+            "Data Quality",
+            "Definitions",
+            "Run Info"
+        ]
+    );
+    let range = book.worksheet_range("Open Incidents").unwrap();
+    assert_eq!(range.height() as i64 - 3, rows);
+    assert_eq!(
+        range.rows().nth(2).unwrap()[0],
+        Data::String("Application".into())
+    );
+}
