@@ -16,6 +16,26 @@ use super::grid::{Addressing, Grid, GridRow, RawCell};
 use crate::config::{Limits, SheetRef, Source, SourceKind};
 use crate::error::{Error, Result};
 
+/// Streams the chosen sheet's cells from an xlsx or xlsb book into the sink, one cell at a time,
+/// so no grid of the sheet's declared extent is ever allocated. The two readers share no trait, so
+/// this is a macro rather than a generic function. Evaluates to the sheet's name.
+macro_rules! stream_cells {
+    ($book:ident, $path:expr, $source:expr, $cells:ident, $unreadable:ident) => {{
+        let mut book = $book;
+        let sheet = choose_sheet($path, book.sheets_metadata(), $source)?;
+        let mut reader = book
+            .worksheet_cells_reader(&sheet)
+            .map_err(|e| $unreadable(format!("sheet {sheet}: {e}")))?;
+        while let Some(cell) = reader
+            .next_cell()
+            .map_err(|e| $unreadable(format!("sheet {sheet}: {e}")))?
+        {
+            $cells.push(cell.get_position(), from_data_ref(cell.get_value()))?;
+        }
+        sheet
+    }};
+}
+
 /// Reads the source's sheet from `bytes`, the content of `path`.
 ///
 /// # Errors
@@ -39,34 +59,14 @@ pub fn read(path: &Path, bytes: Vec<u8>, source: &Source, limits: &Limits) -> Re
     let mut cells = CellSink::new(path, limits.max_cells);
     let sheet = match source.kind {
         SourceKind::Xlsx | SourceKind::Xlsm => {
-            let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
+            let book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
                 .map_err(|e: calamine::XlsxError| unreadable(e.to_string()))?;
-            let sheet = choose_sheet(path, book.sheets_metadata(), source)?;
-            let mut reader = book
-                .worksheet_cells_reader(&sheet)
-                .map_err(|e| unreadable(format!("sheet {sheet}: {e}")))?;
-            while let Some(cell) = reader
-                .next_cell()
-                .map_err(|e| unreadable(format!("sheet {sheet}: {e}")))?
-            {
-                cells.push(cell.get_position(), from_data_ref(cell.get_value()))?;
-            }
-            sheet
+            stream_cells!(book, path, source, cells, unreadable)
         }
         SourceKind::Xlsb => {
-            let mut book: Xlsb<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
+            let book: Xlsb<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
                 .map_err(|e: calamine::XlsbError| unreadable(e.to_string()))?;
-            let sheet = choose_sheet(path, book.sheets_metadata(), source)?;
-            let mut reader = book
-                .worksheet_cells_reader(&sheet)
-                .map_err(|e| unreadable(format!("sheet {sheet}: {e}")))?;
-            while let Some(cell) = reader
-                .next_cell()
-                .map_err(|e| unreadable(format!("sheet {sheet}: {e}")))?
-            {
-                cells.push(cell.get_position(), from_data_ref(cell.get_value()))?;
-            }
-            sheet
+            stream_cells!(book, path, source, cells, unreadable)
         }
         // xls is bounded by its format (65,536 rows × 256 columns, at most 16.8 million cells).
         SourceKind::Xls => {

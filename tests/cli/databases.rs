@@ -218,6 +218,34 @@ fn incidents_from_postgres_give_the_same_warehouse_and_workbook_as_the_spreadshe
     );
 }
 
+/// Runs the sample with incidents from a `kind` source in Berlin time and checks the two rows
+/// whose timestamps cross zones: Berlin is UTC+1 in January and UTC+2 in July; a timestamp without
+/// zone is read as UTC (the default source_timezone) and 01:30 UTC on 2026-03-29 is 03:30 summer
+/// time. NUMERIC/DECIMAL users_affected arrive exact.
+fn run_in_berlin_time(kind: &str, table: &str, url: &str) -> Workspace {
+    let ws = Workspace::with_sample();
+    with_incidents_from(
+        &ws,
+        &incidents_source(kind, table, "max_reject_rate = 1.0"),
+        "timezone = \"Europe/Berlin\"\n",
+    );
+    let out = ws.itvalue_with_env(&["run", "--period", PERIOD], &[(URL_VARIABLE, url)]);
+    out.assert_code(0);
+    assert_eq!(
+        query_strings(
+            &ws.warehouse(),
+            "SELECT incident_id || ' ' || severity || ' ' || strftime(opened_at, '%Y-%m-%d %H:%M') || ' ' \
+             || coalesce(strftime(impact_end, '%Y-%m-%d %H:%M'), '-') || ' ' || coalesce(CAST(users_affected AS VARCHAR), '-') \
+             FROM raw.incidents ORDER BY incident_id"
+        ),
+        [
+            "INC-TZ-1 2 2026-01-15 13:00 - 12",
+            "INC-TZ-2 4 2026-07-15 14:00 2026-03-29 03:30 250",
+        ]
+    );
+    ws
+}
+
 #[test]
 fn postgres_values_are_typed_converted_to_the_configured_zone_and_rejected_with_their_row_key() {
     let Some(mut schema) = PgSchema::new("types") else {
@@ -237,29 +265,8 @@ fn postgres_values_are_typed_converted_to_the_configured_zone_and_rejected_with_
                  ('INC-BAD-3', 'APP-001', '9 - Unknown', '2026-07-18 08:00:00+00', NULL, NULL, NULL);"
         ))
         .unwrap();
-    let ws = Workspace::with_sample();
-    with_incidents_from(
-        &ws,
-        &incidents_source("postgres", &table, "max_reject_rate = 1.0"),
-        "timezone = \"Europe/Berlin\"\n",
-    );
-    let out = ws.itvalue_with_env(&["run", "--period", PERIOD], &[(URL_VARIABLE, &schema.url)]);
-    out.assert_code(0);
+    let ws = run_in_berlin_time("postgres", &table, &schema.url);
     let db = ws.warehouse();
-    // Berlin is UTC+1 in January and UTC+2 in July; a timestamp without zone is read as UTC
-    // (the default source_timezone) and 01:30 UTC on 2026-03-29 is 03:30 summer time.
-    assert_eq!(
-        query_strings(
-            &db,
-            "SELECT incident_id || ' ' || severity || ' ' || strftime(opened_at, '%Y-%m-%d %H:%M') || ' ' \
-             || coalesce(strftime(impact_end, '%Y-%m-%d %H:%M'), '-') || ' ' || coalesce(CAST(users_affected AS VARCHAR), '-') \
-             FROM raw.incidents ORDER BY incident_id"
-        ),
-        [
-            "INC-TZ-1 2 2026-01-15 13:00 - 12",
-            "INC-TZ-2 4 2026-07-15 14:00 2026-03-29 03:30 250",
-        ]
-    );
     assert_eq!(
         query_strings(
             &db,
@@ -610,27 +617,8 @@ fn incidents_from_mariadb_are_typed_zoned_and_rejected_with_their_row_key() {
             name = db.name
         ))
         .unwrap();
-    let ws = Workspace::with_sample();
-    with_incidents_from(
-        &ws,
-        &incidents_source("mysql", "incidents", "max_reject_rate = 1.0"),
-        "timezone = \"Europe/Berlin\"\n",
-    );
-    let out = ws.itvalue_with_env(&["run", "--period", PERIOD], &[(URL_VARIABLE, &db.url)]);
-    out.assert_code(0);
+    let ws = run_in_berlin_time("mysql", "incidents", &db.url);
     let warehouse = ws.warehouse();
-    assert_eq!(
-        query_strings(
-            &warehouse,
-            "SELECT incident_id || ' ' || severity || ' ' || strftime(opened_at, '%Y-%m-%d %H:%M') || ' ' \
-             || coalesce(strftime(impact_end, '%Y-%m-%d %H:%M'), '-') || ' ' || coalesce(CAST(users_affected AS VARCHAR), '-') \
-             FROM raw.incidents ORDER BY incident_id"
-        ),
-        [
-            "INC-TZ-1 2 2026-01-15 13:00 - 12",
-            "INC-TZ-2 4 2026-07-15 14:00 2026-03-29 03:30 250",
-        ]
-    );
     assert_eq!(
         query_strings(
             &warehouse,

@@ -44,6 +44,15 @@ pub(super) struct Failure {
 }
 
 impl Failure {
+    /// A failure that another attempt would not mend.
+    fn permanent(kind: DatabaseFailure, message: impl Into<String>) -> Failure {
+        Failure {
+            kind,
+            message: message.into(),
+            transient: false,
+        }
+    }
+
     fn unavailable(message: impl Into<String>) -> Failure {
         Failure {
             kind: DatabaseFailure::Unavailable,
@@ -157,7 +166,7 @@ impl GridBuilder {
     }
 
     /// Adds one row of cells by result column; `None` is an empty value.
-    pub fn row(&mut self, values: Vec<Option<RawCell>>) -> std::result::Result<(), String> {
+    pub fn row(&mut self, values: Vec<Option<RawCell>>) -> std::result::Result<(), Failure> {
         let number = self.rows.len() as u32;
         let mut cells = Vec::with_capacity(values.len());
         for (i, value) in values.into_iter().enumerate() {
@@ -178,9 +187,12 @@ impl GridBuilder {
         self.hash.update(b"\n");
         self.cells += cells.len() as u64;
         if self.cells > self.max_cells {
-            return Err(format!(
-                "the extract holds more than {} cells (limits.max_cells); narrow the query",
-                self.max_cells
+            return Err(Failure::permanent(
+                DatabaseFailure::TooLarge,
+                format!(
+                    "the extract holds more than {} cells (limits.max_cells); narrow the query",
+                    self.max_cells
+                ),
             ));
         }
         self.rows.push(GridRow { number, cells });

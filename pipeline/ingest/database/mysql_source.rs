@@ -28,14 +28,10 @@ pub(super) fn fetch(
     grid: &mut GridBuilder,
 ) -> Result<String, Failure> {
     // The parser's message could quote part of a password, so it is not passed on.
-    let opts = Opts::from_url(connection).map_err(|_| Failure {
-        kind: DatabaseFailure::Credentials,
-        message: format!(
+    let opts = Opts::from_url(connection).map_err(|_| Failure::permanent(DatabaseFailure::Credentials, format!(
             "the connection URL in {} is not valid (it is not shown, as it may hold a password)",
             db.connection_env
-        ),
-        transient: false,
-    })?;
+        )))?;
     let described = format!(
         "mysql://{}@{}:{}/{}",
         opts.get_user().unwrap_or(""),
@@ -83,11 +79,7 @@ pub(super) fn fetch(
             let cells = (0..row.len())
                 .map(|i| cell(row.as_ref(i), types[i], &names[i], zones))
                 .collect::<Result<Vec<_>, _>>()?;
-            grid.row(cells).map_err(|message| Failure {
-                kind: DatabaseFailure::TooLarge,
-                message,
-                transient: false,
-            })?;
+            grid.row(cells)?;
         }
     }
     conn.query_drop("COMMIT").map_err(classify)?;
@@ -100,23 +92,11 @@ fn classify(e: mysql::Error, described: &str) -> Failure {
             let message = format!("{described}: {} ({})", server.message, server.code);
             match server.code {
                 // Access denied for the user, or to the database.
-                1044 | 1045 | 1698 => Failure {
-                    kind: DatabaseFailure::Credentials,
-                    message,
-                    transient: false,
-                },
+                1044 | 1045 | 1698 => Failure::permanent(DatabaseFailure::Credentials, message),
                 // Server shutting down, connection killed, lost, or too many connections.
                 1040 | 1053 | 1927 | 2006 | 2013 => Failure::unavailable(message),
-                1049 => Failure {
-                    kind: DatabaseFailure::Unavailable,
-                    message,
-                    transient: false,
-                },
-                _ => Failure {
-                    kind: DatabaseFailure::Query,
-                    message,
-                    transient: false,
-                },
+                1049 => Failure::permanent(DatabaseFailure::Unavailable, message),
+                _ => Failure::permanent(DatabaseFailure::Query, message),
             }
         }
         // The network or the connection failed: worth another attempt.
@@ -127,11 +107,7 @@ fn classify(e: mysql::Error, described: &str) -> Failure {
             | DriverError::ConnectTimeout
             | DriverError::PacketOutOfSync,
         ) => Failure::unavailable(format!("{described}: {e}")),
-        _ => Failure {
-            kind: DatabaseFailure::Unavailable,
-            message: format!("{described}: {e}"),
-            transient: false,
-        },
+        _ => Failure::permanent(DatabaseFailure::Unavailable, format!("{described}: {e}")),
     }
 }
 
@@ -142,10 +118,11 @@ fn cell(
     name: &str,
     zones: &Zones,
 ) -> Result<Option<RawCell>, Failure> {
-    let unreadable = |e: String| Failure {
-        kind: DatabaseFailure::Query,
-        message: format!("column {name} ({kind:?}): {e}"),
-        transient: false,
+    let unreadable = |e: String| {
+        Failure::permanent(
+            DatabaseFailure::Query,
+            format!("column {name} ({kind:?}): {e}"),
+        )
     };
     let cell = match value {
         None | Some(Value::NULL) => None,

@@ -27,14 +27,10 @@ pub(super) fn fetch(
     grid: &mut GridBuilder,
 ) -> Result<String, Failure> {
     // The parser's message could quote part of a password, so it is not passed on.
-    let mut config: Config = connection.parse().map_err(|_: postgres::Error| Failure {
-        kind: DatabaseFailure::Credentials,
-        message: format!(
+    let mut config: Config = connection.parse().map_err(|_: postgres::Error| Failure::permanent(DatabaseFailure::Credentials, format!(
             "the connection string in {} is not valid (it is not shown, as it may hold a password)",
             db.connection_env
-        ),
-        transient: false,
-    })?;
+        )))?;
     config.application_name("itvalue");
     config.connect_timeout(Duration::from_secs(10));
     // A server that stops answering is noticed and the extraction retried, not waited on forever.
@@ -64,10 +60,11 @@ pub(super) fn fetch(
                 .iter()
                 .find(|c| c.name() == watermark)
                 .map(|c| c.type_().name().replace('"', "\"\""))
-                .ok_or_else(|| Failure {
-                    kind: DatabaseFailure::Query,
-                    message: format!("{described}: the result has no watermark column {watermark}"),
-                    transient: false,
+                .ok_or_else(|| {
+                    Failure::permanent(
+                        DatabaseFailure::Query,
+                        format!("{described}: the result has no watermark column {watermark}"),
+                    )
                 })?;
             extraction_sql(
                 SourceKind::Postgres,
@@ -102,11 +99,7 @@ pub(super) fn fetch(
             let cells = (0..row.len())
                 .map(|i| cell(row, i, zones))
                 .collect::<Result<Vec<_>, _>>()?;
-            grid.row(cells).map_err(|message| Failure {
-                kind: DatabaseFailure::TooLarge,
-                message,
-                transient: false,
-            })?;
+            grid.row(cells)?;
         }
     }
     snapshot.commit().map_err(classify)?;
@@ -147,42 +140,27 @@ fn classify(e: postgres::Error, connection: &str, described: &str) -> Failure {
         if io || e.is_closed() || text.contains("timeout") {
             return Failure::unavailable(format!("{described}: {text}"));
         }
-        return Failure {
-            kind: DatabaseFailure::Credentials,
-            message: format!("{described}: {text}"),
-            transient: false,
-        };
+        return Failure::permanent(DatabaseFailure::Credentials, format!("{described}: {text}"));
     };
     let code = db.code().code();
     let message = format!("{described}: {} ({code})", db.message());
     match &code[..2] {
-        "28" => Failure {
-            kind: DatabaseFailure::Credentials,
-            message,
-            transient: false,
-        },
+        "28" => Failure::permanent(DatabaseFailure::Credentials, message),
         // Connection exceptions, too many connections, and the server ending the session.
         "08" | "53" | "57" => Failure::unavailable(message),
-        "3D" => Failure {
-            kind: DatabaseFailure::Unavailable,
-            message,
-            transient: false,
-        },
-        _ => Failure {
-            kind: DatabaseFailure::Query,
-            message,
-            transient: false,
-        },
+        "3D" => Failure::permanent(DatabaseFailure::Unavailable, message),
+        _ => Failure::permanent(DatabaseFailure::Query, message),
     }
 }
 
 /// One value as a grid cell; `None` for NULL.
 fn cell(row: &Row, i: usize, zones: &Zones) -> Result<Option<RawCell>, Failure> {
     let column = &row.columns()[i];
-    let unreadable = |e: String| Failure {
-        kind: DatabaseFailure::Query,
-        message: format!("column {} ({}): {e}", column.name(), column.type_()),
-        transient: false,
+    let unreadable = |e: String| {
+        Failure::permanent(
+            DatabaseFailure::Query,
+            format!("column {} ({}): {e}", column.name(), column.type_()),
+        )
     };
     macro_rules! get {
         ($t:ty) => {
