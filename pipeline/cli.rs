@@ -47,7 +47,7 @@ pub enum Command {
         /// The month to report, YYYY-MM [default: the latest complete month with actual costs].
         #[arg(long, value_name = "YYYY-MM")]
         period: Option<Period>,
-        /// Rebuild incremental models in full instead of replacing the period's rows.
+        /// Extract incremental database sources in full and rebuild incremental models in full.
         #[arg(long)]
         full_refresh: bool,
     },

@@ -27,7 +27,8 @@ use crate::warehouse::{IncrementalSource, Warehouse};
 pub struct RunOptions {
     /// The period to report; `None` takes the latest complete month in the data.
     pub period: Option<Period>,
-    /// Rebuild incremental models in full instead of replacing the period's rows.
+    /// Extract incremental database sources in full (ignoring their watermarks) and rebuild
+    /// incremental models in full instead of replacing the period's rows.
     pub full_refresh: bool,
 }
 
