@@ -39,6 +39,8 @@ pub struct Config {
     pub models: PathBuf,
     /// Chart rendering settings.
     pub charts: ChartSettings,
+    /// How amounts in months without an FX rate are converted.
+    pub fx: FxSettings,
     /// Bounds on what one input file may make itvalue allocate.
     pub limits: Limits,
     /// The inputs, in the order given.
@@ -60,6 +62,9 @@ pub struct Limits {
     pub max_compression_ratio: u64,
     /// The most non-empty cells one sheet or file may hold.
     pub max_cells: u64,
+    /// The most text, in bytes, the cells of one sheet or file may expand to, counting a shared
+    /// string once for each cell that shows it.
+    pub max_text_bytes: u64,
 }
 
 impl Default for Limits {
@@ -68,8 +73,45 @@ impl Default for Limits {
             max_uncompressed_bytes: 2 << 30,
             max_compression_ratio: 200,
             max_cells: 50_000_000,
+            max_text_bytes: 512 << 20,
         }
     }
+}
+
+/// What converts an amount whose currency has no rate for its month (future budget and forecast
+/// lines, typically).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MissingRate {
+    /// The latest rate known for the currency in an earlier month (the default).
+    #[default]
+    Latest,
+    /// The currency's rate in `fx.budget_rates`.
+    Budget,
+    /// No rate: the line's figures are empty, and Run Info counts them.
+    None,
+}
+
+impl MissingRate {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MissingRate::Latest => "latest",
+            MissingRate::Budget => "budget",
+            MissingRate::None => "none",
+        }
+    }
+}
+
+/// The FX rate policy (`[fx]`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxSettings {
+    /// What converts an amount in a month without a rate for its currency.
+    #[serde(default)]
+    pub missing_rate: MissingRate,
+    /// Per currency, the budget rate into the reporting currency (`USD = 0.92`).
+    #[serde(default)]
+    pub budget_rates: BTreeMap<String, f64>,
 }
 
 /// How chart images are drawn.
@@ -92,6 +134,8 @@ struct RawConfig {
     models: PathBuf,
     #[serde(default)]
     charts: ChartSettings,
+    #[serde(default)]
+    fx: FxSettings,
     #[serde(default)]
     limits: Limits,
     #[serde(default, rename = "source")]
@@ -126,7 +170,27 @@ impl Config {
             path: path.to_path_buf(),
             message: format!("cannot read the file: {e}"),
         })?;
-        Config::parse(&text, path)
+        let config = Config::parse(&text, path)?;
+        config.check_folders()?;
+        Ok(config)
+    }
+
+    /// Checks that the folders the configuration names exist, before anything is read.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] naming the key (`models`) and the folder.
+    pub fn check_folders(&self) -> Result<()> {
+        if !self.models.is_dir() {
+            return Err(Error::Config {
+                path: self.path.clone(),
+                message: format!(
+                    "models: the folder {} does not exist; point `models` at the folder of SQL models (the shipped ones are in sql/)",
+                    self.models.display()
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// Validates configuration text as if it had been read from `path`.
@@ -150,10 +214,33 @@ impl Config {
         };
 
         let currency = &raw.reporting_currency;
-        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        let iso = |code: &str| {
+            crate::ingest::contract::ISO_4217
+                .binary_search(&code)
+                .is_ok()
+        };
+        if !iso(currency) {
             return Err(fail(format!(
                 "reporting_currency = {currency:?}: expected a three-letter ISO 4217 code such as \"EUR\""
             )));
+        }
+        for (code, rate) in &raw.fx.budget_rates {
+            if !iso(code) {
+                return Err(fail(format!(
+                    "fx.budget_rates.{code}: not an ISO 4217 currency code (write it in capitals, such as USD)"
+                )));
+            }
+            if !(rate.is_finite() && *rate > 0.0) {
+                return Err(fail(format!(
+                    "fx.budget_rates.{code} = {rate}: a rate must be greater than 0"
+                )));
+            }
+        }
+        if raw.fx.missing_rate == MissingRate::Budget && raw.fx.budget_rates.is_empty() {
+            return Err(fail(
+                "fx.missing_rate = \"budget\": give the budget rates in fx.budget_rates (USD = 0.92)"
+                    .to_string(),
+            ));
         }
         let rate = raw.default_discount_rate;
         if !(0.0..1.0).contains(&rate) {
@@ -203,6 +290,7 @@ impl Config {
             charts: ChartSettings {
                 font: raw.charts.font.as_deref().map(resolve),
             },
+            fx: raw.fx,
             limits: raw.limits,
             sources,
             sheets,

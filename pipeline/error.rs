@@ -114,6 +114,10 @@ pub enum Error {
     #[error("models failed: {0}")]
     ModelsFailed(String),
 
+    /// The run published its pack, but models or tests outside what the pack needs failed.
+    #[error("published, but models outside what the pack needs failed: {0}")]
+    PartialRun(String),
+
     /// The SQL models cannot be put in an order: a cycle, a duplicate or an unknown table.
     #[error("models: {0}")]
     ModelGraph(String),
@@ -142,6 +146,33 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// Another program (a notebook, the DuckDB shell) has the warehouse file open, so DuckDB
+    /// refuses to open it for the run.
+    #[error(
+        "warehouse {} is open in another program ({holder}); close it there, or open it with read_only=True only while no run is going, and run again",
+        path.display()
+    )]
+    WarehouseInUse { path: PathBuf, holder: String },
+
+    /// A stored metric table cannot take this version's figures without losing history.
+    #[error("{table}: {message}")]
+    MetricTableChanged { table: String, message: String },
+
+    /// A command that works on loaded data found none.
+    #[error(
+        "warehouse {} holds no loaded data yet: run `itvalue run` first",
+        path.display()
+    )]
+    NothingLoaded { path: PathBuf },
+
+    /// A model that a figure or sheet needs does not exist (its file was removed or renamed).
+    #[error("model `{model}` is needed by {needed_by}, but it is not among the models under {}", dir.display())]
+    MissingModel {
+        model: String,
+        needed_by: String,
+        dir: PathBuf,
+    },
+
     /// Another process holds the run lock on the warehouse.
     #[error("another run holds the lock {} (pid {holder}); wait for it to finish", path.display())]
     Locked { path: PathBuf, holder: String },
@@ -166,14 +197,17 @@ impl Error {
             | Error::TooManyRejects(_)
             | Error::Contract { .. }
             | Error::NoData(_)
-            | Error::ModelsFailed(_) => ErrorClass::BadData,
+            | Error::ModelsFailed(_)
+            | Error::PartialRun(_) => ErrorClass::BadData,
             Error::ModelGraph(_) => ErrorClass::Usage,
             Error::Metrics { .. } => ErrorClass::Internal,
             Error::Workbook { .. } | Error::Chart { .. } | Error::Output { .. } => {
                 ErrorClass::CannotCreateOutput
             }
             Error::Warehouse { .. } | Error::Io { .. } => ErrorClass::Io,
-            Error::Locked { .. } => ErrorClass::Locked,
+            Error::Locked { .. } | Error::WarehouseInUse { .. } => ErrorClass::Locked,
+            Error::MetricTableChanged { .. } | Error::MissingModel { .. } => ErrorClass::BadData,
+            Error::NothingLoaded { .. } => ErrorClass::MissingInput,
             Error::Database { kind, .. } => match kind {
                 DatabaseFailure::Unavailable => ErrorClass::SourceUnavailable,
                 DatabaseFailure::Credentials => ErrorClass::Credentials,

@@ -7,6 +7,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use itvalue::ingest::{Reject, SourceQuality, Verdict};
@@ -55,13 +56,18 @@ fn dispatch(cli: &Cli) -> Result<(), Error> {
             let options = RunOptions {
                 period: *period,
                 full_refresh: *full_refresh,
+                now: now()?,
             };
-            let summary = itvalue::job::run(&config, &options, &progress)?;
+            let summary = itvalue::job::run(&config, &options, &progress);
             progress.clear();
+            let summary = summary?;
             if !cli.quiet {
                 print_run(&summary);
             }
-            Ok(())
+            match summary.failure() {
+                Some(e) => Err(e),
+                None => Ok(()),
+            }
         }
         Command::Models { command } => models(cli, command),
         Command::Check { show } => {
@@ -100,6 +106,22 @@ fn dispatch(cli: &Cli) -> Result<(), Error> {
     }
 }
 
+/// The instant a run takes as "now": the clock, or `ITVALUE_NOW` (RFC 3339) to rerun a month as
+/// it was run then, or to test the period rule.
+fn now() -> Result<DateTime<Utc>, Error> {
+    match std::env::var("ITVALUE_NOW") {
+        Err(_) => Ok(Utc::now()),
+        Ok(text) => DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| Error::Config {
+                path: "ITVALUE_NOW".into(),
+                message: format!(
+                    "{text:?} is not an RFC 3339 time such as 2026-11-01T06:00:00Z: {e}"
+                ),
+            }),
+    }
+}
+
 fn models(cli: &Cli, command: &ModelsCommand) -> Result<(), Error> {
     let config = Config::load(&cli.config)?;
     let options = match command {
@@ -125,12 +147,14 @@ fn models(cli: &Cli, command: &ModelsCommand) -> Result<(), Error> {
             period: *period,
             full_refresh: *full_refresh,
             test_only: false,
+            now: now()?,
         },
         ModelsCommand::Test { select, period } => ModelsOptions {
             select: select.clone(),
             period: *period,
             full_refresh: false,
             test_only: true,
+            now: now()?,
         },
     };
     let progress = TerminalProgress::new(cli.quiet);
@@ -238,8 +262,19 @@ fn print_run(summary: &RunSummary) {
         .iter()
         .filter(|t| t.status == TestStatus::Pass)
         .count();
+    let skipped = summary
+        .models
+        .tests
+        .iter()
+        .filter(|t| t.status == TestStatus::Skipped)
+        .count();
+    let skipped = if skipped > 0 {
+        format!(" ({skipped} skipped)")
+    } else {
+        String::new()
+    };
     println!(
-        "  models   {built} built; {passed} of {} data tests passed",
+        "  models   {built} built; {passed} of {} data tests passed{skipped}",
         summary.models.tests.len()
     );
     for t in summary
@@ -250,9 +285,23 @@ fn print_run(summary: &RunSummary) {
     {
         println!("  warning  test {}: {}", t.name, t.message);
     }
-    println!("  workbook {}", summary.workbook.display());
-    for chart in &summary.charts {
+    println!("  workbook {}", summary.pack.workbook.display());
+    for chart in &summary.pack.charts {
         println!("  chart    {}", chart.display());
+    }
+    for line in summary.fx.iter().skip(1) {
+        println!("  fx       {line}");
+    }
+    for item in &summary.left_out {
+        println!("  left out {}: {}", item.what, item.reason);
+    }
+    for m in summary
+        .models
+        .models
+        .iter()
+        .filter(|m| m.status == ModelStatus::Skipped && m.without_data)
+    {
+        println!("  skipped  model {}: {}", m.name, m.message);
     }
     for q in summary
         .quality

@@ -202,6 +202,9 @@ pub struct Source {
     /// How the text of each column is read; columns not listed use [`ColumnRules::default`].
     pub rules: BTreeMap<String, ColumnRules>,
     pub latest: Option<LatestRow>,
+    /// The zone of timestamps the source writes without an offset (an IANA name); `None` means
+    /// the configured `timezone` for files and UTC for databases.
+    pub source_timezone: Option<String>,
     /// CSV only: the field delimiter.
     pub delimiter: u8,
     /// The share of rows (0 to 1) that may be rejected before `over_threshold` applies.
@@ -294,6 +297,9 @@ pub(super) fn validate(
     if raw.header_row == Some(0) {
         return Err(format!("{at}: header_row = 0: rows are numbered from 1"));
     }
+    if let Some(zone) = &raw.source_timezone {
+        check_timezone("source_timezone", zone).map_err(|m| format!("{at}: {m}"))?;
+    }
     if raw.sheet == Some(SheetRef::Index(0)) {
         return Err(format!("{at}: sheet = 0: sheets are numbered from 1"));
     }
@@ -385,6 +391,7 @@ pub(super) fn validate(
         defaults: raw.defaults,
         rules,
         latest: raw.latest,
+        source_timezone: raw.source_timezone,
         delimiter,
         max_reject_rate,
         over_threshold: raw.over_threshold.unwrap_or(OverThreshold::Fail),
@@ -401,7 +408,6 @@ fn database_source(raw: &RawSource, kind: SourceKind) -> Result<Option<DatabaseS
         ("watermark", raw.watermark.is_some()),
         ("batch_rows", raw.batch_rows.is_some()),
         ("retries", raw.retries.is_some()),
-        ("source_timezone", raw.source_timezone.is_some()),
     ];
     if !kind.is_database() {
         if raw.path.is_none() {

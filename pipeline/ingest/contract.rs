@@ -141,6 +141,8 @@ pub enum Rule {
     AtLeast(f64),
     /// A number strictly above `min`.
     Above(f64),
+    /// A three-letter ISO 4217 currency code, matched ignoring case and stored in capitals.
+    Currency,
 }
 
 /// One column of an entity.
@@ -159,6 +161,18 @@ pub struct ForeignKey {
     pub target: Entity,
 }
 
+/// Two points in time of one row that must come in order, such as the start and end of an
+/// incident's business impact.
+#[derive(Debug, Clone, Copy)]
+pub struct InOrder {
+    /// The earlier point: the first of these columns that has a value.
+    pub earlier: &'static [&'static str],
+    /// The later point, when it has a value.
+    pub later: &'static str,
+    /// What the order means, for the reject's rule.
+    pub meaning: &'static str,
+}
+
 /// The contract of one entity.
 #[derive(Debug)]
 pub struct Contract {
@@ -166,6 +180,8 @@ pub struct Contract {
     /// The columns that identify a row; no two loaded rows share them.
     pub key: &'static [&'static str],
     pub foreign_keys: &'static [ForeignKey],
+    /// Points in time that must not be inverted; a row that inverts one is a reject.
+    pub in_order: &'static [InOrder],
 }
 
 impl Contract {
@@ -214,6 +230,25 @@ pub const COST_POOLS: [&str; 8] = [
     "other",
 ];
 
+/// The ISO 4217 currency codes, in order: the active ones and a few withdrawn since 2020 that old
+/// cost lines still carry (HRK, SLL, ZWL). Without XTS (testing) and XXX (no currency).
+pub const ISO_4217: [&str; 177] = [
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT",
+    "BGN", "BHD", "BIF", "BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD",
+    "CAD", "CDF", "CHE", "CHF", "CHW", "CLF", "CLP", "CNY", "COP", "COU", "CRC", "CUC", "CUP",
+    "CVE", "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP",
+    "GEL", "GHS", "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HRK", "HTG", "HUF", "IDR",
+    "ILS", "INR", "IQD", "IRR", "ISK", "JMD", "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW",
+    "KRW", "KWD", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL", "LYD", "MAD", "MDL", "MGA",
+    "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD",
+    "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG",
+    "QAR", "RON", "RSD", "RUB", "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE",
+    "SLL", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP",
+    "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "USN", "UYI", "UYU", "UYW", "UZS", "VED",
+    "VES", "VND", "VUV", "WST", "XAF", "XAG", "XAU", "XCD", "XCG", "XDR", "XOF", "XPD", "XPF",
+    "XPT", "XSU", "XUA", "YER", "ZAR", "ZMW", "ZWG", "ZWL",
+];
+
 const fn col(name: &'static str, kind: ColumnKind) -> Column {
     Column {
         name,
@@ -258,6 +293,7 @@ static INVESTMENTS: Contract = Contract {
     ],
     key: &["investment_id"],
     foreign_keys: &[],
+    in_order: &[],
 };
 
 static APPLICATIONS: Contract = Contract {
@@ -280,6 +316,7 @@ static APPLICATIONS: Contract = Contract {
         column: "investment_id",
         target: Entity::Investments,
     }],
+    in_order: &[],
 };
 
 static COSTS: Contract = Contract {
@@ -291,7 +328,7 @@ static COSTS: Contract = Contract {
             Rule::OneOf(&["actual", "budget", "forecast"]),
         ),
         req("amount", Money),
-        col("currency", Text),
+        ruled(col("currency", Text), Rule::Currency),
         ruled(col("cost_type", Text), Rule::OneOf(&["capex", "opex"])),
         ruled(col("cost_pool", Text), Rule::OneOf(&COST_POOLS)),
         col("line_id", Text),
@@ -307,6 +344,7 @@ static COSTS: Contract = Contract {
         column: "investment_id",
         target: Entity::Investments,
     }],
+    in_order: &[],
 };
 
 static BENEFITS: Contract = Contract {
@@ -321,13 +359,14 @@ static BENEFITS: Contract = Contract {
         ),
         col("amount_low", Money),
         col("amount_high", Money),
-        col("currency", Text),
+        ruled(col("currency", Text), Rule::Currency),
     ],
     key: &["investment_id", "period", "benefit_type", "scenario"],
     foreign_keys: &[ForeignKey {
         column: "investment_id",
         target: Entity::Investments,
     }],
+    in_order: &[],
 };
 
 static PROGRESS: Contract = Contract {
@@ -341,6 +380,7 @@ static PROGRESS: Contract = Contract {
         column: "investment_id",
         target: Entity::Investments,
     }],
+    in_order: &[],
 };
 
 static DEMANDS: Contract = Contract {
@@ -372,6 +412,7 @@ static DEMANDS: Contract = Contract {
         column: "investment_id",
         target: Entity::Investments,
     }],
+    in_order: &[],
 };
 
 static DEMAND_EVENTS: Contract = Contract {
@@ -385,6 +426,7 @@ static DEMAND_EVENTS: Contract = Contract {
         column: "demand_id",
         target: Entity::Demands,
     }],
+    in_order: &[],
 };
 
 static DEPLOYMENTS: Contract = Contract {
@@ -409,6 +451,11 @@ static DEPLOYMENTS: Contract = Contract {
         column: "application_id",
         target: Entity::Applications,
     }],
+    in_order: &[InOrder {
+        earlier: &["started_at"],
+        later: "finished_at",
+        meaning: "a deployment cannot finish before it starts",
+    }],
 };
 
 static INCIDENTS: Contract = Contract {
@@ -431,6 +478,12 @@ static INCIDENTS: Contract = Contract {
         column: "application_id",
         target: Entity::Applications,
     }],
+    // Without an impact_start, the impact starts when the incident is opened (stg_incidents).
+    in_order: &[InOrder {
+        earlier: &["impact_start", "opened_at"],
+        later: "impact_end",
+        meaning: "business impact cannot end before it starts",
+    }],
 };
 
 static SLO_MEASUREMENTS: Contract = Contract {
@@ -445,16 +498,18 @@ static SLO_MEASUREMENTS: Contract = Contract {
         column: "application_id",
         target: Entity::Applications,
     }],
+    in_order: &[],
 };
 
 static FX_RATES: Contract = Contract {
     columns: &[
-        req("currency", Text),
+        ruled(req("currency", Text), Rule::Currency),
         req("period", Period),
         ruled(req("rate_to_reporting", Number), Rule::Above(0.0)),
     ],
     key: &["currency", "period"],
     foreign_keys: &[],
+    in_order: &[],
 };
 
 #[cfg(test)]

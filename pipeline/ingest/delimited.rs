@@ -25,7 +25,7 @@ pub fn read(path: &Path, bytes: &[u8], source: &Source, limits: &Limits) -> Resu
         .flexible(true)
         .delimiter(source.delimiter)
         .from_reader(body);
-    let mut cells = CellSink::new(path, limits.max_cells);
+    let mut cells = CellSink::new(path, limits);
     let mut record = csv::ByteRecord::new();
     let mut lines = LineCounter::default();
     loop {

@@ -13,6 +13,9 @@ use super::value::Cell;
 #[derive(Debug, Clone, PartialEq)]
 pub enum RawCell {
     Text(String),
+    /// A workbook's shared string: every cell that uses it holds the same allocation, so memory
+    /// follows the file rather than the number of cells repeating one string.
+    Shared(std::sync::Arc<str>),
     Int(i64),
     Float(f64),
     Bool(bool),
@@ -25,6 +28,7 @@ impl RawCell {
     pub fn view(&self) -> Cell<'_> {
         match self {
             RawCell::Text(s) => Cell::Text(s),
+            RawCell::Shared(s) => Cell::Text(s),
             RawCell::Int(i) => Cell::Int(*i),
             RawCell::Float(f) => Cell::Float(*f),
             RawCell::Bool(b) => Cell::Bool(*b),

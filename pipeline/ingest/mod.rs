@@ -19,6 +19,7 @@ mod record_batch;
 mod typing;
 pub mod value;
 mod workbook;
+pub mod zones;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -33,7 +34,8 @@ use crate::error::{Error, Result};
 use crate::progress::Progress;
 use contract::{Contract, Entity};
 use typing::{ReadFile, SourceRows};
-use value::Value;
+use value::{Value, excerpt};
+use zones::Zones;
 
 pub use grid::column_letters;
 pub use quality::{Quality, SourceQuality, Verdict};
@@ -190,7 +192,7 @@ pub fn read_sources(config: &Config, prior: &Prior, progress: &dyn Progress) -> 
     }
     let mut by_entity: HashMap<Entity, Vec<SourceRows>> = HashMap::new();
     for (source, files) in config.sources.iter().zip(per_source) {
-        let rows = typing::type_source(source, files)?;
+        let rows = typing::type_source(source, files, &source_zones(config, source)?)?;
         by_entity.entry(source.entity).or_default().push(rows);
     }
 
@@ -231,6 +233,27 @@ pub fn read_sources(config: &Config, prior: &Prior, progress: &dyn Progress) -> 
     Ok(ingested)
 }
 
+/// The zones a source's timestamps are read in and stored in. Database readers place their
+/// timestamps in the configured zone themselves; a file's naive timestamps are in its
+/// `source_timezone`, by default the configured zone.
+fn source_zones(config: &Config, source: &Source) -> Result<Zones> {
+    let zones = if source.kind.is_database() {
+        Zones::already_in(&config.timezone)
+    } else {
+        Zones::new(
+            source
+                .source_timezone
+                .as_deref()
+                .unwrap_or(&config.timezone),
+            &config.timezone,
+        )
+    };
+    zones.map_err(|message| Error::Config {
+        path: config.path.clone(),
+        message: format!("source {}: {message}", source.name),
+    })
+}
+
 /// The files a source names: its path, or the matches of its glob pattern in name order.
 fn expand(source: &Source) -> Result<Vec<PathBuf>> {
     let text = source.path.to_string_lossy();
@@ -242,10 +265,31 @@ fn expand(source: &Source) -> Result<Vec<PathBuf>> {
         source: std::io::Error::new(std::io::ErrorKind::NotFound, message),
     };
     let matches = glob::glob(&text).map_err(|e| missing(format!("not a valid pattern: {e}")))?;
-    let mut paths: Vec<PathBuf> = matches
-        .filter_map(std::result::Result::ok)
-        .filter(|p| p.is_file())
-        .collect();
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for entry in matches {
+        // A folder or file the pattern reaches but cannot read is an error, never a silent gap.
+        let path = entry.map_err(|e| Error::MissingInput {
+            path: e.path().to_path_buf(),
+            source: std::io::Error::new(
+                e.error().kind(),
+                format!("matched by {text} but cannot be read: {}", e.error()),
+            ),
+        })?;
+        // A dangling link or a file that vanished is no less a match for being unreadable.
+        match std::fs::metadata(&path) {
+            Ok(m) if m.is_file() => paths.push(path),
+            Ok(_) => {}
+            Err(e) => {
+                return Err(Error::MissingInput {
+                    source: std::io::Error::new(
+                        e.kind(),
+                        format!("matched by {text} but cannot be read: {e}"),
+                    ),
+                    path,
+                });
+            }
+        }
+    }
     paths.sort();
     if paths.is_empty() {
         return Err(missing("no file matches the pattern".to_string()));
@@ -369,7 +413,7 @@ fn check_rows(
                         location: layout.location(column, row.number),
                         row_key: row_key_text(contract, &key_columns, &row.values),
                         column: contract.columns[column].name.to_string(),
-                        value: row.values[column].key_text(),
+                        value: excerpt(&row.values[column].key_text()),
                         rule,
                     });
                 }
@@ -417,8 +461,10 @@ fn foreign_key_problem(
             problem = Some((
                 column,
                 format!(
-                    "{} {text} does not match any row of {}",
-                    fk.column, fk.target
+                    "{} {} does not match any row of {}",
+                    fk.column,
+                    excerpt(&text),
+                    fk.target
                 ),
             ));
         }
@@ -438,7 +484,13 @@ fn row_key_text(contract: &Contract, key_columns: &[usize], values: &[Value]) ->
     key_columns
         .iter()
         .filter(|&&i| values[i] != Value::Null)
-        .map(|&i| format!("{}={}", contract.columns[i].name, values[i].key_text()))
+        .map(|&i| {
+            format!(
+                "{}={}",
+                contract.columns[i].name,
+                excerpt(&values[i].key_text())
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }

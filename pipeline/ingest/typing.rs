@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use super::contract::Contract;
 use super::grid::{Addressing, Grid, GridRow};
 use super::headers::{self, HeaderCell};
-use super::value::{Cell, Reading, Value, type_cell};
+use super::value::{Cell, Reading, Value, excerpt, type_cell};
+use super::zones::Zones;
 use super::{InputFile, Quality, Reject};
 use crate::config::Source;
 use crate::error::{Error, Result};
@@ -69,7 +70,11 @@ struct Candidate {
 ///
 /// [`Error::Contract`] naming the file and sheet when a header row is missing or breaks the
 /// contract (a required column absent, a header repeated).
-pub(super) fn type_source(source: &Source, files: Vec<ReadFile>) -> Result<SourceRows> {
+pub(super) fn type_source(
+    source: &Source,
+    files: Vec<ReadFile>,
+    zones: &Zones,
+) -> Result<SourceRows> {
     let contract = source.entity.contract();
     let mut out = SourceRows {
         source: source.name.clone(),
@@ -165,7 +170,7 @@ pub(super) fn type_source(source: &Source, files: Vec<ReadFile>) -> Result<Sourc
     }
     for candidate in candidates {
         let row = &files[candidate.file].grid.rows[candidate.row];
-        type_row(source, contract, candidate.file, row, &mut out);
+        type_row(source, contract, zones, candidate.file, row, &mut out);
     }
     Ok(out)
 }
@@ -251,8 +256,8 @@ fn keep_latest(
                 let raw = raw.trim();
                 if let Ok(f) = raw.parse::<f64>() {
                     (f, String::new())
-                } else if let Some(t) = super::value::timestamp_from_text(raw, latest.formats) {
-                    (t.and_utc().timestamp() as f64, String::new())
+                } else if let Some(t) = super::value::timestamp_order(raw, latest.formats) {
+                    (t as f64, String::new())
                 } else {
                     (f64::NEG_INFINITY, raw.to_string())
                 }
@@ -301,6 +306,7 @@ fn keep_latest(
 fn type_row(
     source: &Source,
     contract: &Contract,
+    zones: &Zones,
     file: usize,
     row: &GridRow,
     out: &mut SourceRows,
@@ -313,6 +319,7 @@ fn type_row(
         let reading = Reading {
             rules: source.rules_for(column.name),
             null_values: &source.null_values,
+            zones,
         };
         let cell = match source.defaults.get(column.name) {
             Some(default) if is_empty(&found, reading) => Cell::Text(default),
@@ -339,11 +346,23 @@ fn type_row(
                     location: layout.location(i, row.number),
                     row_key: row_key(contract, layout, row, source),
                     column: column.name.to_string(),
-                    value: cell.raw(),
+                    value: cell.shown(),
                     rule,
                 });
             }
         }
+    }
+    if !failed && let Some((column, rule)) = inverted(contract, layout, row.number, &values) {
+        failed = true;
+        out.rejects.push(Reject {
+            source: source.name.clone(),
+            entity: source.entity,
+            location: layout.location(column, row.number),
+            row_key: row_key(contract, layout, row, source),
+            column: contract.columns[column].name.to_string(),
+            value: values[column].key_text(),
+            rule,
+        });
     }
     if failed {
         out.files[file].rows_rejected += 1;
@@ -354,6 +373,47 @@ fn type_row(
             number: row.number,
         });
     }
+}
+
+/// The first pair of points in time that the row inverts: the later column and the rule, which
+/// names both cells.
+fn inverted(
+    contract: &Contract,
+    layout: &Layout,
+    number: u32,
+    values: &[Value],
+) -> Option<(usize, String)> {
+    let at = |name: &str| contract.index_of(name);
+    for order in contract.in_order {
+        let Some(later) = at(order.later) else {
+            continue;
+        };
+        let Value::Timestamp(end) = values[later] else {
+            continue;
+        };
+        let earlier = order.earlier.iter().find_map(|name| {
+            let i = at(name)?;
+            match values[i] {
+                Value::Timestamp(t) => Some((i, t)),
+                _ => None,
+            }
+        });
+        if let Some((i, start)) = earlier
+            && end < start
+        {
+            return Some((
+                later,
+                format!(
+                    "{} {end} is before {} {start} (at {}): {}",
+                    order.later,
+                    contract.columns[i].name,
+                    layout.location(i, number),
+                    order.meaning
+                ),
+            ));
+        }
+    }
+    None
 }
 
 /// Empty, blank or one of the source's null markers.
@@ -387,7 +447,7 @@ fn row_key(contract: &Contract, layout: &Layout, row: &GridRow, source: &Source)
             } else {
                 raw
             };
-            (!raw.trim().is_empty()).then(|| format!("{k}={}", raw.trim()))
+            (!raw.trim().is_empty()).then(|| format!("{k}={}", excerpt(raw.trim())))
         })
         .collect::<Vec<_>>()
         .join(", ")

@@ -1,16 +1,49 @@
 //! Typing one cell under its column's contract.
 //!
 //! In: a [`Cell`] as a reader saw it (a spreadsheet cell, a CSV field, a Parquet value), the
-//! [`Column`] it feeds and how the source writes values ([`Reading`]). Out: a typed [`Value`], or the rule the cell broke, worded for the person who has to fix
-//! the spreadsheet. A value that does not parse is never turned into NULL or zero.
+//! [`Column`] it feeds and how the source writes values ([`Reading`]). Out: a typed [`Value`], or
+//! the rule the cell broke, worded for the person who has to fix the spreadsheet. A value that
+//! does not parse is never turned into NULL or zero.
 
 use std::str::FromStr;
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use rust_decimal::Decimal;
 
-use super::contract::{Column, ColumnKind, Rule};
+use super::contract::{Column, ColumnKind, ISO_4217, Rule};
+use super::zones::Zones;
 use crate::config::ColumnRules;
+
+/// The most characters Excel holds in one cell; longer text could not reach the workbook.
+pub const EXCEL_CELL_CHARACTERS: usize = 32_767;
+
+/// How much of a long value a reject keeps: enough to recognise it, never the whole of a
+/// hostile cell.
+const EXCERPT_CHARACTERS: usize = 80;
+
+/// `text` itself when short, else its first characters and its length, so that a reject, its
+/// rule and its row key stay small whatever the cell holds.
+pub fn excerpt(text: &str) -> String {
+    let mut chars = text.char_indices();
+    match chars.nth(EXCERPT_CHARACTERS) {
+        None => text.to_string(),
+        Some((end, _)) => format!(
+            "{}… ({} characters)",
+            &text[..end],
+            crate::format::group_thousands(text.chars().count() as i64)
+        ),
+    }
+}
+
+/// A spreadsheet number as Excel shows it: rounded to 15 significant digits, so a cached
+/// formula result such as `=10.1*3` (30.299999999999997 as a double) reads as the 30.3 the user
+/// sees.
+pub fn excel_digits(f: f64) -> f64 {
+    if f == 0.0 || !f.is_finite() {
+        return f;
+    }
+    format!("{f:.14e}").parse().unwrap_or(f)
+}
 
 /// A cell as read from a source, before typing.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -27,7 +60,15 @@ pub enum Cell<'a> {
 }
 
 impl Cell<'_> {
-    /// The cell as the user sees it, for reject reports.
+    /// The cell as the user sees it, bounded to an excerpt for reject reports.
+    pub fn shown(&self) -> String {
+        match self {
+            Cell::Text(s) => excerpt(s),
+            other => other.raw(),
+        }
+    }
+
+    /// The cell as the user sees it.
     pub fn raw(&self) -> String {
         match self {
             Cell::Empty => String::new(),
@@ -44,7 +85,7 @@ impl Cell<'_> {
     fn found(&self) -> String {
         match self {
             Cell::Empty => "an empty cell".to_string(),
-            Cell::Text(s) => format!("the text {s:?}"),
+            Cell::Text(s) => format!("the text {:?}", excerpt(s)),
             Cell::Int(_) | Cell::Float(_) => format!("the number {}", self.raw()),
             Cell::Bool(_) => format!("the boolean {}", self.raw()),
             Cell::DateTime(_) => format!("the date {}", self.raw()),
@@ -84,19 +125,31 @@ impl Value {
 /// The largest magnitude DECIMAL(18,2) holds.
 const MONEY_LIMIT: i64 = 10_000_000_000_000_000;
 
-/// How a source writes its values: what means empty, and per column the formats, separators and
-/// labels (see [`ColumnRules`]).
+/// How a source writes its values: what means empty, per column the formats, separators and
+/// labels (see [`ColumnRules`]), and the zone of its timestamps.
 #[derive(Debug, Clone, Copy)]
 pub struct Reading<'a> {
     pub rules: &'a ColumnRules,
     /// Text that means "empty", compared ignoring case.
     pub null_values: &'a [String],
+    /// The zone timestamps without an offset are written in, and the zone they are stored in.
+    pub zones: &'a Zones,
 }
 
 /// Types `cell` for `column` as the source writes it, or says which rule it broke.
 pub fn type_cell(cell: &Cell, column: &Column, reading: Reading) -> Result<Value, String> {
-    if let Cell::Error(e) = cell {
-        return Err(format!("the cell holds the error value {e}"));
+    match cell {
+        Cell::Error(e) => return Err(format!("the cell holds the error value {e}")),
+        Cell::Text(s) if s.len() > EXCEL_CELL_CHARACTERS => {
+            let characters = s.chars().count();
+            if characters > EXCEL_CELL_CHARACTERS {
+                return Err(format!(
+                    "the text is {} characters long, over Excel's limit of 32,767 characters in a cell",
+                    crate::format::group_thousands(characters as i64)
+                ));
+            }
+        }
+        _ => {}
     }
     let mapped: String;
     let prepared = match cell {
@@ -117,6 +170,7 @@ pub fn type_cell(cell: &Cell, column: &Column, reading: Reading) -> Result<Value
                 Cell::Text(t)
             }
         }
+        Cell::Float(f) => Cell::Float(excel_digits(*f)),
         other => *other,
     };
     let rules = reading.rules;
@@ -126,7 +180,11 @@ pub fn type_cell(cell: &Cell, column: &Column, reading: Reading) -> Result<Value
         ColumnKind::Money => money(&prepared, rules),
         ColumnKind::Number => number(&prepared, rules),
         ColumnKind::Date => date(&prepared, rules),
-        ColumnKind::Timestamp => timestamp(&prepared, rules),
+        ColumnKind::Timestamp => match timestamp(&prepared, rules, reading.zones) {
+            Some(Err(rule)) => return Err(rule),
+            Some(Ok(value)) => Some(value),
+            None => None,
+        },
         ColumnKind::Period => period(&prepared, rules),
     }
     .ok_or_else(|| {
@@ -190,9 +248,9 @@ fn money(cell: &Cell, rules: &ColumnRules) -> Option<Value> {
     let decimal = match cell {
         Cell::Empty => return Some(Value::Null),
         Cell::Int(i) => Decimal::from(*i),
-        // Display gives the shortest text that reads back as the same double, so an amount
-        // typed as 1234.56 comes back as exactly 1234.56.
-        Cell::Float(f) if f.is_finite() => Decimal::from_str(&f.to_string()).ok()?,
+        // The 15 significant digits Excel shows, exactly: an amount typed as 1234.56, or computed
+        // by a formula as 30.299999999999997, comes back as the cents the user sees.
+        Cell::Float(f) if f.is_finite() => Decimal::from_scientific(&format!("{f:.14e}")).ok()?,
         Cell::Text(s) => {
             let (negative, digits) = number_text(s, rules)?;
             let d = Decimal::from_str(&digits).ok()?;
@@ -287,13 +345,21 @@ fn date(cell: &Cell, rules: &ColumnRules) -> Option<Value> {
     })
 }
 
-fn timestamp(cell: &Cell, rules: &ColumnRules) -> Option<Value> {
-    Some(match cell {
-        Cell::Empty => Value::Null,
-        Cell::DateTime(dt) => Value::Timestamp(round_to_millis(*dt)),
-        Cell::Text(s) => Value::Timestamp(parse_timestamp_text(s, &rules.formats)?),
+/// A point in time as a wall-clock time in the configured zone: a spreadsheet date-time or text
+/// without an offset is read in the source's zone; text with an offset (RFC 3339 `2026-03-29T
+/// 01:30:00Z`, or a format with `%z`/`%:z`) is the instant it names. `None` when the cell is not
+/// a timestamp at all, `Some(Err)` when it is one that cannot be placed in the zones.
+fn timestamp(cell: &Cell, rules: &ColumnRules, zones: &Zones) -> Option<Result<Value, String>> {
+    let converted = match cell {
+        Cell::Empty => return Some(Ok(Value::Null)),
+        Cell::DateTime(dt) => zones.local_in_target(round_to_millis(*dt)),
+        Cell::Text(s) => match parse_timestamp_text(s, &rules.formats)? {
+            Stamp::Instant(instant) => zones.instant_in_target(instant),
+            Stamp::Local(local) => zones.local_in_target(local),
+        },
         _ => return None,
-    })
+    };
+    Some(converted.map(Value::Timestamp))
 }
 
 fn period(cell: &Cell, rules: &ColumnRules) -> Option<Value> {
@@ -333,24 +399,61 @@ fn parse_date_text(s: &str, formats: &[String]) -> Option<NaiveDate> {
         .and_then(at_midnight)
 }
 
-fn parse_timestamp_text(s: &str, formats: &[String]) -> Option<NaiveDateTime> {
-    formats
-        .iter()
-        .map(String::as_str)
-        .chain(ISO_TIMESTAMPS)
-        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
-        .or_else(|| parse_date_text(s, formats).map(|d| d.and_time(NaiveTime::MIN)))
+/// A timestamp read from text: an instant when the text carries an offset, else a wall-clock
+/// time in the source's zone.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Stamp {
+    Instant(DateTime<Utc>),
+    Local(NaiveDateTime),
 }
 
-/// A point in time from text, in the configured formats or ISO 8601.
-pub fn timestamp_from_text(s: &str, formats: &[String]) -> Option<NaiveDateTime> {
-    parse_timestamp_text(s, formats)
+impl Stamp {
+    /// An order across both kinds, for picking the latest row of an update log.
+    fn seconds(self) -> i64 {
+        match self {
+            Stamp::Instant(i) => i.timestamp(),
+            Stamp::Local(l) => l.and_utc().timestamp(),
+        }
+    }
+}
+
+/// The configured formats first (each tried with its offset, if it has one, so that `%:z` is
+/// honoured rather than dropped), then RFC 3339, then ISO 8601 without an offset, then a day.
+fn parse_timestamp_text(s: &str, formats: &[String]) -> Option<Stamp> {
+    let s = s.trim();
+    for f in formats.iter().map(String::as_str) {
+        if let Ok(t) = DateTime::parse_from_str(s, f) {
+            return Some(Stamp::Instant(t.with_timezone(&Utc)));
+        }
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+            return Some(Stamp::Local(t));
+        }
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(Stamp::Instant(t.with_timezone(&Utc)));
+    }
+    ISO_TIMESTAMPS
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+        .or_else(|| parse_date_text(s, formats).map(|d| d.and_time(NaiveTime::MIN)))
+        .map(Stamp::Local)
+}
+
+/// A point in time from text, in the configured formats, RFC 3339 or ISO 8601, as seconds that
+/// order the texts of one column (for `latest.by`).
+pub fn timestamp_order(s: &str, formats: &[String]) -> Option<i64> {
+    parse_timestamp_text(s, formats).map(Stamp::seconds)
 }
 
 /// A month from text: any day or time in it, or a format without a day (`%m/%Y`), or `YYYY-MM`.
 fn parse_month_text(s: &str, formats: &[String]) -> Option<NaiveDate> {
     parse_date_text(s, formats)
-        .or_else(|| parse_timestamp_text(s, formats).map(|t| t.date()))
+        .or_else(|| {
+            parse_timestamp_text(s, formats).map(|t| match t {
+                Stamp::Instant(i) => i.date_naive(),
+                Stamp::Local(l) => l.date(),
+            })
+        })
         .or_else(|| {
             formats
                 .iter()
@@ -377,11 +480,26 @@ fn check_rule(value: Value, rule: Rule) -> Result<Value, String> {
     };
     match (rule, &value, magnitude) {
         (Rule::Any, _, _) => Ok(value),
+        (Rule::Currency, Value::Text(s), _) => {
+            let code = s.trim().to_ascii_uppercase();
+            if ISO_4217.binary_search(&code.as_str()).is_ok() {
+                Ok(Value::Text(code))
+            } else {
+                Err(format!(
+                    "{:?} is not an ISO 4217 currency code (three letters such as EUR, USD, CNY)",
+                    excerpt(s)
+                ))
+            }
+        }
         (Rule::OneOf(accepted), Value::Text(s), _) => {
             let normalised = s.to_lowercase().replace([' ', '-'], "_");
             match accepted.iter().find(|a| **a == normalised) {
                 Some(a) => Ok(Value::Text((*a).to_string())),
-                None => Err(format!("{s:?} is not one of: {}", accepted.join(", "))),
+                None => Err(format!(
+                    "{:?} is not one of: {}",
+                    excerpt(s),
+                    accepted.join(", ")
+                )),
             }
         }
         (Rule::Between(min, max), _, Some(x)) if !(min..=max).contains(&x) => Err(format!(
@@ -416,7 +534,13 @@ mod tests {
         Reading {
             rules: RULES.get_or_init(ColumnRules::default),
             null_values: &[],
+            zones: utc(),
         }
+    }
+
+    fn utc() -> &'static Zones {
+        static UTC: std::sync::OnceLock<Zones> = std::sync::OnceLock::new();
+        UTC.get_or_init(|| Zones::new("UTC", "UTC").unwrap())
     }
 
     fn typed(cell: Cell, c: &Column) -> Result<Value, String> {
@@ -435,11 +559,8 @@ mod tests {
     fn money_from_a_double_keeps_the_typed_cents() {
         assert_eq!(money_of(Cell::Float(1234.56)), Ok(cents("1234.56")));
         assert_eq!(
-            money_of(Cell::Float(0.1 + 0.2)),
-            Err(
-                "expected an amount with at most 2 decimals, found the number 0.30000000000000004"
-                    .into()
-            )
+            money_of(Cell::Float(1.005)),
+            Err("expected an amount with at most 2 decimals, found the number 1.005".into())
         );
         assert_eq!(money_of(Cell::Int(-7)), Ok(cents("-7.00")));
     }
@@ -578,6 +699,7 @@ mod tests {
         Reading {
             rules: Box::leak(Box::new(rules.clone())),
             null_values: nulls,
+            zones: utc(),
         }
     }
 
@@ -691,5 +813,132 @@ mod tests {
         let p = column(ColumnKind::Period, false, Rule::Any);
         let feb = Value::Date(NaiveDate::from_ymd_opt(2016, 2, 1).unwrap());
         assert_eq!(typed(Cell::Text("2016-02-29 13:16:00"), &p), Ok(feb));
+    }
+
+    #[test]
+    fn amounts_from_formulas_are_rounded_to_excels_15_digits_before_the_decimal_check() {
+        // `=10.1*3` caches 30.299999999999997; Excel shows 30.3.
+        assert_eq!(money_of(Cell::Float(10.1 * 3.0)), Ok(cents("30.30")));
+        assert_eq!(money_of(Cell::Float(0.1 + 0.2)), Ok(cents("0.30")));
+        let n = column(ColumnKind::Number, true, Rule::Any);
+        assert_eq!(typed(Cell::Float(0.1 + 0.2), &n), Ok(Value::Number(0.3)));
+        let i = column(ColumnKind::Integer, true, Rule::Any);
+        assert_eq!(
+            typed(Cell::Float(29.999999999999996), &i),
+            Ok(Value::Integer(30))
+        );
+    }
+
+    #[test]
+    fn text_over_excels_cell_limit_is_a_reject_and_rejects_keep_an_excerpt() {
+        let c = column(ColumnKind::Text, true, Rule::Any);
+        let long = "x".repeat(40_000);
+        assert_eq!(
+            typed(Cell::Text(&long), &c),
+            Err("the text is 40,000 characters long, over Excel's limit of 32,767 characters in a cell".into())
+        );
+        let fits = "é".repeat(32_767);
+        assert_eq!(typed(Cell::Text(&fits), &c), Ok(Value::Text(fits.clone())));
+        assert_eq!(excerpt("short"), "short");
+        let shown = Cell::Text(&long).shown();
+        assert_eq!(shown, format!("{}… (40,000 characters)", "x".repeat(80)));
+        let amount = column(ColumnKind::Money, true, Rule::Any);
+        assert_eq!(
+            typed(Cell::Text(&"9".repeat(1000)), &amount),
+            Err(format!(
+                "expected an amount with at most 2 decimals, found the text \"{}… (1,000 characters)\"",
+                "9".repeat(80)
+            ))
+        );
+    }
+
+    #[test]
+    fn currencies_are_iso_4217_codes() {
+        let c = column(ColumnKind::Text, false, Rule::Currency);
+        assert_eq!(typed(Cell::Text("usd"), &c), Ok(Value::Text("USD".into())));
+        assert_eq!(typed(Cell::Text("EUR"), &c), Ok(Value::Text("EUR".into())));
+        assert_eq!(
+            typed(Cell::Text("XYZ"), &c),
+            Err(
+                "\"XYZ\" is not an ISO 4217 currency code (three letters such as EUR, USD, CNY)"
+                    .into()
+            )
+        );
+        assert!(
+            ISO_4217.windows(2).all(|w| w[0] < w[1]),
+            "sorted for binary search"
+        );
+    }
+
+    fn stamp(text: &str, formats: &[&str], zones: &Zones) -> Result<Value, String> {
+        let rules = ColumnRules {
+            formats: formats.iter().map(|f| f.to_string()).collect(),
+            ..ColumnRules::default()
+        };
+        let c = column(ColumnKind::Timestamp, true, Rule::Any);
+        let r = Reading {
+            rules: &rules,
+            null_values: &[],
+            zones,
+        };
+        type_cell(&Cell::Text(text), &c, r)
+    }
+
+    fn at(s: &str) -> Value {
+        Value::Timestamp(NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap())
+    }
+
+    #[test]
+    fn text_timestamps_with_an_offset_are_the_instant_they_name() {
+        let utc = utc();
+        // The offset of a `%:z` format is honoured, not dropped.
+        assert_eq!(
+            stamp(
+                "2022-09-11T08:51:47.000+02:00",
+                &["%Y-%m-%dT%H:%M:%S%.f%:z"],
+                utc
+            ),
+            Ok(at("2022-09-11 06:51:47"))
+        );
+        // RFC 3339 needs no format, with Z or with an offset.
+        assert_eq!(
+            stamp("2022-09-11T08:51:47Z", &[], utc),
+            Ok(at("2022-09-11 08:51:47"))
+        );
+        assert_eq!(
+            stamp("2022-09-11T08:51:47.250-04:00", &[], utc),
+            Ok(Value::Timestamp(
+                NaiveDateTime::parse_from_str("2022-09-11 12:51:47.250", "%Y-%m-%d %H:%M:%S%.f")
+                    .unwrap()
+            ))
+        );
+        let berlin = Zones::new("UTC", "Europe/Berlin").unwrap();
+        assert_eq!(
+            stamp("2026-03-29T01:30:00Z", &[], &berlin),
+            Ok(at("2026-03-29 03:30:00"))
+        );
+    }
+
+    #[test]
+    fn naive_timestamps_are_read_in_the_source_zone() {
+        let from_new_york = Zones::new("America/New_York", "UTC").unwrap();
+        assert_eq!(
+            stamp("2026-07-01 12:00", &[], &from_new_york),
+            Ok(at("2026-07-01 16:00:00"))
+        );
+        let c = column(ColumnKind::Timestamp, true, Rule::Any);
+        let r = Reading {
+            rules: plain().rules,
+            null_values: &[],
+            zones: &from_new_york,
+        };
+        let winter = NaiveDate::from_ymd_opt(2026, 1, 15)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap();
+        assert_eq!(
+            type_cell(&Cell::DateTime(winter), &c, r),
+            Ok(at("2026-01-15 17:00:00"))
+        );
     }
 }

@@ -26,11 +26,15 @@ macro_rules! stream_cells {
         let mut reader = book
             .worksheet_cells_reader(&sheet)
             .map_err(|e| $unreadable(format!("sheet {sheet}: {e}")))?;
+        let mut shared = SharedStrings::default();
         while let Some(cell) = reader
             .next_cell()
             .map_err(|e| $unreadable(format!("sheet {sheet}: {e}")))?
         {
-            $cells.push(cell.get_position(), from_data_ref(cell.get_value()))?;
+            $cells.push(
+                cell.get_position(),
+                from_data_ref(cell.get_value(), &mut shared),
+            )?;
         }
         sheet
     }};
@@ -56,7 +60,7 @@ pub fn read(path: &Path, bytes: Vec<u8>, source: &Source, limits: &Limits) -> Re
         check_container(path, &bytes, limits)?;
     }
     let file_name = file_name(path);
-    let mut cells = CellSink::new(path, limits.max_cells);
+    let mut cells = CellSink::new(path, limits);
     let sheet = match source.kind {
         SourceKind::Xlsx | SourceKind::Xlsm => {
             let book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
@@ -201,25 +205,53 @@ fn bytes_text(n: u64) -> String {
     }
 }
 
-/// Collects non-empty cells into rows, refusing more than the configured number.
+/// One allocation per distinct shared string of a workbook, found by the address calamine
+/// hands out for it (its shared-string table lives as long as the sheet reader).
+#[derive(Default)]
+struct SharedStrings {
+    by_address: std::collections::HashMap<(usize, usize), std::sync::Arc<str>>,
+}
+
+impl SharedStrings {
+    fn get(&mut self, s: &str) -> std::sync::Arc<str> {
+        let key = (s.as_ptr() as usize, s.len());
+        self.by_address
+            .entry(key)
+            .or_insert_with(|| std::sync::Arc::from(s))
+            .clone()
+    }
+}
+
+/// Collects non-empty cells into rows, refusing more cells, or more text, than the configured
+/// limits allow.
 pub struct CellSink<'a> {
     path: &'a Path,
     max_cells: u64,
+    max_text_bytes: u64,
     count: u64,
+    text_bytes: u64,
     rows: Vec<GridRow>,
 }
 
 impl<'a> CellSink<'a> {
-    pub fn new(path: &'a Path, max_cells: u64) -> Self {
+    pub fn new(path: &'a Path, limits: &Limits) -> Self {
         CellSink {
             path,
-            max_cells,
+            max_cells: limits.max_cells,
+            max_text_bytes: limits.max_text_bytes,
             count: 0,
+            text_bytes: 0,
             rows: Vec::new(),
         }
     }
 
     /// Adds the cell at the 0-based `(row, column)`; empty cells are skipped.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InputTooLarge`] past `limits.max_cells` cells or `limits.max_text_bytes` of text,
+    /// counting a shared string once for every cell that shows it: that is what typing the cells
+    /// would copy.
     pub fn push(&mut self, (row, column): (u32, u32), cell: Option<RawCell>) -> Result<()> {
         let Some(cell) = cell else { return Ok(()) };
         self.count += 1;
@@ -229,6 +261,20 @@ impl<'a> CellSink<'a> {
                 message: format!(
                     "more than {} non-empty cells (limits.max_cells)",
                     self.max_cells
+                ),
+            });
+        }
+        self.text_bytes += match &cell {
+            RawCell::Text(s) => s.len() as u64,
+            RawCell::Shared(s) => s.len() as u64,
+            _ => 0,
+        };
+        if self.text_bytes > self.max_text_bytes {
+            return Err(Error::InputTooLarge {
+                path: self.path.to_path_buf(),
+                message: format!(
+                    "its cells expand to more than {} of text (limits.max_text_bytes), counting each cell that repeats a shared string",
+                    bytes_text(self.max_text_bytes)
                 ),
             });
         }
@@ -261,11 +307,11 @@ impl<'a> CellSink<'a> {
     }
 }
 
-fn from_data_ref(value: &DataRef) -> Option<RawCell> {
+fn from_data_ref(value: &DataRef, shared: &mut SharedStrings) -> Option<RawCell> {
     Some(match value {
         DataRef::Empty => return None,
         DataRef::String(s) => RawCell::Text(s.clone()),
-        DataRef::SharedString(s) => RawCell::Text((*s).to_string()),
+        DataRef::SharedString(s) => RawCell::Shared(shared.get(s)),
         DataRef::Int(i) => RawCell::Int(*i),
         DataRef::Float(f) => RawCell::Float(*f),
         DataRef::Bool(b) => RawCell::Bool(*b),

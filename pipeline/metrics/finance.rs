@@ -4,18 +4,28 @@
 //!
 //! In: `mart_investment_monthly`, `stg_investments` and `stg_progress` as DataFrames. Out: one row
 //! per investment that has started by the end of the period, and the portfolio's monthly totals
-//! for the trailing twelve months. Money stays DECIMAL; ratios are floats. A figure whose inputs
-//! are missing is empty, and the row's `notes` says why.
+//! for the trailing twelve months. Money is DECIMAL(18,2) throughout, rounded once (half away
+//! from zero) where a figure is made; ratios are floats. A figure whose inputs are missing is
+//! empty, and the row's `notes` says why: an investment without actual cost lines has no actuals,
+//! not actuals of zero. A zero is shown only where the lines say zero (an investment that books
+//! actuals, but none in the window).
 
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::schedule::Period;
 
+/// The models the finance figures are computed from.
+pub const MODELS: [&str; 3] = ["mart_investment_monthly", "stg_investments", "stg_progress"];
+
+/// The money type of every figure.
+pub const MONEY: DataType = DataType::Decimal(18, 2);
+
 /// The inputs, as read from the warehouse.
 pub struct FinanceInputs {
     /// `mart_investment_monthly`: investment_id, period, actual_cost, budget_cost, forecast_cost,
-    /// planned_benefit, realized_benefit (DECIMAL) and the line counts.
+    /// planned_benefit, realized_benefit (DECIMAL) and the line counts (actual_lines,
+    /// budget_lines, forecast_lines).
     pub monthly: DataFrame,
     /// `stg_investments`.
     pub investments: DataFrame,
@@ -113,9 +123,12 @@ fn investment_finance(inputs: &FinanceInputs, period: Period) -> PolarsResult<Da
             col("budget_cost").alias("budget_month"),
             col("period").alias("month_present"),
         ]);
-    let lifetime_budget = monthly
-        .group_by(id())
-        .agg([complete_sum("budget_cost").alias("budget_lines_total")]);
+    // Whether the investment books lines of a scenario at all, in any month.
+    let lifetime = monthly.group_by(id()).agg([
+        complete_sum("budget_cost").alias("budget_lines_total"),
+        col("actual_lines").sum().alias("actual_lines_ever"),
+        col("budget_lines").sum().alias("budget_lines_ever"),
+    ]);
     let progress = inputs
         .progress
         .clone()
@@ -129,15 +142,19 @@ fn investment_finance(inputs: &FinanceInputs, period: Period) -> PolarsResult<Da
     let started = col("start_date")
         .is_null()
         .or(col("start_date").lt_eq(date_lit(period.last_day())));
-    // An investment without lines in a window spent nothing in it, so its figure is zero; a line
-    // without an FX rate leaves the figure empty. After the left joins both are null, and the
-    // window's presence column tells them apart.
+    // An investment that books a scenario's lines but has none in a window spent (or planned)
+    // nothing in it: zero. One that books none of them at all has no such figure: empty. After the
+    // left joins both are null; the window's presence column and the lifetime counts tell them
+    // apart.
     let zero = || lit(0).cast(DataType::Decimal(38, 2));
-    let absent_is_zero = |figure: &str, presence: &str| {
-        when(col(presence).is_null())
+    let books = |lines: &str| col(lines).fill_null(lit(0)).gt(lit(0));
+    let figure = |name: &str, presence: &str, lines: &str| {
+        when(books(lines).not())
+            .then(lit(NULL).cast(DataType::Decimal(38, 2)))
+            .when(col(presence).is_null())
             .then(zero())
-            .otherwise(col(figure))
-            .alias(figure)
+            .otherwise(col(name))
+            .alias(name)
     };
     let frame = inputs
         .investments
@@ -155,18 +172,20 @@ fn investment_finance(inputs: &FinanceInputs, period: Period) -> PolarsResult<Da
         .join(month, id(), id(), left())
         .join(ytd, id(), id(), left())
         .join(to_date, id(), id(), left())
-        .join(lifetime_budget, id(), id(), left())
+        .join(lifetime, id(), id(), left())
         .join(progress, id(), id(), left())
         .with_columns([
-            absent_is_zero("actual_month", "month_present"),
-            absent_is_zero("budget_month", "month_present"),
-            absent_is_zero("actual_ytd", "months_ytd"),
-            absent_is_zero("budget_ytd", "months_ytd"),
-            absent_is_zero("actual_to_date", "months_to_date"),
-            absent_is_zero("budget_to_date", "months_to_date"),
+            figure("actual_month", "month_present", "actual_lines_ever"),
+            figure("budget_month", "month_present", "budget_lines_ever"),
+            figure("actual_ytd", "months_ytd", "actual_lines_ever"),
+            figure("budget_ytd", "months_ytd", "budget_lines_ever"),
+            figure("actual_to_date", "months_to_date", "actual_lines_ever"),
+            figure("budget_to_date", "months_to_date", "budget_lines_ever"),
             coalesce(&[
                 col("budget_total").cast(DataType::Decimal(38, 2)),
-                col("budget_lines_total"),
+                when(books("budget_lines_ever"))
+                    .then(col("budget_lines_total"))
+                    .otherwise(lit(NULL).cast(DataType::Decimal(38, 2))),
             ])
             .alias("budget_at_completion"),
         ])
@@ -180,10 +199,10 @@ fn investment_finance(inputs: &FinanceInputs, period: Period) -> PolarsResult<Da
             (col("actual_ytd") - col("budget_ytd")).alias("variance_ytd"),
             ratio(col("actual_ytd") - col("budget_ytd"), col("budget_ytd"))
                 .alias("variance_ytd_pct"),
-            (col("budget_at_completion").cast(DataType::Float64) * col("percent_complete"))
-                .round(2, RoundMode::HalfAwayFromZero)
-                .alias("earned_value"),
         ])
+        .collect()?;
+    let frame = with_earned_value(frame)?
+        .lazy()
         .with_columns([
             ratio(col("earned_value"), col("actual_to_date")).alias("cpi"),
             ratio(col("earned_value"), col("budget_to_date")).alias("spi"),
@@ -196,19 +215,19 @@ fn investment_finance(inputs: &FinanceInputs, period: Period) -> PolarsResult<Da
             col("category"),
             col("value_stream"),
             col("status"),
-            col("actual_month"),
-            col("budget_month"),
-            col("variance_month"),
+            money("actual_month"),
+            money("budget_month"),
+            money("variance_month"),
             col("variance_month_pct"),
-            col("actual_ytd"),
-            col("budget_ytd"),
-            col("variance_ytd"),
+            money("actual_ytd"),
+            money("budget_ytd"),
+            money("variance_ytd"),
             col("variance_ytd_pct"),
-            col("actual_to_date"),
-            col("budget_to_date"),
-            col("budget_at_completion"),
+            money("actual_to_date"),
+            money("budget_to_date"),
+            money("budget_at_completion"),
             col("percent_complete"),
-            col("earned_value"),
+            money("earned_value"),
             col("cpi"),
             col("spi"),
             col("notes"),
@@ -217,12 +236,58 @@ fn investment_finance(inputs: &FinanceInputs, period: Period) -> PolarsResult<Da
     frame.collect()
 }
 
+/// A money column in the stored type; every figure is already at cents, so nothing rounds here.
+fn money(name: &str) -> Expr {
+    col(name).cast(MONEY).alias(name)
+}
+
+/// Adds `earned_value` = BAC × % complete, computed exactly in decimal and rounded once to cents,
+/// half away from zero (as Excel's ROUND). The percentage is read as the 15 significant digits
+/// Excel shows, so 35% of 1,000.10 is 350.04 and not a double's 350.03499….
+fn with_earned_value(mut frame: DataFrame) -> PolarsResult<DataFrame> {
+    use rust_decimal::{Decimal, RoundingStrategy};
+    let bac = frame
+        .column("budget_at_completion")?
+        .cast(&DataType::Decimal(38, 2))?;
+    let bac = bac.decimal()?.physical().clone();
+    let complete = frame.column("percent_complete")?.cast(&DataType::Float64)?;
+    let complete = complete.f64()?.clone();
+    let values: Vec<Option<i128>> = bac
+        .iter()
+        .zip(complete.iter())
+        .map(|(cents, share)| {
+            let share = Decimal::from_scientific(&format!("{:.14e}", share?)).ok()?;
+            let value = Decimal::try_from_i128_with_scale(cents?, 2)
+                .ok()?
+                .checked_mul(share)?;
+            let mut rounded =
+                value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+            rounded.rescale(2);
+            Some(rounded.mantissa())
+        })
+        .collect();
+    let earned = Series::new("earned_value".into(), values).into_decimal(38, 2)?;
+    frame.with_column(earned.into_column())?;
+    Ok(frame)
+}
+
 /// Why figures are empty, one clause per reason.
 fn notes(period: Period) -> Expr {
     let zero = |c: &str| col(c).cast(DataType::Float64).eq(lit(0.0));
+    let never = |lines: &str| col(lines).fill_null(lit(0)).eq(lit(0));
     let parts = [
         note(
-            col("actual_to_date").is_null(),
+            never("actual_lines_ever"),
+            "no actual cost lines, so no actuals, variance, AC or CPI".into(),
+        ),
+        note(
+            never("budget_lines_ever"),
+            "no budget cost lines, so no budget, variance or PV".into(),
+        ),
+        note(
+            col("actual_to_date")
+                .is_null()
+                .and(never("actual_lines_ever").not()),
             "a cost line lacks an FX rate, so actual and budget totals are empty".into(),
         ),
         note(
@@ -234,8 +299,11 @@ fn notes(period: Period) -> Expr {
             "no budget this year, so no YTD variance %".into(),
         ),
         note(
-            col("budget_at_completion").is_null(),
-            "no budget_total and no budget lines, so no EV, CPI or SPI".into(),
+            col("budget_at_completion")
+                .is_null()
+                .and(col("budget_total").is_null())
+                .and(never("budget_lines_ever")),
+            "no budget_total and no budget lines, so no BAC, EV, CPI or SPI".into(),
         ),
         note(
             col("percent_complete").is_null(),
@@ -258,6 +326,7 @@ fn notes(period: Period) -> Expr {
 }
 
 /// The portfolio's monthly actual, budget and forecast for the twelve months ending at `period`.
+/// A month without lines of a scenario has no figure for it (a gap in the chart), not zero.
 fn portfolio_monthly(monthly: &DataFrame, period: Period) -> PolarsResult<DataFrame> {
     let months: Vec<Period> = (0..12).rev().map(|back| period.plus(-back)).collect();
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
@@ -278,14 +347,16 @@ fn portfolio_monthly(monthly: &DataFrame, period: Period) -> PolarsResult<DataFr
             complete_sum("actual_cost").alias("actual"),
             complete_sum("budget_cost").alias("budget"),
             complete_sum("forecast_cost").alias("forecast"),
-            lit(true).first().alias("has_lines"),
+            col("actual_lines").sum().alias("actual_lines"),
+            col("budget_lines").sum().alias("budget_lines"),
+            col("forecast_lines").sum().alias("forecast_lines"),
         ]);
-    let zero = || lit(0).cast(DataType::Decimal(38, 2));
-    let filled = |c: &str| {
-        when(col("has_lines").is_null())
-            .then(zero())
-            .otherwise(col(c))
-            .alias(c)
+    let booked = |figure: &str, lines: &str| {
+        when(col(lines).fill_null(lit(0)).gt(lit(0)))
+            .then(col(figure))
+            .otherwise(lit(NULL).cast(DataType::Decimal(38, 2)))
+            .cast(MONEY)
+            .alias(figure)
     };
     calendar
         .lazy()
@@ -298,9 +369,9 @@ fn portfolio_monthly(monthly: &DataFrame, period: Period) -> PolarsResult<DataFr
         .select([
             date_lit(period.first_day()).alias("period"),
             col("month"),
-            filled("actual"),
-            filled("budget"),
-            filled("forecast"),
+            booked("actual", "actual_lines"),
+            booked("budget", "budget_lines"),
+            booked("forecast", "forecast_lines"),
         ])
         .sort(["month"], SortMultipleOptions::default())
         .collect()
@@ -342,73 +413,170 @@ mod tests {
         Series::new(name.into(), values).into_column()
     }
 
+    fn counts(name: &str, values: &[i64]) -> Column {
+        Series::new(name.into(), values).into_column()
+    }
+
+    /// Monthly lines: (investment, month, actual, budget, forecast, actual lines, budget lines,
+    /// forecast lines); an amount of `None` is a month with a line lacking an FX rate.
+    type Line = (
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        Option<&'static str>,
+        Option<&'static str>,
+        i64,
+        i64,
+        i64,
+    );
+
+    const LINES: [Line; 9] = [
+        (
+            "INV-A",
+            "2025-12-01",
+            Some("100.00"),
+            Some("100.00"),
+            Some("0"),
+            1,
+            1,
+            0,
+        ),
+        (
+            "INV-A",
+            "2026-09-01",
+            Some("110.00"),
+            Some("100.00"),
+            Some("0"),
+            1,
+            1,
+            0,
+        ),
+        (
+            "INV-A",
+            "2026-10-01",
+            Some("130.50"),
+            Some("100.00"),
+            Some("0"),
+            1,
+            1,
+            0,
+        ),
+        (
+            "INV-A",
+            "2026-11-01",
+            Some("0"),
+            Some("100.00"),
+            Some("120.00"),
+            0,
+            1,
+            1,
+        ),
+        (
+            "INV-B",
+            "2026-10-01",
+            Some("50.00"),
+            Some("0"),
+            Some("0"),
+            1,
+            0,
+            0,
+        ),
+        (
+            "INV-B",
+            "2026-11-01",
+            Some("0"),
+            Some("200.00"),
+            Some("0"),
+            0,
+            1,
+            0,
+        ),
+        ("INV-D", "2026-10-01", None, None, None, 1, 1, 0),
+        // INV-F books actuals only, and has no budget_total: no budget, no BAC.
+        (
+            "INV-F",
+            "2026-10-01",
+            Some("75.00"),
+            Some("0"),
+            Some("0"),
+            2,
+            0,
+            0,
+        ),
+        // INV-G: 35% of a BAC of 1,000.10 is 350.035, which rounds away from zero to 350.04.
+        (
+            "INV-G",
+            "2026-10-01",
+            Some("500.00"),
+            Some("400.00"),
+            Some("0"),
+            1,
+            1,
+            0,
+        ),
+    ];
+
     fn inputs() -> FinanceInputs {
+        let dates_of: Vec<Option<&str>> = LINES.iter().map(|l| Some(l.1)).collect();
         let monthly = DataFrame::new_infer_height(vec![
             text(
                 "investment_id",
-                &[
-                    "INV-A", "INV-A", "INV-A", "INV-A", "INV-B", "INV-B", "INV-D",
-                ],
+                &LINES.iter().map(|l| l.0).collect::<Vec<_>>(),
             ),
-            dates(
-                "period",
-                &[
-                    Some("2025-12-01"),
-                    Some("2026-09-01"),
-                    Some("2026-10-01"),
-                    Some("2026-11-01"),
-                    Some("2026-10-01"),
-                    Some("2026-11-01"),
-                    Some("2026-10-01"),
-                ],
-            ),
+            dates("period", &dates_of),
             money(
                 "actual_cost",
-                &[
-                    Some("100.00"),
-                    Some("110.00"),
-                    Some("130.50"),
-                    Some("0"),
-                    Some("50.00"),
-                    Some("0"),
-                    None,
-                ],
+                &LINES.iter().map(|l| l.2).collect::<Vec<_>>(),
             ),
             money(
                 "budget_cost",
-                &[
-                    Some("100.00"),
-                    Some("100.00"),
-                    Some("100.00"),
-                    Some("100.00"),
-                    Some("0"),
-                    Some("200.00"),
-                    None,
-                ],
+                &LINES.iter().map(|l| l.3).collect::<Vec<_>>(),
             ),
             money(
                 "forecast_cost",
-                &[
-                    Some("0"),
-                    Some("0"),
-                    Some("0"),
-                    Some("120.00"),
-                    Some("0"),
-                    Some("0"),
-                    None,
-                ],
+                &LINES.iter().map(|l| l.4).collect::<Vec<_>>(),
+            ),
+            counts(
+                "actual_lines",
+                &LINES.iter().map(|l| l.5).collect::<Vec<_>>(),
+            ),
+            counts(
+                "budget_lines",
+                &LINES.iter().map(|l| l.6).collect::<Vec<_>>(),
+            ),
+            counts(
+                "forecast_lines",
+                &LINES.iter().map(|l| l.7).collect::<Vec<_>>(),
             ),
         ])
         .unwrap();
         let investments = DataFrame::new_infer_height(vec![
-            text("investment_id", &["INV-A", "INV-B", "INV-C", "INV-D"]),
-            text("name", &["Alpha", "Beta", "Gamma", "Delta"]),
-            text("category", &["grow", "run", "transform", "run"]),
+            text(
+                "investment_id",
+                &[
+                    "INV-A", "INV-B", "INV-C", "INV-D", "INV-E", "INV-F", "INV-G",
+                ],
+            ),
+            text(
+                "name",
+                &["Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Phi", "Gee"],
+            ),
+            text(
+                "category",
+                &["grow", "run", "transform", "run", "run", "grow", "grow"],
+            ),
             text(
                 "value_stream",
-                &["Payments", "Lending", "Payments", "Wealth"],
+                &[
+                    "Payments", "Lending", "Payments", "Wealth", "Wealth", "Lending", "Lending",
+                ],
             ),
-            text("status", &["active", "active", "proposed", "active"]),
+            text(
+                "status",
+                &[
+                    "active", "active", "proposed", "active", "active", "active", "active",
+                ],
+            ),
             dates(
                 "start_date",
                 &[
@@ -416,18 +584,37 @@ mod tests {
                     Some("2025-06-01"),
                     Some("2027-01-01"),
                     None,
+                    Some("2026-02-01"),
+                    Some("2026-03-01"),
+                    Some("2026-03-01"),
                 ],
             ),
             money(
                 "budget_total",
-                &[Some("1200.00"), None, Some("900.00"), Some("500.00")],
+                &[
+                    Some("1200.00"),
+                    None,
+                    Some("900.00"),
+                    Some("500.00"),
+                    None,
+                    None,
+                    Some("1000.10"),
+                ],
             ),
         ])
         .unwrap();
         let progress = DataFrame::new_infer_height(vec![
-            text("investment_id", &["INV-A", "INV-A"]),
-            dates("period", &[Some("2026-10-01"), Some("2026-09-01")]),
-            Series::new("percent_complete".into(), [0.30, 0.25]).into_column(),
+            text("investment_id", &["INV-A", "INV-A", "INV-G", "INV-F"]),
+            dates(
+                "period",
+                &[
+                    Some("2026-10-01"),
+                    Some("2026-09-01"),
+                    Some("2026-10-01"),
+                    Some("2026-10-01"),
+                ],
+            ),
+            Series::new("percent_complete".into(), [0.30, 0.25, 0.35, 0.5]).into_column(),
         ])
         .unwrap();
         FinanceInputs {
@@ -452,10 +639,10 @@ mod tests {
     fn variance_actual_to_date_and_earned_value_as_of_a_period() {
         let f = compute(&inputs(), period("2026-10")).unwrap().investments;
         // INV-C starts after the period and is left out.
-        assert_eq!(cell(&f, "investment_id", 0), "INV-A");
-        assert_eq!(cell(&f, "investment_id", 1), "INV-B");
-        assert_eq!(cell(&f, "investment_id", 2), "INV-D");
-        assert_eq!(f.height(), 3);
+        let ids: Vec<String> = (0..f.height())
+            .map(|r| cell(&f, "investment_id", r))
+            .collect();
+        assert_eq!(ids, ["INV-A", "INV-B", "INV-D", "INV-E", "INV-F", "INV-G"]);
         let row = |c: &str| cell(&f, c, 0);
         assert_eq!(row("actual_month"), "130.50");
         assert_eq!(row("budget_month"), "100.00");
@@ -469,7 +656,7 @@ mod tests {
         assert_eq!(row("budget_to_date"), "300.00");
         assert_eq!(row("budget_at_completion"), "1200.00");
         assert_eq!(row("percent_complete"), "0.3");
-        assert_eq!(row("earned_value"), "360");
+        assert_eq!(row("earned_value"), "360.00");
         // 360 / 340.5 and 360 / 300.
         assert_eq!(row("cpi"), (360.0_f64 / 340.5).to_string());
         assert_eq!(row("spi"), "1.2");
@@ -508,15 +695,67 @@ mod tests {
     }
 
     #[test]
-    fn portfolio_months_without_lines_are_zero_and_the_window_is_twelve_months() {
+    fn an_investment_without_cost_lines_or_budget_has_empty_money_figures_with_the_reason() {
+        let f = compute(&inputs(), period("2026-10")).unwrap().investments;
+        let row = |c: &str| cell(&f, c, 3);
+        assert_eq!(row("investment_id"), "INV-E");
+        for figure in [
+            "actual_month",
+            "budget_month",
+            "variance_month",
+            "actual_ytd",
+            "budget_ytd",
+            "variance_ytd",
+            "actual_to_date",
+            "budget_to_date",
+            "budget_at_completion",
+        ] {
+            assert_eq!(row(figure), "∅", "{figure}");
+        }
+        assert_eq!(
+            row("notes"),
+            "no actual cost lines, so no actuals, variance, AC or CPI; no budget cost lines, so no budget, variance or PV; no budget_total and no budget lines, so no BAC, EV, CPI or SPI; no progress reported by 2026-10, so no EV, CPI or SPI"
+        );
+    }
+
+    #[test]
+    fn actuals_without_a_budget_give_no_bac_rather_than_a_bac_of_zero() {
+        let f = compute(&inputs(), period("2026-10")).unwrap().investments;
+        let row = |c: &str| cell(&f, c, 4);
+        assert_eq!(row("investment_id"), "INV-F");
+        assert_eq!(row("actual_to_date"), "75.00");
+        assert_eq!(row("budget_to_date"), "∅");
+        assert_eq!(row("budget_at_completion"), "∅");
+        assert_eq!(row("earned_value"), "∅");
+        assert_eq!(
+            row("notes"),
+            "no budget cost lines, so no budget, variance or PV; no budget_total and no budget lines, so no BAC, EV, CPI or SPI"
+        );
+    }
+
+    #[test]
+    fn earned_value_is_exact_money_rounded_half_away_from_zero() {
+        let f = compute(&inputs(), period("2026-10")).unwrap().investments;
+        assert_eq!(f.column("earned_value").unwrap().dtype(), &MONEY);
+        assert_eq!(f.column("actual_to_date").unwrap().dtype(), &MONEY);
+        let row = |c: &str| cell(&f, c, 5);
+        assert_eq!(row("investment_id"), "INV-G");
+        assert_eq!(row("earned_value"), "350.04");
+        assert_eq!(row("cpi"), (350.04_f64 / 500.0).to_string());
+    }
+
+    #[test]
+    fn portfolio_months_without_lines_are_empty_and_the_window_is_twelve_months() {
         let m = compute(&inputs(), period("2026-10"))
             .unwrap()
             .portfolio_monthly;
         assert_eq!(m.height(), 12);
         assert_eq!(cell(&m, "month", 0), "2025-11-01");
         assert_eq!(cell(&m, "month", 11), "2026-10-01");
-        assert_eq!(cell(&m, "actual", 0), "0.00");
+        assert_eq!(cell(&m, "actual", 0), "∅");
         assert_eq!(cell(&m, "actual", 1), "100.00");
+        // No forecast lines before November: no forecast, rather than a forecast of zero.
+        assert_eq!(cell(&m, "forecast", 1), "∅");
         // October holds INV-D's line without an FX rate: the total is empty, not understated.
         assert_eq!(cell(&m, "actual", 11), "∅");
         assert_eq!(cell(&m, "budget", 10), "100.00");

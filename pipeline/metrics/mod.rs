@@ -23,14 +23,14 @@ pub const DEFINITIONS: &[Definition] = &[
     Definition {
         figure: "Actual (month)",
         column: "actual_month",
-        formula: "Sum of actual cost lines of the period, converted to the reporting currency with the month's FX rate.",
-        when_empty: "A cost line of the investment lacks an FX rate.",
+        formula: "Sum of actual cost lines of the period, converted to the reporting currency at the month's FX rate (or the rate policy's). Zero when the investment books actuals, but none this month.",
+        when_empty: "The investment has no actual cost lines at all, or a line lacks an FX rate.",
     },
     Definition {
         figure: "Budget (month)",
         column: "budget_month",
-        formula: "Sum of budget cost lines of the period, in the reporting currency.",
-        when_empty: "A cost line of the investment lacks an FX rate.",
+        formula: "Sum of budget cost lines of the period, in the reporting currency. Zero when the investment has budget lines, but none this month.",
+        when_empty: "The investment has no budget cost lines at all, or a line lacks an FX rate.",
     },
     Definition {
         figure: "Variance (month)",
@@ -48,13 +48,13 @@ pub const DEFINITIONS: &[Definition] = &[
         figure: "Actual YTD",
         column: "actual_ytd",
         formula: "Sum of actual cost lines from January of the period's year to the period.",
-        when_empty: "A cost line lacks an FX rate.",
+        when_empty: "No actual cost lines at all, or a line lacks an FX rate.",
     },
     Definition {
         figure: "Budget YTD",
         column: "budget_ytd",
         formula: "Sum of budget cost lines from January of the period's year to the period.",
-        when_empty: "A cost line lacks an FX rate.",
+        when_empty: "No budget cost lines at all, or a line lacks an FX rate.",
     },
     Definition {
         figure: "Variance YTD",
@@ -72,13 +72,13 @@ pub const DEFINITIONS: &[Definition] = &[
         figure: "Actual to date (AC)",
         column: "actual_to_date",
         formula: "Sum of actual cost lines of every month up to and including the period.",
-        when_empty: "A cost line lacks an FX rate.",
+        when_empty: "No actual cost lines at all, or a line lacks an FX rate.",
     },
     Definition {
         figure: "Budget to date (PV)",
         column: "budget_to_date",
         formula: "Sum of budget cost lines of every month up to and including the period (planned value).",
-        when_empty: "A cost line lacks an FX rate.",
+        when_empty: "No budget cost lines at all, or a line lacks an FX rate.",
     },
     Definition {
         figure: "Budget at completion (BAC)",
@@ -95,7 +95,7 @@ pub const DEFINITIONS: &[Definition] = &[
     Definition {
         figure: "Earned value (EV)",
         column: "earned_value",
-        formula: "BAC × % complete, rounded to cents.",
+        formula: "BAC × % complete, computed in decimal and rounded once to cents, half away from zero.",
         when_empty: "No BAC or no progress.",
     },
     Definition {

@@ -47,6 +47,8 @@ pub struct ModelResult {
     pub milliseconds: u64,
     /// The error, or why it was skipped.
     pub message: String,
+    /// Skipped because no source feeds what it reads, and left empty (not a failure).
+    pub without_data: bool,
 }
 
 impl ModelResult {
@@ -59,6 +61,7 @@ impl ModelResult {
             rows: None,
             milliseconds: 0,
             message: reason,
+            without_data: false,
         }
     }
 }
@@ -100,7 +103,58 @@ pub fn build(conn: &Connection, model: &Model, full_refresh: bool) -> ModelResul
         rows,
         milliseconds: started.elapsed().as_millis() as u64,
         message,
+        without_data: false,
     }
+}
+
+/// Leaves `model` empty because nothing feeds it (`reason` says what is missing): a table model
+/// becomes an empty table with the model's columns, a view stays a view (empty, as what it reads
+/// is empty), and an incremental model keeps the periods it holds. Reported as skipped, with the
+/// rows it holds afterwards for a table or view, so models that read it still build.
+pub fn build_empty(conn: &Connection, model: &Model, reason: &str) -> ModelResult {
+    let started = Instant::now();
+    let outcome = match &model.materialization {
+        Materialization::View => build_view(conn, model),
+        Materialization::Incremental { .. } => {
+            existing_kind(conn, &model.name).and_then(|kind| match kind.as_deref() {
+                Some("BASE TABLE") => Ok(0),
+                _ => build_and_swap(conn, &nothing_of(model), "TABLE"),
+            })
+        }
+        Materialization::Table => build_and_swap(conn, &nothing_of(model), "TABLE"),
+    };
+    let (status, rows, message, without_data) = match outcome {
+        Ok(rows) => (
+            ModelStatus::Skipped,
+            Some(rows),
+            format!("{reason}; left empty so the models that read it still build"),
+            true,
+        ),
+        Err(e) => {
+            let _ = drop_existing(conn, &building_name(&model.name));
+            (ModelStatus::Error, None, e.to_string(), false)
+        }
+    };
+    ModelResult {
+        name: model.name.clone(),
+        path: model.path.clone(),
+        materialized: model.materialization.clone(),
+        status,
+        rows,
+        milliseconds: started.elapsed().as_millis() as u64,
+        message,
+        without_data,
+    }
+}
+
+/// The model with its query wrapped so that it yields its columns and no rows.
+fn nothing_of(model: &Model) -> Model {
+    let mut empty = model.clone();
+    empty.sql = format!(
+        "SELECT * FROM ({}\n) AS model WHERE false",
+        strip_semicolons(&model.sql)
+    );
+    empty
 }
 
 /// `BASE TABLE`, `VIEW`, or `None` when nothing in `main` has the name.

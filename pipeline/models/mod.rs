@@ -354,7 +354,7 @@ impl Outcome {
         let skipped = self
             .models
             .iter()
-            .filter(|m| m.status == ModelStatus::Skipped)
+            .filter(|m| m.status == ModelStatus::Skipped && !m.without_data)
             .count();
         Some(format!(
             "{}{}",
@@ -377,6 +377,44 @@ pub struct RunRequest {
     pub full_refresh: bool,
     /// Run the tests only, building nothing.
     pub test_only: bool,
+    /// The raw entities that no source feeds. A model that reads only such entities (directly or
+    /// through other models) is skipped and left empty, so the models that also read fed entities
+    /// still run; a test that touches it is skipped. Both say which entities are missing.
+    pub unfed_entities: BTreeSet<String>,
+}
+
+impl Project {
+    /// Per model that reads only unfed entities, why it has nothing to build from
+    /// ("no source feeds costs, fx_rates"). A model that reads no raw entity at all (the ledger,
+    /// say) is never in it.
+    pub fn without_data(&self, unfed: &BTreeSet<String>) -> BTreeMap<String, String> {
+        let mut entities: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+        for model in &self.models {
+            // Build order puts every model after the ones it reads.
+            let mut read: BTreeSet<String> = model
+                .reads
+                .iter()
+                .filter_map(|r| r.strip_prefix("raw.").map(String::from))
+                .collect();
+            for dependency in &model.depends_on {
+                if let Some(upstream) = entities.get(dependency.as_str()) {
+                    read.extend(upstream.iter().cloned());
+                }
+            }
+            entities.insert(&model.name, read);
+        }
+        entities
+            .into_iter()
+            .filter(|(_, read)| !read.is_empty() && read.iter().all(|e| unfed.contains(e)))
+            .map(|(name, read)| {
+                let list: Vec<String> = read.into_iter().collect();
+                (
+                    name.to_string(),
+                    format!("no source feeds {}", list.join(", ")),
+                )
+            })
+            .collect()
+    }
 }
 
 /// Builds the requested models in order and runs each one's tests as soon as the models they
@@ -399,6 +437,25 @@ pub fn run(
     let models_shown = if request.test_only { 0 } else { models.len() };
     progress.begin(step, (models_shown + tests.len()) as u64);
     let mut outcome = Outcome::default();
+    let without_data = project.without_data(&request.unfed_entities);
+    // Why a test cannot say anything in this run, when a model or raw table it touches has no
+    // source behind it.
+    let nothing_to_test = |test: &DataTest| -> Option<String> {
+        let target = match &test.check {
+            Check::Relationships { to, .. } => Some(to.as_str()),
+            _ => None,
+        };
+        std::iter::once(test.model.as_str())
+            .chain(test.needs.iter().map(String::as_str))
+            .chain(target)
+            .find_map(|name| match name.strip_prefix("raw.") {
+                Some(entity) if request.unfed_entities.contains(entity) => {
+                    Some(format!("no source feeds {entity}"))
+                }
+                Some(_) => None,
+                None => without_data.get(name).map(|r| format!("{name}: {r}")),
+            })
+    };
     // Models whose outputs cannot be trusted in this run: failed, failed a test, or skipped.
     let mut broken: BTreeMap<String, String> = BTreeMap::new();
     // Models not built in this run; their tests are skipped.
@@ -408,15 +465,16 @@ pub fn run(
     for model in models {
         if !request.test_only {
             let upstream_broken = model.depends_on.iter().find(|d| broken.contains_key(*d));
-            let result = match upstream_broken {
-                Some(dependency) => ModelResult::skipped(
+            let result = match (upstream_broken, without_data.get(&model.name)) {
+                (Some(dependency), _) => ModelResult::skipped(
                     model,
                     format!("upstream model {dependency} did not build or failed a test"),
                 ),
-                None => materialize::build(conn, model, request.full_refresh),
+                (None, Some(reason)) => materialize::build_empty(conn, model, reason),
+                (None, None) => materialize::build(conn, model, request.full_refresh),
             };
             tracing::debug!(model = %model.name, status = result.status.as_str(), "model");
-            if result.status != ModelStatus::Success {
+            if result.status != ModelStatus::Success && !result.without_data {
                 broken.insert(model.name.clone(), result.message.clone());
                 unbuilt.insert(model.name.clone());
             }
@@ -435,9 +493,10 @@ pub fn run(
             let needed_broken = std::iter::once(&test.model)
                 .chain(&test.needs)
                 .find(|n| unbuilt.contains(*n));
-            let result = match needed_broken {
-                Some(name) => TestResult::skipped(test, format!("model {name} did not build")),
-                None => data_tests::run(conn, test),
+            let result = match (needed_broken, nothing_to_test(test)) {
+                (Some(name), _) => TestResult::skipped(test, format!("model {name} did not build")),
+                (None, Some(reason)) => TestResult::skipped(test, reason),
+                (None, None) => data_tests::run(conn, test),
             };
             if result.blocks() {
                 broken.insert(test.model.clone(), result.message.clone());
@@ -461,6 +520,37 @@ mod tests {
         conn.execute_batch(sql)
             .expect_err("the fence lets it through")
             .to_string()
+    }
+
+    #[test]
+    fn a_model_reading_only_unfed_entities_has_no_data_and_says_which() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, sql) in [
+            ("a", "SELECT investment_id FROM raw.costs"),
+            ("b", "SELECT application_id FROM raw.incidents"),
+            ("c", "SELECT * FROM a, b"),
+            ("d", "SELECT * FROM a"),
+            ("e", "SELECT 1 AS n"),
+        ] {
+            std::fs::write(dir.path().join(format!("{name}.sql")), sql).unwrap();
+        }
+        let conn = Connection::open_in_memory().unwrap();
+        let project = Project::load(
+            &conn,
+            dir.path(),
+            &BTreeMap::new(),
+            &Dependencies::default(),
+        )
+        .unwrap();
+        let unfed: BTreeSet<String> = ["costs".to_string(), "fx_rates".to_string()].into();
+        let without: Vec<(String, String)> = project.without_data(&unfed).into_iter().collect();
+        assert_eq!(
+            without,
+            [
+                ("a".to_string(), "no source feeds costs".to_string()),
+                ("d".to_string(), "no source feeds costs".to_string())
+            ]
+        );
     }
 
     #[test]

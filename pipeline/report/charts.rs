@@ -1,7 +1,7 @@
 //! Chart images (PNG and SVG) drawn with plotters, the same charts the workbook holds natively.
 //!
-//! In: a chart's data (months and two series). Out: a PNG and an SVG file, each written to a
-//! temporary file beside its destination and renamed into place.
+//! In: a chart's data (months and any number of series, a month without a value left as a gap).
+//! Out: a PNG and an SVG file, staged beside their destinations.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -23,12 +23,20 @@ const FONT_CANDIDATES: &[&str] = &[
     "C:\\Windows\\Fonts\\arial.ttf",
 ];
 
-/// A grouped column chart of two series over months.
-pub struct ColumnChart<'a> {
-    pub title: &'a str,
-    pub months: &'a [String],
-    pub series: [(&'a str, &'a [f64], RGBColor); 2],
-    pub y_label: &'a str,
+/// A grouped column chart of series over months.
+pub struct ColumnChart {
+    pub title: String,
+    pub months: Vec<String>,
+    pub series: Vec<Bars>,
+    pub y_label: String,
+}
+
+/// One series of bars; `None` is a month whose figure is unknown, drawn as no bar (as Excel
+/// shows an empty cell), never as zero.
+pub struct Bars {
+    pub name: String,
+    pub values: Vec<Option<f64>>,
+    pub colour: RGBColor,
 }
 
 const WIDTH: u32 = 960;
@@ -66,36 +74,30 @@ fn ensure_font(configured: Option<&Path>, chart: &Path) -> Result<()> {
         })
 }
 
-/// Draws `chart` to `png` and `svg`, atomically.
+/// Draws `chart` and stages it as `png` and `svg`.
 ///
 /// # Errors
 ///
 /// [`Error::Chart`] when no font is found or drawing fails; [`Error::Output`] when a file cannot
 /// be written.
-pub fn write_column_chart(
+pub fn stage_column_chart(
     chart: &ColumnChart,
+    staged: &mut super::Staged,
+    run_id: &str,
     png: &Path,
     svg: &Path,
     font: Option<&Path>,
 ) -> Result<()> {
     ensure_font(font, png)?;
-    let dir = png.parent().unwrap_or(Path::new("."));
-    let temp = super::temp_builder(".chart-", ".png")
-        .tempfile_in(dir)
-        .map_err(|e| Error::Output {
-            path: png.to_path_buf(),
-            source: e,
-        })?;
-    {
-        let root = BitMapBackend::new(temp.path(), (WIDTH, HEIGHT)).into_drawing_area();
-        draw(chart, &root).map_err(|message| Error::Chart {
-            path: png.to_path_buf(),
-            message,
-        })?;
-    }
-    temp.persist(png).map_err(|e| Error::Output {
+    let mut drawn: std::result::Result<(), String> = Ok(());
+    staged.write_with(run_id, png, |path| {
+        let root = BitMapBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
+        drawn = draw(chart, &root);
+        Ok(())
+    })?;
+    drawn.map_err(|message| Error::Chart {
         path: png.to_path_buf(),
-        source: e.error,
+        message,
     })?;
 
     let mut text = String::new();
@@ -106,7 +108,7 @@ pub fn write_column_chart(
             message,
         })?;
     }
-    super::write_atomically(svg, text.as_bytes())
+    staged.write(run_id, svg, text.as_bytes())
 }
 
 fn draw<DB: DrawingBackend>(
@@ -119,19 +121,17 @@ where
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(err)?;
     let n = chart.months.len();
-    let top = chart
-        .series
-        .iter()
-        .flat_map(|(_, values, _)| values.iter().copied())
-        .fold(0.0_f64, f64::max);
-    let bottom = chart
-        .series
-        .iter()
-        .flat_map(|(_, values, _)| values.iter().copied())
-        .fold(0.0_f64, f64::min);
+    let known = || {
+        chart
+            .series
+            .iter()
+            .flat_map(|bars| bars.values.iter().flatten().copied())
+    };
+    let top = known().fold(0.0_f64, f64::max);
+    let bottom = known().fold(0.0_f64, f64::min);
     let span = (top - bottom).max(1.0);
     let mut ctx = ChartBuilder::on(root)
-        .caption(chart.title, ("sans-serif", 24))
+        .caption(chart.title.as_str(), ("sans-serif", 24))
         .margin(16)
         .x_label_area_size(48)
         .y_label_area_size(90)
@@ -141,7 +141,7 @@ where
             (bottom - 0.02 * span)..(top + 0.08 * span),
         )
         .map_err(err)?;
-    let months = chart.months;
+    let months = &chart.months;
     ctx.configure_mesh()
         .disable_x_mesh()
         .light_line_style(WHITE)
@@ -153,21 +153,27 @@ where
             }
             months.get(i as usize).cloned().unwrap_or_default()
         })
-        .y_desc(chart.y_label)
+        .y_desc(chart.y_label.as_str())
         .y_label_formatter(&|y| thousands(*y))
         .label_style(("sans-serif", 14))
         .draw()
         .map_err(err)?;
-    let width = 0.38;
-    for (s, (name, values, colour)) in chart.series.iter().enumerate() {
-        let offset = -width + s as f64 * width;
-        let colour = *colour;
-        ctx.draw_series(values.iter().enumerate().map(|(i, v)| {
+    // The group of bars spans 0.76 of each month, whatever the number of series.
+    let count = chart.series.len().max(1) as f64;
+    let width = 0.76 / count;
+    for (s, bars) in chart.series.iter().enumerate() {
+        let offset = -0.38 + s as f64 * width;
+        let colour = bars.colour;
+        ctx.draw_series(bars.values.iter().enumerate().filter_map(|(i, v)| {
+            let v = (*v)?;
             let x0 = i as f64 + offset;
-            Rectangle::new([(x0, 0.0), (x0 + width, *v)], colour.filled())
+            Some(Rectangle::new(
+                [(x0, 0.0), (x0 + width, v)],
+                colour.filled(),
+            ))
         }))
         .map_err(err)?
-        .label(*name)
+        .label(bars.name.as_str())
         .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 12, y + 6)], colour.filled()));
     }
     ctx.configure_series_labels()
@@ -187,7 +193,7 @@ fn thousands(value: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::thousands;
+    use super::*;
 
     #[test]
     fn axis_labels_group_thousands() {
@@ -195,5 +201,27 @@ mod tests {
         assert_eq!(thousands(999.4), "999");
         assert_eq!(thousands(1234567.8), "1,234,568");
         assert_eq!(thousands(-1500.0), "-1,500");
+    }
+
+    #[test]
+    fn an_unknown_month_is_a_gap_in_the_image_not_a_zero_bar() {
+        let chart = ColumnChart {
+            title: "t".into(),
+            months: vec!["2026-08".into(), "2026-09".into(), "2026-10".into()],
+            series: vec![Bars {
+                name: "Actual".into(),
+                values: vec![Some(10.0), None, Some(5.0)],
+                colour: RGBColor(0x12, 0x34, 0x56),
+            }],
+            y_label: "EUR".into(),
+        };
+        let mut text = String::new();
+        {
+            let root = SVGBackend::with_string(&mut text, (WIDTH, HEIGHT)).into_drawing_area();
+            ensure_font(None, Path::new("t.png")).expect("a chart font (.ci/run installs one)");
+            draw(&chart, &root).unwrap();
+        }
+        // Two bars and the legend's swatch; the unknown month draws nothing.
+        assert_eq!(text.matches("fill=\"#123456\"").count(), 3, "{text}");
     }
 }

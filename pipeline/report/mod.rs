@@ -1,16 +1,16 @@
 //! Report: the committee pack for one period.
 //!
-//! In: the period's metric DataFrames, the model sheets the configuration asks for, and the run's
-//! record (inputs, rejects, models, tests). Out: `<reports>/<YYYY-MM>/itvalue-<YYYY-MM>.xlsx` with
-//! native Excel charts, the same charts as PNG and SVG beside it, and `run_results.json`. Every
-//! file is written to a temporary file in the same folder and renamed into place, so a reader
-//! never sees half a workbook.
+//! In: the period's metric DataFrames (when the loaded data supports them), the model sheets the
+//! configuration asks for, and the run's record (inputs, rejects, models, tests). Out:
+//! `<reports>/<YYYY-MM>/itvalue-<YYYY-MM>.xlsx` with native Excel charts, the same charts as PNG
+//! and SVG beside it, and `run_results.json`, all [`Staged`] first and put in place only after the
+//! run's warehouse changes are committed.
 
 mod charts;
 mod sheet;
+mod staging;
 mod workbook;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::DataFrame;
@@ -22,6 +22,8 @@ use crate::ingest::{InputFile, Reject, SourceQuality};
 use crate::metrics::finance::Finance;
 use crate::models::{ModelResult, TestResult};
 use crate::schedule::Period;
+
+pub use staging::{Recovered, Staged, recover};
 
 /// What the Run Info and Data Quality sheets tell about the run.
 #[derive(Debug, Clone)]
@@ -36,6 +38,19 @@ pub struct RunInfo {
     pub quality: Vec<SourceQuality>,
     pub models: Vec<ModelResult>,
     pub tests: Vec<TestResult>,
+    /// How amounts in other currencies were converted, in words.
+    pub fx: Vec<String>,
+    /// Parts of the pack left out, each with the reason.
+    pub left_out: Vec<LeftOut>,
+    /// Models or tests outside what the pack needs that failed, in words; empty when none did.
+    pub failures: Option<String>,
+}
+
+/// A sheet or chart the pack does not hold, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftOut {
+    pub what: String,
+    pub reason: String,
 }
 
 /// A model's rows for a sheet that the configuration adds to the workbook.
@@ -49,7 +64,8 @@ pub struct ModelSheetData {
 pub struct PackInputs<'a> {
     pub period: Period,
     pub reporting_currency: &'a str,
-    pub finance: &'a Finance,
+    /// The finance figures; `None` when the loaded data cannot give them (see `run.left_out`).
+    pub finance: Option<&'a Finance>,
     pub run: &'a RunInfo,
     /// Model sheets, in the configuration's order, after the Monthly sheet.
     pub model_sheets: &'a [ModelSheetData],
@@ -57,11 +73,12 @@ pub struct PackInputs<'a> {
     pub chart_font: Option<&'a Path>,
 }
 
-/// The files written.
+/// The files of a pack.
 #[derive(Debug, Clone)]
 pub struct Pack {
     pub workbook: PathBuf,
     pub charts: Vec<PathBuf>,
+    pub results: PathBuf,
 }
 
 /// The folder of one period's pack.
@@ -69,57 +86,95 @@ pub fn period_dir(reports: &Path, period: Period) -> PathBuf {
     reports.join(period.to_string())
 }
 
-/// Writes the workbook and chart images for `inputs.period` under `reports`.
+/// Stages the workbook, the chart images and `results` for `inputs.period` under `reports`, and
+/// returns where they will be once published. The workbook goes into place last, so a reader who
+/// sees the new workbook sees its charts too.
 ///
 /// # Errors
 ///
 /// [`Error::Output`] when the folder or a file cannot be written, [`Error::Workbook`] when a value
-/// breaks an Excel limit, [`Error::Chart`] when a chart cannot be drawn.
-pub fn write_pack(reports: &Path, inputs: &PackInputs) -> Result<Pack> {
+/// breaks an Excel limit, [`Error::Chart`] when a chart cannot be drawn. Nothing is left behind.
+pub fn stage_pack(
+    reports: &Path,
+    inputs: &PackInputs,
+    results: &RunResults,
+    results_file: &str,
+) -> Result<(Pack, Staged)> {
     let dir = period_dir(reports, inputs.period);
-    std::fs::create_dir_all(&dir).map_err(|e| Error::Output {
-        path: dir.clone(),
-        source: e,
-    })?;
     let period = inputs.period;
+    let run_id = inputs.run.run_id.as_str();
+    let mut staged = Staged::default();
+    let mut charts_written = Vec::new();
+    if inputs.finance.is_some() {
+        let png = dir.join(format!("actual-vs-budget-{period}.png"));
+        let svg = dir.join(format!("actual-vs-budget-{period}.svg"));
+        let chart = actual_vs_budget_chart(inputs, &png)?;
+        charts::stage_column_chart(&chart, &mut staged, run_id, &png, &svg, inputs.chart_font)?;
+        charts_written = vec![png, svg];
+    }
+    let results_path = dir.join(results_file);
+    staged.write(
+        run_id,
+        &results_path,
+        &results_json(results, &results_path)?,
+    )?;
     let workbook = dir.join(format!("itvalue-{period}.xlsx"));
     let bytes = workbook::build(inputs).map_err(|e| Error::Workbook {
         path: workbook.clone(),
         message: e,
     })?;
-    write_atomically(&workbook, &bytes)?;
+    staged.write(run_id, &workbook, &bytes)?;
+    Ok((
+        Pack {
+            workbook,
+            charts: charts_written,
+            results: results_path,
+        },
+        staged,
+    ))
+}
 
-    let png = dir.join(format!("actual-vs-budget-{period}.png"));
-    let svg = dir.join(format!("actual-vs-budget-{period}.svg"));
+/// Stages only `run_results-<run id>.json`, for runs of the models on their own.
+///
+/// # Errors
+///
+/// [`Error::Output`] when the file cannot be written.
+pub fn stage_results(
+    reports: &Path,
+    period: Period,
+    file_name: &str,
+    results: &RunResults,
+) -> Result<(PathBuf, Staged)> {
+    let path = period_dir(reports, period).join(file_name);
+    let mut staged = Staged::default();
+    staged.write(results.run_id, &path, &results_json(results, &path)?)?;
+    Ok((path, staged))
+}
+
+fn actual_vs_budget_chart(inputs: &PackInputs, png: &Path) -> Result<charts::ColumnChart> {
     let data = workbook::actual_vs_budget(inputs).map_err(|e| Error::Chart {
-        path: png.clone(),
+        path: png.to_path_buf(),
         message: e,
     })?;
-    let title = format!(
-        "Actual vs budget, 12 months to {period} ({})",
-        inputs.reporting_currency
-    );
-    let chart = charts::ColumnChart {
-        title: &title,
-        months: &data.months,
-        series: [
-            (
-                "Actual",
-                &data.actual,
-                plotters::style::RGBColor(0x1f, 0x4e, 0x79),
-            ),
-            (
-                "Budget",
-                &data.budget,
-                plotters::style::RGBColor(0xa5, 0xa5, 0xa5),
-            ),
+    Ok(charts::ColumnChart {
+        title: format!(
+            "Actual vs budget, 12 months to {} ({})",
+            inputs.period, inputs.reporting_currency
+        ),
+        months: data.months,
+        series: vec![
+            charts::Bars {
+                name: "Actual".into(),
+                values: data.actual,
+                colour: plotters::style::RGBColor(0x1f, 0x4e, 0x79),
+            },
+            charts::Bars {
+                name: "Budget".into(),
+                values: data.budget,
+                colour: plotters::style::RGBColor(0xa5, 0xa5, 0xa5),
+            },
         ],
-        y_label: inputs.reporting_currency,
-    };
-    charts::write_column_chart(&chart, &png, &svg, inputs.chart_font)?;
-    Ok(Pack {
-        workbook,
-        charts: vec![png, svg],
+        y_label: inputs.reporting_currency.to_string(),
     })
 }
 
@@ -134,59 +189,28 @@ pub struct RunResults<'a> {
     pub tests: &'a [TestResult],
 }
 
-/// Writes `<reports>/<period>/<file_name>` (`run_results.json` for the monthly run) atomically
-/// and returns its path.
+fn results_json(results: &RunResults, path: &Path) -> Result<Vec<u8>> {
+    let mut bytes = serde_json::to_vec_pretty(results).map_err(|e| Error::Output {
+        path: path.to_path_buf(),
+        source: e.into(),
+    })?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// Writes `results` to `<reports>/<period>/<file_name>` at once (staged and put in place), for
+/// a run that fails: its results sit beside the pack without replacing anything of it.
 ///
 /// # Errors
 ///
-/// [`Error::Output`] when the folder or the file cannot be written.
-pub fn write_run_results(
+/// [`Error::Output`] when the file cannot be written.
+pub fn write_results_now(
     reports: &Path,
     period: Period,
     file_name: &str,
     results: &RunResults,
 ) -> Result<PathBuf> {
-    let dir = period_dir(reports, period);
-    let path = dir.join(file_name);
-    std::fs::create_dir_all(&dir).map_err(|e| Error::Output {
-        path: dir.clone(),
-        source: e,
-    })?;
-    let mut bytes = serde_json::to_vec_pretty(results).map_err(|e| Error::Output {
-        path: path.clone(),
-        source: e.into(),
-    })?;
-    bytes.push(b'\n');
-    write_atomically(&path, &bytes)?;
+    let (path, staged) = stage_results(reports, period, file_name, results)?;
+    staged.publish()?;
     Ok(path)
-}
-
-/// Writes `bytes` to a temporary file beside `path`, flushes it to disk, and renames it over
-/// `path`.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let output = |e| Error::Output {
-        path: path.to_path_buf(),
-        source: e,
-    };
-    let mut temp = temp_builder(".itvalue-", "")
-        .tempfile_in(dir)
-        .map_err(output)?;
-    temp.write_all(bytes).map_err(output)?;
-    temp.as_file().sync_all().map_err(output)?;
-    temp.persist(path).map_err(|e| output(e.error))?;
-    Ok(())
-}
-
-/// A temporary-file builder whose files are readable like any other output (tempfile's default
-/// of owner-only would survive the rename and hide the pack from its readers).
-pub(crate) fn temp_builder<'a>(prefix: &'a str, suffix: &'a str) -> tempfile::Builder<'a, 'a> {
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(prefix).suffix(suffix);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    builder
 }

@@ -11,7 +11,9 @@ use rust_xlsxwriter::{
 use super::sheet::{ColumnSpec, Shown, excel_date, spec, write_table};
 use super::{ModelSheetData, PackInputs};
 use crate::config::ColumnFormat;
+use crate::format::group_thousands;
 use crate::metrics::DEFINITIONS;
+use crate::metrics::finance::Finance;
 
 const PORTFOLIO: &[ColumnSpec] = &[
     spec("investment_id", "Investment", Shown::Text, 12.0),
@@ -88,11 +90,12 @@ const REJECTS: &[ColumnSpec] = &[
     spec("rule", "Rule broken", Shown::Text, 60.0),
 ];
 
-/// The chart's data: month labels and the two series.
+/// The chart's data: month labels and the two series (`None` for a month whose figure is
+/// unknown).
 pub struct ActualVsBudget {
     pub months: Vec<String>,
-    pub actual: Vec<f64>,
-    pub budget: Vec<f64>,
+    pub actual: Vec<Option<f64>>,
+    pub budget: Vec<Option<f64>>,
 }
 
 /// Builds the workbook in memory.
@@ -110,8 +113,10 @@ pub fn build(inputs: &PackInputs) -> Result<Vec<u8>, String> {
             .set_creation_datetime(&created),
     );
     let in_sheet = |name: &'static str| move |e: XlsxError| format!("sheet {name}: {e}");
-    portfolio(workbook.add_worksheet(), inputs).map_err(in_sheet("Portfolio"))?;
-    monthly(workbook.add_worksheet(), inputs).map_err(in_sheet("Monthly"))?;
+    if let Some(finance) = inputs.finance {
+        portfolio(workbook.add_worksheet(), inputs, finance).map_err(in_sheet("Portfolio"))?;
+        monthly(workbook.add_worksheet(), inputs, finance).map_err(in_sheet("Monthly"))?;
+    }
     for (i, data) in inputs.model_sheets.iter().enumerate() {
         check_excel_limits(data)?;
         model_sheet(workbook.add_worksheet(), inputs, data, i)
@@ -143,6 +148,12 @@ fn check_excel_limits(data: &ModelSheetData) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// How many of `total` rejects fit below a table header at the 0-based `header_row`.
+fn rejects_that_fit(header_row: u32, total: usize) -> usize {
+    let room = EXCEL_ROWS.saturating_sub(header_row as usize + 1);
+    total.min(room)
 }
 
 fn shown_as(format: ColumnFormat) -> Shown {
@@ -211,7 +222,11 @@ fn title(sheet: &mut Worksheet, text: &str) -> Result<(), XlsxError> {
     Ok(())
 }
 
-fn portfolio(sheet: &mut Worksheet, inputs: &PackInputs) -> Result<(), XlsxError> {
+fn portfolio(
+    sheet: &mut Worksheet,
+    inputs: &PackInputs,
+    finance: &Finance,
+) -> Result<(), XlsxError> {
     sheet.set_name("Portfolio")?;
     title(
         sheet,
@@ -220,18 +235,12 @@ fn portfolio(sheet: &mut Worksheet, inputs: &PackInputs) -> Result<(), XlsxError
             inputs.period, inputs.reporting_currency
         ),
     )?;
-    write_table(
-        sheet,
-        2,
-        &inputs.finance.investments,
-        PORTFOLIO,
-        "Portfolio",
-    )?;
+    write_table(sheet, 2, &finance.investments, PORTFOLIO, "Portfolio")?;
     sheet.set_freeze_panes(3, 2)?;
     Ok(())
 }
 
-fn monthly(sheet: &mut Worksheet, inputs: &PackInputs) -> Result<(), XlsxError> {
+fn monthly(sheet: &mut Worksheet, inputs: &PackInputs, finance: &Finance) -> Result<(), XlsxError> {
     sheet.set_name("Monthly")?;
     title(
         sheet,
@@ -240,7 +249,7 @@ fn monthly(sheet: &mut Worksheet, inputs: &PackInputs) -> Result<(), XlsxError> 
             inputs.period, inputs.reporting_currency
         ),
     )?;
-    let frame = &inputs.finance.portfolio_monthly;
+    let frame = &finance.portfolio_monthly;
     let last = write_table(sheet, 2, frame, MONTHLY, "Monthly")?;
     sheet.set_freeze_panes(3, 0)?;
 
@@ -310,16 +319,32 @@ fn data_quality(sheet: &mut Worksheet, inputs: &PackInputs) -> Result<(), XlsxEr
     sheet.write_string_with_format(last + 2, 0, "Input files", &bold)?;
     last = write_table(sheet, last + 3, &files, INPUTS, "Inputs")?;
 
+    // The rejects table is the sheet's last: its header sits below the other tables, and it
+    // holds as many rejects as Excel's rows allow. The rest are counted, never dropped silently.
+    let header_row = last + 3;
+    let shown = &run.rejects[..rejects_that_fit(header_row, run.rejects.len())];
     let rejects = frame(vec![
-        text_column("location", run.rejects.iter().map(|r| r.location.clone())),
-        text_column("source", run.rejects.iter().map(|r| r.source.clone())),
-        text_column("row_key", run.rejects.iter().map(|r| r.row_key.clone())),
-        text_column("column", run.rejects.iter().map(|r| r.column.clone())),
-        text_column("value", run.rejects.iter().map(|r| r.value.clone())),
-        text_column("rule", run.rejects.iter().map(|r| r.rule.clone())),
+        text_column("location", shown.iter().map(|r| r.location.clone())),
+        text_column("source", shown.iter().map(|r| r.source.clone())),
+        text_column("row_key", shown.iter().map(|r| r.row_key.clone())),
+        text_column("column", shown.iter().map(|r| r.column.clone())),
+        text_column("value", shown.iter().map(|r| r.value.clone())),
+        text_column("rule", shown.iter().map(|r| r.rule.clone())),
     ])?;
-    sheet.write_string_with_format(last + 2, 0, "Rejected values", &bold)?;
-    write_table(sheet, last + 3, &rejects, REJECTS, "Rejects")?;
+    let heading = if shown.len() < run.rejects.len() {
+        format!(
+            "Rejected values: the first {} of {}; Excel's limit of {} rows per sheet leaves no room for the other {}, which ledger.rejects holds for run {}",
+            group_thousands(shown.len() as i64),
+            group_thousands(run.rejects.len() as i64),
+            group_thousands(EXCEL_ROWS as i64),
+            group_thousands((run.rejects.len() - shown.len()) as i64),
+            run.run_id
+        )
+    } else {
+        "Rejected values".to_string()
+    };
+    sheet.write_string_with_format(last + 2, 0, &heading, &bold)?;
+    write_table(sheet, header_row, &rejects, REJECTS, "Rejects")?;
     // The tables share the sheet's columns: each column gets the widest of its widths.
     for c in 0..SCORES.len() {
         let width = |specs: &[ColumnSpec]| specs.get(c).map_or(0.0, |s| s.width);
@@ -379,6 +404,20 @@ fn run_info(sheet: &mut Worksheet, inputs: &PackInputs) -> Result<(), XlsxError>
         ("Inputs", run.inputs.len().to_string()),
         ("Rejected values", run.rejects.len().to_string()),
         (
+            "FX rates",
+            if run.fx.is_empty() {
+                "no amounts to convert".to_string()
+            } else {
+                run.fx.join("; ")
+            },
+        ),
+        (
+            "Failed outside the pack",
+            run.failures
+                .clone()
+                .unwrap_or_else(|| "nothing".to_string()),
+        ),
+        (
             "Models",
             count_by(run.models.iter().map(|m| m.status.as_str())),
         ),
@@ -393,7 +432,17 @@ fn run_info(sheet: &mut Worksheet, inputs: &PackInputs) -> Result<(), XlsxError>
         sheet.write_string_with_format(row, 0, *key, &bold)?;
         sheet.write_string(row, 1, value)?;
     }
-    let models_row = 2 + rows.len() as u32 + 2;
+    let mut next = 2 + rows.len() as u32 + 1;
+    if !run.left_out.is_empty() {
+        sheet.write_string_with_format(next, 0, "Left out of this pack", &bold)?;
+        for item in &run.left_out {
+            next += 1;
+            sheet.write_string(next, 0, &item.what)?;
+            sheet.write_string(next, 1, &item.reason)?;
+        }
+        next += 2;
+    }
+    let models_row = next + 1;
     sheet.write_string_with_format(models_row - 1, 0, "Models", &bold)?;
     let models = frame(vec![
         text_column("model", run.models.iter().map(|m| m.name.clone())),
@@ -481,15 +530,19 @@ fn run_info(sheet: &mut Worksheet, inputs: &PackInputs) -> Result<(), XlsxError>
 ///
 /// A message when the frame lacks its columns.
 pub fn actual_vs_budget(inputs: &PackInputs) -> Result<ActualVsBudget, String> {
-    let frame = &inputs.finance.portfolio_monthly;
-    let floats = |name: &str| -> Result<Vec<f64>, String> {
+    let frame = &inputs
+        .finance
+        .ok_or("no finance figures for the chart")?
+        .portfolio_monthly;
+    let floats = |name: &str| -> Result<Vec<Option<f64>>, String> {
         let series = frame
             .column(name)
             .and_then(|c| c.cast(&DataType::Float64))
             .map_err(|e| e.to_string())?;
         let values = series.f64().map_err(|e| e.to_string())?;
-        // An empty month (a line without an FX rate) draws as no bar; the workbook shows it empty.
-        Ok(values.iter().map(|v| v.unwrap_or(0.0)).collect())
+        // An empty month (no lines, or a line without an FX rate) draws as no bar, as the
+        // workbook's chart shows its empty cell.
+        Ok(values.iter().collect())
     };
     let months = frame
         .column("month")
@@ -551,4 +604,17 @@ fn share_column(name: &str, values: impl Iterator<Item = Option<f64>>) -> Column
 
 fn frame(columns: Vec<Column>) -> Result<DataFrame, XlsxError> {
     DataFrame::new_infer_height(columns).map_err(|e| XlsxError::ParameterError(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rejects_table_stops_at_excels_last_row_and_counts_the_rest() {
+        // A header on row 41 (0-based 40) leaves rows 42 to 1,048,576 for rejects.
+        assert_eq!(rejects_that_fit(40, 10), 10);
+        assert_eq!(rejects_that_fit(40, 2_000_000), 1_048_535);
+        assert_eq!(rejects_that_fit(1_048_575, 5), 0);
+    }
 }

@@ -228,7 +228,9 @@ fn incident(
         draws.skewed(median, 0.7).clamp(5.0, 4000.0) as i64
     };
     let impact_end = impact_start + Duration::minutes(minutes);
-    let recorded = impact_end <= end && !draws.chance(0.03);
+    // A few impacts of the last week are still open when the sample ends; an older incident has
+    // always been closed (a service desk does not leave business impact open for months).
+    let recorded = impact_end <= end && !(draws.chance(0.03) && opened + Duration::days(7) > end);
     let resolved = impact_end + Duration::minutes(draws.int(0, 120));
     let closed = resolved + Duration::days(draws.int(1, 5));
     Incident {

@@ -9,7 +9,7 @@ use duckdb::{Connection, params};
 
 use super::Warehouse;
 use crate::error::{Error, Result};
-use crate::ingest::Ingested;
+use crate::ingest::{InputFile, Reject, SourceQuality};
 use crate::schedule::Period;
 
 /// The ledger's tables and the other schemas, created when missing.
@@ -123,7 +123,11 @@ pub(super) fn schema_sql() -> String {
 pub enum Status {
     Running,
     Succeeded,
+    /// Published with its pack, but models or tests that the pack does not need failed.
+    Partial,
     Failed,
+    /// Found still running by a later run: the process was killed or the machine stopped.
+    Abandoned,
 }
 
 impl Status {
@@ -131,7 +135,27 @@ impl Status {
         match self {
             Status::Running => "running",
             Status::Succeeded => "succeeded",
+            Status::Partial => "partial",
             Status::Failed => "failed",
+            Status::Abandoned => "abandoned",
+        }
+    }
+}
+
+/// What the ledger keeps of a run's ingest: its inputs, their scores and every reject.
+#[derive(Debug, Clone, Copy)]
+pub struct IngestRecord<'a> {
+    pub inputs: &'a [InputFile],
+    pub quality: &'a [SourceQuality],
+    pub rejects: &'a [Reject],
+}
+
+impl<'a> From<&'a crate::ingest::Ingested> for IngestRecord<'a> {
+    fn from(ingested: &'a crate::ingest::Ingested) -> Self {
+        IngestRecord {
+            inputs: &ingested.inputs,
+            quality: &ingested.quality,
+            rejects: &ingested.rejects,
         }
     }
 }
@@ -221,6 +245,72 @@ impl Warehouse {
             .map_err(|e| Error::warehouse(self.path(), "recording the run period", e))
     }
 
+    /// Marks every run still recorded as running as abandoned, with the time it was found: the
+    /// caller holds the run lock, so none of them is still going. Returns how many there were.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] when the ledger cannot be written.
+    pub fn mark_abandoned(&self, found_at: &str, by_run: &str) -> Result<usize> {
+        self.connection()
+            .execute(
+                "UPDATE ledger.runs SET status = 'abandoned',
+                     message = 'found unfinished at ' || ? || ' UTC by run ' || ? || '; the process stopped before the run ended, and nothing it did was published'
+                 WHERE status = 'running'",
+                params![found_at, by_run],
+            )
+            .map_err(|e| Error::warehouse(self.path(), "marking abandoned runs", e))
+    }
+
+    /// Whether `run_id` committed what it did (succeeded, or partial).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] when the ledger cannot be read.
+    pub fn run_committed(&self, run_id: &str) -> Result<bool> {
+        self.connection()
+            .query_row(
+                "SELECT count(*) > 0 FROM ledger.runs WHERE run_id = ? AND status IN ('succeeded', 'partial')",
+                [run_id],
+                |r| r.get(0),
+            )
+            .map_err(|e| Error::warehouse(self.path(), "reading the run ledger", e))
+    }
+
+    /// Whether any run has loaded data into the warehouse.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] when the ledger cannot be read.
+    pub fn has_loaded_data(&self) -> Result<bool> {
+        self.connection()
+            .query_row(
+                "SELECT count(*) > 0 FROM duckdb_tables() WHERE schema_name = 'raw'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| Error::warehouse(self.path(), "reading the warehouse", e))
+    }
+
+    /// Records finished steps.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] when the ledger cannot be written.
+    pub fn record_steps(&self, run_id: &str, steps: &[StepRecord]) -> Result<()> {
+        steps.iter().try_for_each(|s| self.record_step(run_id, s))
+    }
+
+    /// Records a run's inputs, scores and rejects.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] when the ledger cannot be written.
+    pub fn record_ingest(&self, run_id: &str, ingest: IngestRecord) -> Result<()> {
+        write_ingest(self.connection(), run_id, ingest)
+            .map_err(|e| Error::warehouse(self.path(), "recording inputs and rejects", e))
+    }
+
     /// Records a finished step.
     pub fn record_step(&self, run_id: &str, step: &StepRecord) -> Result<()> {
         self.connection()
@@ -286,13 +376,13 @@ impl Warehouse {
         write().map_err(|e| Error::warehouse(self.path(), "recording the models", e))
     }
 
-    /// Records how the run ended.
+    /// Records how the run ended, with the rows it loaded and the values it rejected when known.
     pub fn finish_run(
         &self,
         run_id: &str,
         status: Status,
         finished_at: &str,
-        counts: Option<(u64, u64)>,
+        counts: (Option<u64>, Option<u64>),
         message: &str,
     ) -> Result<()> {
         self.connection()
@@ -303,8 +393,8 @@ impl Warehouse {
                 params![
                     status.as_str(),
                     finished_at,
-                    counts.map(|c| c.0 as i64),
-                    counts.map(|c| c.1 as i64),
+                    counts.0.map(|c| c as i64),
+                    counts.1.map(|c| c as i64),
                     message,
                     run_id
                 ],
@@ -315,15 +405,16 @@ impl Warehouse {
 }
 
 /// Writes the run's inputs, data-quality scores and rejects. The load calls it inside its
-/// transaction, so they commit or roll back with the rows they describe; a run stopped by a
-/// reject threshold calls it on its own, so the rejects that stopped it are kept.
-pub(super) fn record_ingest(
+/// transaction, so they commit or roll back with the rows they describe; a run that fails keeps
+/// them in the ledger of the warehouse it leaves unchanged, so the rejects that stopped it are
+/// kept.
+pub(super) fn write_ingest(
     conn: &Connection,
     run_id: &str,
-    ingested: &Ingested,
+    ingested: IngestRecord,
 ) -> duckdb::Result<()> {
     let mut inputs = conn.appender_to_db("run_inputs", "ledger")?;
-    for input in &ingested.inputs {
+    for input in ingested.inputs {
         inputs.append_row(params![
             run_id,
             input.source,
@@ -339,7 +430,7 @@ pub(super) fn record_ingest(
     }
     inputs.flush()?;
     let mut quality = conn.appender_to_db("data_quality", "ledger")?;
-    for q in &ingested.quality {
+    for q in ingested.quality {
         quality.append_row(params![
             run_id,
             q.source,
@@ -359,7 +450,7 @@ pub(super) fn record_ingest(
     }
     quality.flush()?;
     let mut rejects = conn.appender_to_db("rejects", "ledger")?;
-    for r in &ingested.rejects {
+    for r in ingested.rejects {
         rejects.append_row(params![
             run_id,
             r.source,
@@ -379,7 +470,7 @@ pub(super) fn record_ingest(
 pub(super) fn record_extractions(
     conn: &Connection,
     run_id: &str,
-    ingested: &Ingested,
+    ingested: &crate::ingest::Ingested,
 ) -> duckdb::Result<()> {
     for x in &ingested.extractions {
         conn.execute(

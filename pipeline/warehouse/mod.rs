@@ -2,10 +2,12 @@
 //!
 //! In: ingested Arrow batches, metric DataFrames, ledger records. Out: tables in the file
 //! (`raw.<entity>`, `ledger.*`, `metrics.*`), and query results as Polars DataFrames through the
-//! Arrow bridge. Loads are columnar (the Arrow appender) and all-or-nothing (one transaction).
+//! Arrow bridge. Loads are columnar (the Arrow appender) and all-or-nothing (one transaction); a
+//! whole run works on a [`WorkCopy`] that replaces the file in one rename when the run succeeds.
 
 mod bridge;
 pub mod ledger;
+mod work_copy;
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +20,7 @@ use crate::ingest::{Ingested, Prior};
 use crate::schedule::Period;
 
 pub use bridge::BridgeError;
+pub use work_copy::{WorkCopy, remove_stale_work_copies};
 
 /// A database source that extracts incrementally, as [`Warehouse::prior`] looks it up.
 #[derive(Debug, Clone)]
@@ -49,7 +52,7 @@ impl Warehouse {
                 source: e,
             })?;
         }
-        let conn = Connection::open(path).map_err(|e| Error::warehouse(path, "cannot open", e))?;
+        let conn = Connection::open(path).map_err(|e| opening_error(path, e))?;
         let warehouse = Warehouse {
             conn,
             path: path.to_path_buf(),
@@ -66,6 +69,15 @@ impl Warehouse {
     /// The connection, for stages that run SQL of their own (the models).
     pub fn connection(&self) -> &Connection {
         &self.conn
+    }
+
+    /// Writes everything committed into the file itself, so the file alone holds the warehouse.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] when DuckDB cannot checkpoint.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.execute_batch("writing the warehouse file", "CHECKPOINT")
     }
 
     /// Runs statements, naming what was being done if they fail.
@@ -115,7 +127,7 @@ impl Warehouse {
             }
             rows += batch.batch.num_rows() as u64;
         }
-        ledger::record_ingest(&tx, run_id, ingested)
+        ledger::write_ingest(&tx, run_id, ingested.into())
             .map_err(|e| Error::warehouse(&path, "recording inputs and rejects", e))?;
         ledger::record_extractions(&tx, run_id, ingested)
             .map_err(|e| Error::warehouse(&path, "recording watermarks", e))?;
@@ -190,20 +202,6 @@ impl Warehouse {
         Ok(prior)
     }
 
-    /// Records the inputs, scores and rejects of a run that loads nothing (a reject threshold
-    /// stopped it), in one transaction.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Warehouse`] when the ledger cannot be written.
-    pub fn record_without_load(&mut self, run_id: &str, ingested: &Ingested) -> Result<()> {
-        let path = self.path.clone();
-        let fail = |e| Error::warehouse(&path, "recording inputs and rejects", e);
-        let tx = self.conn.transaction().map_err(fail)?;
-        ledger::record_ingest(&tx, run_id, ingested).map_err(fail)?;
-        tx.commit().map_err(fail)
-    }
-
     /// Runs a query and returns the result as a Polars DataFrame.
     ///
     /// # Errors
@@ -213,54 +211,337 @@ impl Warehouse {
         bridge::query_frame(&self.conn, sql).map_err(|e| Error::warehouse(&self.path, context, e))
     }
 
-    /// Replaces the rows of `period` in `metrics.<table>` with `frame`, in one transaction. The
-    /// frame must have a `period` column of dates. The table is created from the frame's schema
-    /// when missing, and recreated when its columns differ (metric tables are derived, and each
-    /// period can be recomputed by rerunning it).
+    /// Replaces the rows of `period` in every `metrics.<table>` with its frame, all in one
+    /// transaction. Each frame must have a `period` column of dates. A table is created from its
+    /// frame's schema when missing; a frame with new columns adds them to the table (the stored
+    /// periods keep their rows, empty in the new columns). A frame that lacks a stored column,
+    /// or changes a column's type, stops with [`Error::MetricTableChanged`], which says how to
+    /// migrate: metric history is never dropped to make room.
     ///
     /// # Errors
     ///
-    /// [`Error::Warehouse`] naming the table; the table is left as it was.
-    pub fn replace_period(&mut self, table: &str, period: Period, frame: &DataFrame) -> Result<()> {
+    /// [`Error::MetricTableChanged`] as above, [`Error::Warehouse`] naming the table; no table is
+    /// changed.
+    pub fn store_metrics(&mut self, period: Period, tables: &[(&str, &DataFrame)]) -> Result<()> {
         let path = self.path.clone();
-        let context = format!("writing metrics.{table}");
-        let columns = ddl_columns(frame).map_err(|m| Error::warehouse(&path, &context, m))?;
-        let existing = existing_columns(&self.conn, "metrics", table)
-            .map_err(|e| Error::warehouse(&path, &context, e))?;
         let tx = self
             .conn
             .transaction()
-            .map_err(|e| Error::warehouse(&path, &context, e))?;
-        let wanted: Vec<String> = columns.iter().map(|(n, t)| format!("{n} {t}")).collect();
-        if existing != wanted {
-            if !existing.is_empty() {
-                tracing::warn!(table, "metric table columns changed; recreating it");
-            }
-            let ddl = format!(
-                "CREATE OR REPLACE TABLE metrics.{} ({})",
-                quote(table),
-                columns
+            .map_err(|e| Error::warehouse(&path, "beginning to store the metrics", e))?;
+        for (table, frame) in tables {
+            let fail = |e: Box<dyn std::error::Error + Send + Sync>| {
+                Error::warehouse(&path, format!("writing metrics.{table}"), e)
+            };
+            let wanted = ddl_columns(frame).map_err(|m| fail(m.into()))?;
+            let existing =
+                existing_columns(&tx, "metrics", table).map_err(|e| fail(Box::new(e)))?;
+            let order = if existing.is_empty() {
+                let ddl = format!(
+                    "CREATE TABLE metrics.{} ({})",
+                    quote(table),
+                    wanted
+                        .iter()
+                        .map(|(n, t)| format!("{} {t}", quote(n)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                tx.execute_batch(&ddl).map_err(|e| fail(Box::new(e)))?;
+                wanted.iter().map(|(n, _)| n.clone()).collect()
+            } else {
+                let added = added_columns(table, &existing, &wanted)?;
+                for (name, kind) in &added {
+                    tx.execute_batch(&format!(
+                        "ALTER TABLE metrics.{} ADD COLUMN {} {kind}",
+                        quote(table),
+                        quote(name)
+                    ))
+                    .map_err(|e| fail(Box::new(e)))?;
+                    tracing::info!(table, column = %name, "metric table gained a column");
+                }
+                existing
                     .iter()
-                    .map(|(n, t)| format!("{} {t}", quote(n)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            tx.execute_batch(&ddl)
-                .map_err(|e| Error::warehouse(&path, &context, e))?;
+                    .map(|(n, _)| n.clone())
+                    .chain(added.into_iter().map(|(n, _)| n))
+                    .collect::<Vec<String>>()
+            };
+            tx.execute(
+                &format!(
+                    "DELETE FROM metrics.{} WHERE period = ?::DATE",
+                    quote(table)
+                ),
+                [period.first_day().to_string()],
+            )
+            .map_err(|e| fail(Box::new(e)))?;
+            // The appender goes by position, and added columns sit at the end of the table.
+            let in_table_order = frame
+                .select(order.iter().map(String::as_str))
+                .map_err(|e| fail(Box::new(e)))?;
+            bridge::append_frame(&tx, "metrics", table, &in_table_order)
+                .map_err(|e| fail(Box::new(e)))?;
         }
-        tx.execute(
-            &format!(
-                "DELETE FROM metrics.{} WHERE period = ?::DATE",
-                quote(table)
-            ),
-            [period.first_day().to_string()],
-        )
-        .map_err(|e| Error::warehouse(&path, &context, e))?;
-        bridge::append_frame(&tx, "metrics", table, frame)
-            .map_err(|e| Error::warehouse(&path, &context, e))?;
         tx.commit()
-            .map_err(|e| Error::warehouse(&path, &context, e))
+            .map_err(|e| Error::warehouse(&path, "committing the metrics", e))
     }
+
+    /// The latest month before `current` that the loaded data covers: the latest month with
+    /// actual cost lines when costs are loaded (finance closes months by booking actuals), else
+    /// the latest month any dated entity reaches (incidents, deployments, the demand funnel,
+    /// SLO measurements, benefits, progress). `None` when nothing dated is loaded.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] when the raw tables cannot be read.
+    pub fn latest_month_before(&self, current: Period) -> Result<Option<Period>> {
+        let before = format!("DATE '{}'", current.first_day());
+        let costs = format!(
+            "SELECT max(period) FROM raw.costs WHERE scenario = 'actual' AND period < {before}"
+        );
+        let months = |column: &str, table: &str| {
+            format!(
+                "SELECT max(date_trunc('month', {column}))::DATE FROM raw.{table} WHERE {column} < {before}"
+            )
+        };
+        let others = [
+            months("opened_at", "incidents"),
+            months("finished_at", "deployments"),
+            months("entered_at", "demand_events"),
+            months("proposed_at", "demands"),
+            months("period", "slo_measurements"),
+            format!(
+                "SELECT max(period) FROM raw.benefits WHERE scenario = 'realized' AND period < {before}"
+            ),
+            months("period", "progress"),
+        ];
+        let latest = |sql: String| -> Result<Option<Period>> {
+            let exists: bool = self
+                .conn
+                .query_row(
+                    "SELECT count(*) > 0 FROM duckdb_tables() WHERE schema_name = 'raw'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(|e| Error::warehouse(&self.path, "finding the latest period", e))?;
+            if !exists {
+                return Ok(None);
+            }
+            let day: Option<String> = self
+                .conn
+                .query_row(&format!("SELECT CAST(({sql}) AS VARCHAR)"), [], |r| {
+                    r.get(0)
+                })
+                .map_err(|e| Error::warehouse(&self.path, "finding the latest period", e))?;
+            Ok(day.and_then(|d| d.get(..7).and_then(|m| m.parse().ok())))
+        };
+        if let Some(p) = latest(costs)? {
+            return Ok(Some(p));
+        }
+        let all = others
+            .iter()
+            .map(|q| format!("({q})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        latest(format!("SELECT greatest({all})"))
+    }
+
+    /// Copies the failing rows of data tests (`tables`, as `test_failures.<test>`) from the closed
+    /// work copy of a failed run at `work`, replacing those tables here: a failed run publishes
+    /// nothing else, but the rows that failed its tests are what an analyst needs to mend the data.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] when the copy cannot be attached or a table copied.
+    pub fn keep_failing_rows(&self, work: &Path, tables: &[&str]) -> Result<()> {
+        let mut sql = format!(
+            "ATTACH {} AS failed_run (READ_ONLY);
+             CREATE SCHEMA IF NOT EXISTS test_failures;",
+            quote_text(&work.display().to_string())
+        );
+        for table in tables {
+            let name = table.strip_prefix("test_failures.").unwrap_or(table);
+            sql.push_str(&format!(
+                "CREATE OR REPLACE TABLE test_failures.{n} AS SELECT * FROM failed_run.test_failures.{n};",
+                n = quote(name)
+            ));
+        }
+        sql.push_str("DETACH failed_run;");
+        self.execute_batch("keeping the failing rows of the failed run's tests", &sql)
+    }
+
+    /// How many cost and benefit lines each FX rule converted (`stg_costs` and `stg_benefits`
+    /// say which rule converted each line; `None` is a line without a rate): `(kind, rule, lines)`
+    /// with kind `cost` or `benefit`. Empty when those models are absent.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] when the models cannot be read.
+    pub fn lines_by_fx_rule(&self) -> Result<Vec<(String, Option<String>, u64)>> {
+        let fail = |e| Error::warehouse(&self.path, "counting the lines by FX rule", e);
+        let mut parts = Vec::new();
+        for (kind, model) in [("cost", "stg_costs"), ("benefit", "stg_benefits")] {
+            let present: bool = self
+                .conn
+                .query_row(
+                    "SELECT count(*) > 0 FROM information_schema.columns \
+                     WHERE table_schema = 'main' AND table_name = ? AND column_name = 'fx_rule'",
+                    [model],
+                    |r| r.get(0),
+                )
+                .map_err(fail)?;
+            if present {
+                parts.push(format!(
+                    "SELECT '{kind}' AS kind, fx_rule, count(*) AS lines FROM main.{model} GROUP BY ALL"
+                ));
+            }
+        }
+        if parts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "{} ORDER BY 1 DESC, 2 NULLS LAST",
+            parts.join(" UNION ALL ")
+        );
+        let mut statement = self.conn.prepare(&sql).map_err(fail)?;
+        let rows = statement
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64))
+            })
+            .map_err(fail)?;
+        rows.collect::<duckdb::Result<_>>().map_err(fail)
+    }
+
+    /// The years the loaded timestamps span, for [`Warehouse::define_to_utc`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] when the raw tables cannot be read.
+    pub fn timestamp_years(&self) -> Result<Option<(i32, i32)>> {
+        let mut parts = Vec::new();
+        for entity in Entity::ALL {
+            for column in entity.contract().columns {
+                if column.kind == crate::ingest::contract::ColumnKind::Timestamp {
+                    parts.push(format!(
+                        "SELECT min({c}) AS lo, max({c}) AS hi FROM raw.{}",
+                        entity.name(),
+                        c = quote(column.name)
+                    ));
+                }
+            }
+        }
+        let sql = format!(
+            "SELECT CAST(year(min(lo)) AS INTEGER), CAST(year(max(hi)) AS INTEGER) FROM ({})",
+            parts.join(" UNION ALL ")
+        );
+        let years: (Option<i32>, Option<i32>) = self
+            .conn
+            .query_row(&sql, [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| Error::warehouse(&self.path, "finding the span of the timestamps", e))?;
+        Ok(match years {
+            (Some(lo), Some(hi)) => Some((lo, hi)),
+            _ => None,
+        })
+    }
+
+    /// Defines the SQL macro `to_utc(ts)`: the UTC instant of a timestamp stored as wall-clock
+    /// time in `zone`, from the zone's transitions over `years` (and the offsets at either end
+    /// beyond them). Durations computed between `to_utc` values never gain or lose the hour of a
+    /// daylight-saving change. A time in the hour repeated when clocks go back reads as its first
+    /// occurrence.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] when the macro cannot be created.
+    pub fn define_to_utc(&self, zone: &str, years: (i32, i32)) -> Result<()> {
+        let tz = jiff::tz::TimeZone::get(zone)
+            .map_err(|e| Error::warehouse(&self.path, format!("time zone {zone}"), e))?;
+        let clamp = |y: i32| y.clamp(1900, 2200) as i16;
+        let stretches =
+            crate::ingest::zones::offset_stretches(&tz, clamp(years.0 - 1)..=clamp(years.1 + 1));
+        let shift = |offset: i32| format!("ts - INTERVAL ({offset}) SECOND");
+        let body = match stretches.as_slice() {
+            [] => "ts".to_string(),
+            [(_, _, offset)] if *offset == 0 => "ts".to_string(),
+            [only] => shift(only.2),
+            [rest @ .., last] => {
+                let branches: Vec<String> = rest
+                    .iter()
+                    .map(|(_, until, offset)| {
+                        format!(
+                            "WHEN ts < TIMESTAMP '{}' THEN {}",
+                            until.format("%Y-%m-%d %H:%M:%S"),
+                            shift(*offset)
+                        )
+                    })
+                    .collect();
+                format!("CASE {} ELSE {} END", branches.join(" "), shift(last.2))
+            }
+        };
+        self.execute_batch(
+            "defining to_utc",
+            &format!("CREATE OR REPLACE MACRO main.to_utc(ts) AS {body};"),
+        )
+    }
+}
+
+/// The columns a frame adds to a stored metric table, or the error that says why the frame
+/// cannot be stored beside the table's periods and how to migrate.
+fn added_columns(
+    table: &str,
+    existing: &[(String, String)],
+    wanted: &[(String, String)],
+) -> Result<Vec<(String, String)>> {
+    let changed = |message: String| Error::MetricTableChanged {
+        table: format!("metrics.{table}"),
+        message,
+    };
+    for (name, stored) in existing {
+        match wanted.iter().find(|(n, _)| n == name) {
+            None => {
+                return Err(changed(format!(
+                    "it stores a column `{name}` that this version of itvalue no longer writes. To keep the stored periods, rename the table (ALTER TABLE metrics.{table} RENAME TO {table}_before) and rerun the periods you need; to drop the old figures, ALTER TABLE metrics.{table} DROP COLUMN {name}"
+                )));
+            }
+            Some((_, new)) if !fits(stored, new) => {
+                return Err(changed(format!(
+                    "it stores `{name}` as {stored}, but this version of itvalue writes it as {new}. To keep the stored periods, rename the table (ALTER TABLE metrics.{table} RENAME TO {table}_before) and rerun the periods you need; or convert the column in place (ALTER TABLE metrics.{table} ALTER {name} TYPE {new}) if every stored value fits"
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(wanted
+        .iter()
+        .filter(|(n, _)| !existing.iter().any(|(e, _)| e == n))
+        .cloned()
+        .collect())
+}
+
+/// Whether values of type `new` can be stored in a column of type `stored` without loss: the same
+/// type, or a decimal of the same scale and no more digits.
+fn fits(stored: &str, new: &str) -> bool {
+    let decimal = |t: &str| -> Option<(u32, u32)> {
+        let inner = t.strip_prefix("DECIMAL(")?.strip_suffix(')')?;
+        let (p, s) = inner.split_once(',')?;
+        Some((p.trim().parse().ok()?, s.trim().parse().ok()?))
+    };
+    if stored.eq_ignore_ascii_case(new) {
+        return true;
+    }
+    matches!((decimal(stored), decimal(new)), (Some((p0, s0)), Some((p1, s1))) if s0 == s1 && p0 >= p1)
+}
+
+/// The error DuckDB gives when the file is open elsewhere becomes [`Error::WarehouseInUse`]
+/// naming the program that holds it.
+fn opening_error(path: &Path, e: duckdb::Error) -> Error {
+    let text = e.to_string();
+    if let Some(at) = text.find("Conflicting lock is held in ") {
+        let rest = &text[at + "Conflicting lock is held in ".len()..];
+        let holder = rest.split(". See also").next().unwrap_or(rest).trim();
+        return Error::WarehouseInUse {
+            path: path.to_path_buf(),
+            holder: holder.trim_end_matches('.').to_string(),
+        };
+    }
+    Error::warehouse(path, "cannot open", e)
 }
 
 /// Sets aside the rows incremental sources loaded before, as the raw table is about to be
@@ -279,10 +560,7 @@ fn keep_earlier_rows(
         // Nothing loaded before: the table to copy from is made empty, with its columns.
         tx.execute_batch(&raw_table_sql(entity))?;
     }
-    let list: Vec<String> = sources
-        .iter()
-        .map(|s| format!("'{}'", s.replace('\'', "''")))
-        .collect();
+    let list: Vec<String> = sources.iter().map(|s| quote_text(s)).collect();
     tx.execute_batch(&format!(
         "CREATE OR REPLACE TEMP TABLE earlier_rows AS SELECT * FROM raw.{} WHERE _source IN ({});",
         entity.name(),
@@ -296,7 +574,9 @@ fn restore_earlier_rows(tx: &duckdb::Transaction, entity: Entity) -> duckdb::Res
         .contract()
         .key
         .iter()
-        .map(|k| format!("n.{k} = e.{k}", k = quote(k)))
+        // Key parts may be empty (a cost line without cost_pool or line_id): `=` would never
+        // match them, and every such row would be kept twice.
+        .map(|k| format!("n.{k} IS NOT DISTINCT FROM e.{k}", k = quote(k)))
         .collect();
     tx.execute_batch(&format!(
         "INSERT INTO raw.{table} BY NAME SELECT e.* FROM earlier_rows AS e \
@@ -347,16 +627,163 @@ fn ddl_columns(frame: &DataFrame) -> std::result::Result<Vec<(String, String)>, 
         .collect()
 }
 
-fn existing_columns(conn: &Connection, schema: &str, table: &str) -> duckdb::Result<Vec<String>> {
+fn existing_columns(
+    conn: &Connection,
+    schema: &str,
+    table: &str,
+) -> duckdb::Result<Vec<(String, String)>> {
     let mut statement = conn.prepare(
-        "SELECT column_name || ' ' || data_type FROM information_schema.columns \
+        "SELECT column_name, data_type FROM information_schema.columns \
          WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
     )?;
-    let rows = statement.query_map([schema, table], |r| r.get::<_, String>(0))?;
+    let rows = statement.query_map([schema, table], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect()
+}
+
+/// Quotes text as an SQL string literal for DuckDB (`O'Brien` as `'O''Brien'`).
+pub fn quote_text(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 /// Quotes an identifier for DuckDB.
 pub fn quote(identifier: &str) -> String {
     format!("\"{}\"", identifier.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(conn: &Connection, sql: &str) -> Vec<String> {
+        let mut statement = conn.prepare(sql).unwrap();
+        statement
+            .query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .collect::<duckdb::Result<_>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn incremental_loads_keep_one_row_per_key_with_empty_key_parts() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(&ledger::schema_sql()).unwrap();
+        conn.execute_batch(&raw_table_sql(Entity::Costs)).unwrap();
+        // Loaded before: two lines without cost_pool or line_id, from the database source.
+        conn.execute_batch(
+            "INSERT INTO raw.costs (investment_id, period, scenario, amount, _source, _file, _row) VALUES
+             ('INV-1', DATE '2026-09-01', 'actual', 10.00, 'db', 'db', 1),
+             ('INV-2', DATE '2026-09-01', 'actual', 20.00, 'db', 'db', 2);",
+        )
+        .unwrap();
+        let tx = conn.transaction().unwrap();
+        keep_earlier_rows(&tx, Entity::Costs, &["db"]).unwrap();
+        tx.execute_batch(&raw_table_sql(Entity::Costs)).unwrap();
+        // The incremental extract brings INV-1's line again, changed: it replaces the old one.
+        tx.execute_batch(
+            "INSERT INTO raw.costs (investment_id, period, scenario, amount, _source, _file, _row)
+             VALUES ('INV-1', DATE '2026-09-01', 'actual', 11.00, 'db', 'db', 1);",
+        )
+        .unwrap();
+        restore_earlier_rows(&tx, Entity::Costs).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(
+            strings(
+                &conn,
+                "SELECT investment_id || ' ' || amount FROM raw.costs ORDER BY 1"
+            ),
+            ["INV-1 11.00", "INV-2 20.00"]
+        );
+    }
+
+    fn frame(columns: Vec<polars::prelude::Column>) -> DataFrame {
+        DataFrame::new_infer_height(columns).unwrap()
+    }
+
+    fn period_column(day: &str) -> polars::prelude::Column {
+        use polars::prelude::{DataType, IntoColumn, NamedFrom, Series};
+        let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        let d = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap();
+        Series::new("period".into(), [(d - epoch).num_days() as i32])
+            .cast(&DataType::Date)
+            .unwrap()
+            .into_column()
+    }
+
+    fn figure(name: &str, value: f64) -> polars::prelude::Column {
+        use polars::prelude::{IntoColumn, NamedFrom, Series};
+        Series::new(name.into(), [value]).into_column()
+    }
+
+    #[test]
+    fn a_metric_table_gains_new_columns_and_keeps_its_periods_but_refuses_a_changed_type() {
+        use polars::prelude::{IntoColumn, NamedFrom, Series};
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = Warehouse::open(&dir.path().join("w.duckdb")).unwrap();
+        let sep: Period = "2026-09".parse().unwrap();
+        let oct: Period = "2026-10".parse().unwrap();
+        let old = frame(vec![period_column("2026-09-01"), figure("cpi", 0.9)]);
+        w.store_metrics(sep, &[("t", &old)]).unwrap();
+        let new = frame(vec![
+            period_column("2026-10-01"),
+            figure("spi", 1.1),
+            figure("cpi", 0.8),
+        ]);
+        w.store_metrics(oct, &[("t", &new)]).unwrap();
+        assert_eq!(
+            strings(
+                w.connection(),
+                "SELECT strftime(period, '%Y-%m') || ' ' || cpi || ' ' || coalesce(CAST(spi AS VARCHAR), '∅') FROM metrics.t ORDER BY period"
+            ),
+            ["2026-09 0.9 ∅", "2026-10 0.8 1.1"]
+        );
+        let changed = frame(vec![
+            period_column("2026-10-01"),
+            Series::new("spi".into(), ["high"]).into_column(),
+            figure("cpi", 0.8),
+        ]);
+        let err = w.store_metrics(oct, &[("t", &changed)]).unwrap_err();
+        assert!(matches!(err, Error::MetricTableChanged { .. }), "{err}");
+        assert!(err.to_string().starts_with("metrics.t: it stores `spi` as DOUBLE, but this version of itvalue writes it as VARCHAR."), "{err}");
+        let dropped = frame(vec![period_column("2026-10-01"), figure("cpi", 0.8)]);
+        let err = w.store_metrics(oct, &[("t", &dropped)]).unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "metrics.t: it stores a column `spi` that this version of itvalue no longer writes."
+            ),
+            "{err}"
+        );
+        // Both refusals left the table as it was.
+        assert_eq!(
+            strings(w.connection(), "SELECT count(*)::VARCHAR FROM metrics.t"),
+            ["2"]
+        );
+    }
+
+    #[test]
+    fn to_utc_measures_durations_across_berlins_clock_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = Warehouse::open(&dir.path().join("w.duckdb")).unwrap();
+        w.define_to_utc("Europe/Berlin", (2026, 2026)).unwrap();
+        let minutes = |from: &str, to: &str| {
+            strings(
+                w.connection(),
+                &format!(
+                    "SELECT CAST(date_diff('minute', to_utc(TIMESTAMP '{from}'), to_utc(TIMESTAMP '{to}')) AS VARCHAR)"
+                ),
+            )[0]
+                .clone()
+        };
+        assert_eq!(minutes("2026-03-29 01:30:00", "2026-03-29 03:30:00"), "60");
+        assert_eq!(minutes("2026-10-25 01:30:00", "2026-10-25 03:30:00"), "180");
+        assert_eq!(minutes("2026-07-01 10:00:00", "2026-07-01 12:00:00"), "120");
+        assert_eq!(
+            strings(
+                w.connection(),
+                "SELECT CAST(to_utc(TIMESTAMP '2026-07-01 12:00:00') AS VARCHAR) || ' ' || CAST(to_utc(TIMESTAMP '2026-01-15 12:00:00') AS VARCHAR)"
+            ),
+            ["2026-07-01 10:00:00 2026-01-15 11:00:00"]
+        );
+        w.define_to_utc("UTC", (2026, 2026)).unwrap();
+        assert_eq!(minutes("2026-03-29 01:30:00", "2026-03-29 03:30:00"), "120");
+    }
 }

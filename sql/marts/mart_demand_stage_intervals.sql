@@ -1,7 +1,8 @@
 -- Stage time per demand: each visit to a stage, from entering it to entering the next one (in
 -- time order), with the demand's type, value stream and team. The last stage a demand reached has
 -- no left_at: it is still there, or it is final. A move from a funnel stage to an earlier one is
--- a back-transition (rework); leaving an exit (a rejected demand reopened) is not.
+-- a back-transition (rework); leaving an exit (a rejected demand reopened) is not. Stage time is
+-- measured on instants (to_utc), so a daylight-saving change never adds or removes an hour.
 WITH ordered AS (
     SELECT
         demand_id,
@@ -23,7 +24,7 @@ SELECT
     o.entered_at,
     o.left_at,
     o.next_stage,
-    round(date_diff('second', o.entered_at, o.left_at) / 86400.0, 6) AS days_in_stage,
+    round(date_diff('second', to_utc(o.entered_at), to_utc(o.left_at)) / 86400.0, 6) AS days_in_stage,
     coalesce(o.stage_order <= 7 AND o.next_stage_order < o.stage_order, false)
         AS is_back_transition,
     o.stage IN ('in_development', 'in_test') AS is_active_stage,

@@ -1,12 +1,24 @@
 -- Business-impact minutes per incident and month: the overlap of [impact_start, impact_end] with
--- each calendar month, so an incident across a month end is split at the boundary. Incidents
--- whose impact has not ended are left out (their impact is not known yet). downtime_cost is the
--- minutes times the application's downtime cost per minute, before any severity weighting; it is
--- empty when the application has no cost per minute.
-WITH windows AS (
-    SELECT incident_id, application_id, severity, impact_start, impact_end
+-- each calendar month, so an incident across a month end is split at the boundary. An impact that
+-- has not ended counts up to the end of the report period (getvariable('period')) and is marked
+-- impact_open; a later run counts it further. Minutes are measured on instants (to_utc), so a
+-- daylight-saving change never adds or removes an hour. downtime_cost is exact money: the seconds
+-- times the application's cost per minute in cents, over 60, rounded once to cents (half away
+-- from zero), before any severity weighting; it is empty when the application has no cost per
+-- minute.
+WITH period_end AS (
+    SELECT CAST(getvariable('period') + INTERVAL 1 MONTH AS TIMESTAMP) AS ends_at
+),
+windows AS (
+    SELECT
+        incident_id,
+        application_id,
+        severity,
+        impact_start,
+        coalesce(impact_end, (SELECT ends_at FROM period_end)) AS impact_end,
+        impact_end IS NULL AS impact_open
     FROM stg_incidents
-    WHERE impact_end IS NOT NULL AND impact_end > impact_start
+    WHERE impact_end IS NOT NULL OR impact_start < (SELECT ends_at FROM period_end)
 ),
 months AS (
     SELECT
@@ -17,18 +29,20 @@ months AS (
             INTERVAL 1 MONTH
         )) AS month_start
     FROM windows AS w
+    WHERE w.impact_end > w.impact_start
 ),
 split AS (
     SELECT
         incident_id,
         application_id,
         severity,
+        impact_open,
         CAST(month_start AS DATE) AS period,
         date_diff(
             'second',
-            greatest(impact_start, month_start),
-            least(impact_end, month_start + INTERVAL 1 MONTH)
-        ) / 60.0 AS impact_minutes
+            to_utc(greatest(impact_start, month_start)),
+            to_utc(least(impact_end, month_start + INTERVAL 1 MONTH))
+        ) AS impact_seconds
     FROM months
 )
 SELECT
@@ -37,8 +51,13 @@ SELECT
     a.investment_id,
     s.severity,
     s.period,
-    round(s.impact_minutes, 4) AS impact_minutes,
-    CAST(round(s.impact_minutes * a.downtime_cost_per_minute, 2) AS DECIMAL(18, 2)) AS downtime_cost
+    round(s.impact_seconds / 60.0, 4) AS impact_minutes,
+    s.impact_open,
+    CAST(
+        CAST((CAST(s.impact_seconds AS HUGEINT) * CAST(a.downtime_cost_per_minute * 100 AS HUGEINT) + 30) // 60
+            AS DECIMAL(18, 0)) * CAST(0.01 AS DECIMAL(3, 2))
+        AS DECIMAL(18, 2)
+    ) AS downtime_cost
 FROM split AS s
 LEFT JOIN stg_applications AS a USING (application_id)
-WHERE s.impact_minutes > 0
+WHERE s.impact_seconds > 0

@@ -1,4 +1,5 @@
--- Deployments with their duration in minutes when the start is known.
+-- Deployments with their duration in minutes when the start is known, measured on instants
+-- (to_utc), so a deployment across a daylight-saving change is not an hour off.
 SELECT
     deployment_id,
     application_id,
@@ -8,5 +9,5 @@ SELECT
     environment,
     strategy,
     demand_id,
-    date_diff('minute', started_at, finished_at) AS duration_minutes
+    date_diff('minute', to_utc(started_at), to_utc(finished_at)) AS duration_minutes
 FROM raw.deployments

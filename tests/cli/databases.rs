@@ -219,9 +219,9 @@ fn incidents_from_postgres_give_the_same_warehouse_and_workbook_as_the_spreadshe
 }
 
 /// Runs the sample with incidents from a `kind` source in Berlin time and checks the two rows
-/// whose timestamps cross zones: Berlin is UTC+1 in January and UTC+2 in July; a timestamp without
-/// zone is read as UTC (the default source_timezone) and 01:30 UTC on 2026-03-29 is 03:30 summer
-/// time. NUMERIC/DECIMAL users_affected arrive exact.
+/// whose timestamps cross zones: Berlin is UTC+1 in winter and UTC+2 from 01:00 UTC on
+/// 2026-03-29, so 00:45 UTC that day is 01:45 and 01:30 UTC (a timestamp without zone, read as UTC,
+/// the default source_timezone) is 03:30 summer time. NUMERIC/DECIMAL users_affected arrive exact.
 fn run_in_berlin_time(kind: &str, table: &str, url: &str) -> Workspace {
     let ws = Workspace::with_sample();
     with_incidents_from(
@@ -240,7 +240,7 @@ fn run_in_berlin_time(kind: &str, table: &str, url: &str) -> Workspace {
         ),
         [
             "INC-TZ-1 2 2026-01-15 13:00 - 12",
-            "INC-TZ-2 4 2026-07-15 14:00 2026-03-29 03:30 250",
+            "INC-TZ-2 4 2026-03-29 01:45 2026-03-29 03:30 250",
         ]
     );
     ws
@@ -259,7 +259,7 @@ fn postgres_values_are_typed_converted_to_the_configured_zone_and_rejected_with_
                  impact_end TIMESTAMP, users_affected NUMERIC(12, 0), category TEXT);
              INSERT INTO {table} VALUES
                  ('INC-TZ-1', 'APP-001', '2 - High', '2026-01-15 12:00:00+00', NULL, 12, 'network'),
-                 ('INC-TZ-2', 'APP-001', '4 - Low', '2026-07-15 12:00:00+00', '2026-03-29 01:30:00', 250, NULL),
+                 ('INC-TZ-2', 'APP-001', '4 - Low', '2026-03-29 00:45:00+00', '2026-03-29 01:30:00', 250, NULL),
                  ('INC-BAD-1', 'APP-001', NULL, '2026-07-16 08:00:00+00', NULL, NULL, NULL),
                  ('INC-BAD-2', 'APP-999', '1 - Critical', '2026-07-17 08:00:00+00', NULL, NULL, NULL),
                  ('INC-BAD-3', 'APP-001', '9 - Unknown', '2026-07-18 08:00:00+00', NULL, NULL, NULL);"
@@ -612,7 +612,7 @@ fn incidents_from_mariadb_are_typed_zoned_and_rejected_with_their_row_key() {
         .query_drop(format!(
             "INSERT INTO {name}.incidents VALUES
                  ('INC-TZ-1', 'APP-001', '2 - High', '2026-01-15 12:00:00', NULL, 12, 'network'),
-                 ('INC-TZ-2', 'APP-001', '4 - Low', '2026-07-15 12:00:00', '2026-03-29 01:30:00', 250, NULL),
+                 ('INC-TZ-2', 'APP-001', '4 - Low', '2026-03-29 00:45:00', '2026-03-29 01:30:00', 250, NULL),
                  ('INC-BAD-1', 'APP-001', NULL, '2026-07-16 08:00:00', NULL, NULL, NULL)",
             name = db.name
         ))

@@ -8,3 +8,4 @@ mod fixtures;
 mod ingest;
 mod models;
 mod run;
+mod trustworthy;

@@ -16,11 +16,11 @@ mod postgres_source;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use super::grid::{Addressing, Grid, GridRow, RawCell};
 use super::typing::ReadFile;
+pub(super) use super::zones::Zones;
 use crate::config::{DatabaseSource, Limits, Relation, Source, SourceKind};
 use crate::error::{DatabaseFailure, Error, Result};
 
@@ -60,73 +60,6 @@ impl Failure {
             transient: true,
         }
     }
-}
-
-/// The zones timestamps are converted between.
-pub(super) struct Zones {
-    /// The zone of timestamps without a time zone in the source.
-    pub source: jiff::tz::TimeZone,
-    /// The configured reporting zone.
-    pub target: jiff::tz::TimeZone,
-    same: bool,
-}
-
-impl Zones {
-    /// A timestamp with a time zone (an instant), as a wall-clock time in the target zone.
-    pub fn instant_in_target(
-        &self,
-        instant: DateTime<Utc>,
-    ) -> std::result::Result<NaiveDateTime, String> {
-        let ts = jiff::Timestamp::new(instant.timestamp(), instant.timestamp_subsec_nanos() as i32)
-            .map_err(|e| format!("timestamp {instant} is out of range: {e}"))?;
-        civil_to_naive(ts.to_zoned(self.target.clone()).datetime())
-    }
-
-    /// A timestamp without a time zone, read in the source zone and shown in the target zone.
-    /// jiff's "compatible" rule (RFC 5545) places a time in a daylight-saving fold at its earlier
-    /// instant and a time in a gap after the gap.
-    pub fn local_in_target(
-        &self,
-        local: NaiveDateTime,
-    ) -> std::result::Result<NaiveDateTime, String> {
-        if self.same {
-            return Ok(local);
-        }
-        use chrono::{Datelike, Timelike};
-        let year = i16::try_from(local.year())
-            .map_err(|_| format!("timestamp {local} is out of range"))?;
-        let civil = jiff::civil::DateTime::new(
-            year,
-            local.month() as i8,
-            local.day() as i8,
-            local.hour() as i8,
-            local.minute() as i8,
-            local.second() as i8,
-            local.nanosecond() as i32,
-        )
-        .map_err(|e| format!("timestamp {local} is out of range: {e}"))?;
-        let zoned = civil
-            .to_zoned(self.source.clone())
-            .map_err(|e| format!("timestamp {local} cannot be placed in the source zone: {e}"))?;
-        civil_to_naive(zoned.timestamp().to_zoned(self.target.clone()).datetime())
-    }
-}
-
-fn civil_to_naive(civil: jiff::civil::DateTime) -> std::result::Result<NaiveDateTime, String> {
-    chrono::NaiveDate::from_ymd_opt(
-        i32::from(civil.year()),
-        civil.month() as u32,
-        civil.day() as u32,
-    )
-    .and_then(|d| {
-        d.and_hms_nano_opt(
-            civil.hour() as u32,
-            civil.minute() as u32,
-            civil.second() as u32,
-            civil.subsec_nanosecond() as u32,
-        )
-    })
-    .ok_or_else(|| format!("{civil} is not a date itvalue can hold"))
 }
 
 /// Grows the grid row by row, counting cells against the limit and hashing what it holds.
@@ -240,15 +173,8 @@ pub(super) fn extract(
             ),
         )
     })?;
-    let zone = |key: &str, name: &str| {
-        jiff::tz::TimeZone::get(name)
-            .map_err(|e| fail(DatabaseFailure::Query, format!("{key} {name}: {e}")))
-    };
-    let zones = Zones {
-        source: zone("source_timezone", &db.source_timezone)?,
-        target: zone("timezone", timezone)?,
-        same: db.source_timezone == timezone,
-    };
+    let zones = Zones::new(&db.source_timezone, timezone)
+        .map_err(|message| fail(DatabaseFailure::Query, message))?;
     let attempts = db.retries + 1;
     for attempt in 1..=attempts {
         let mut grid = GridBuilder::new(limits.max_cells);
@@ -392,36 +318,6 @@ mod tests {
                 None
             ),
             "SELECT * FROM \"t\""
-        );
-    }
-
-    #[test]
-    fn timestamps_move_between_zones_across_daylight_saving() {
-        let zones = Zones {
-            source: jiff::tz::TimeZone::get("America/New_York").unwrap(),
-            target: jiff::tz::TimeZone::get("Europe/Berlin").unwrap(),
-            same: false,
-        };
-        let at = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
-        // 2026-03-29 01:00 UTC is when Berlin moves from UTC+1 to UTC+2.
-        let utc = |s: &str| at(s).and_utc();
-        assert_eq!(
-            zones.instant_in_target(utc("2026-03-29 00:30:00")),
-            Ok(at("2026-03-29 01:30:00"))
-        );
-        assert_eq!(
-            zones.instant_in_target(utc("2026-03-29 01:30:00")),
-            Ok(at("2026-03-29 03:30:00"))
-        );
-        // New York is on UTC-4 from 2026-03-08; 12:00 there is 16:00 UTC, 18:00 in Berlin.
-        assert_eq!(
-            zones.local_in_target(at("2026-03-30 12:00:00")),
-            Ok(at("2026-03-30 18:00:00"))
-        );
-        // In winter both are on standard time: UTC-5 and UTC+1.
-        assert_eq!(
-            zones.local_in_target(at("2026-01-15 12:00:00")),
-            Ok(at("2026-01-15 18:00:00"))
         );
     }
 }

@@ -1,0 +1,246 @@
+//! The job: the monthly run and the models-only commands, each one ledgered run that publishes
+//! all of what it changes or nothing.
+//!
+//! In: a [`Config`] and the command's options. Out: the warehouse replaced by the run's work
+//! copy and the pack put in place, and a summary; or an error, after which the warehouse is as it
+//! was apart from the failed run's record in the ledger. The parts: [`ledgered`] (the lock, the
+//! ledger, the work copy, the steps), [`period`] (which month a run reports), `models_step` (the
+//! models and what their failures mean), `sheets` (the model sheets) and `monthly` (the monthly
+//! run's steps).
+
+mod ledgered;
+mod models_step;
+mod monthly;
+pub mod period;
+mod sheets;
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::ingest::{self, Reject, SourceQuality};
+use crate::models::{self, Outcome, Project, RunRequest};
+use crate::progress::Progress;
+use crate::report::{self, LeftOut, Pack, RunResults};
+use crate::schedule::Period;
+use crate::warehouse::ledger::Status;
+
+use ledgered::{Finished, in_ledger};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The period to report; `None` takes the latest complete month in the data.
+    pub period: Option<Period>,
+    /// Extract incremental database sources in full (ignoring their watermarks) and rebuild
+    /// incremental models in full instead of replacing the period's rows.
+    pub full_refresh: bool,
+    /// The instant the run takes as "now": which months have ended, in the configured zone.
+    pub now: DateTime<Utc>,
+}
+
+/// What a run that published did.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    pub run_id: String,
+    pub period: Period,
+    pub pack: Pack,
+    pub inputs: usize,
+    pub rows_loaded: u64,
+    pub rejects: Vec<Reject>,
+    /// Each source's data-quality scores and threshold verdict.
+    pub quality: Vec<SourceQuality>,
+    /// Each model's and data test's outcome.
+    pub models: Outcome,
+    /// Sheets and charts the pack does not hold, with the reasons.
+    pub left_out: Vec<LeftOut>,
+    /// How amounts in other currencies were converted, in words.
+    pub fx: Vec<String>,
+    /// Models or tests that failed outside what the pack needs; the run published all the same.
+    pub failures: Option<String>,
+}
+
+impl RunSummary {
+    /// The error a run that published with failures still ends with, so that a scheduler sees
+    /// them; `None` when nothing failed.
+    pub fn failure(&self) -> Option<Error> {
+        self.failures.clone().map(Error::PartialRun)
+    }
+}
+
+/// Runs the monthly job.
+///
+/// # Errors
+///
+/// [`Error::Locked`] when another run holds the warehouse, and any stage's error; each names the
+/// file, sheet, model or table concerned. After an error nothing is published.
+pub fn run(config: &Config, options: &RunOptions, progress: &dyn Progress) -> Result<RunSummary> {
+    in_ledger(
+        config,
+        "run",
+        options.period,
+        options.now,
+        progress,
+        |steps, record| monthly::run(config, options, steps, record),
+    )
+}
+
+/// What `itvalue models run` and `itvalue models test` are asked to do.
+#[derive(Debug, Clone)]
+pub struct ModelsOptions {
+    /// A dbt-style selection (`name`, `name+`, `+name`); `None` takes every model.
+    pub select: Option<String>,
+    /// The period incremental models replace and model sheets filter on; `None` takes the latest
+    /// complete month in the loaded data.
+    pub period: Option<Period>,
+    pub full_refresh: bool,
+    /// Run the data tests against the models as they are, building nothing.
+    pub test_only: bool,
+    /// As for [`RunOptions::now`].
+    pub now: DateTime<Utc>,
+}
+
+/// What a models-only run did.
+#[derive(Debug, Clone)]
+pub struct ModelsSummary {
+    pub run_id: String,
+    pub period: Period,
+    pub outcome: Outcome,
+    pub results_file: PathBuf,
+}
+
+/// Builds (or only tests) the selected models on the warehouse as loaded by the last run,
+/// recorded in the ledger as a run of its own, and published only when every selected model
+/// builds and passes its error-severity tests.
+///
+/// # Errors
+///
+/// [`Error::NothingLoaded`] before any run has loaded data, [`Error::ModelGraph`] for a bad
+/// selection or model graph, [`Error::ModelsFailed`] when a model or an error-severity test fails
+/// (the ledger and `run_results-<run id>.json` keep the outcome), and the warehouse's errors.
+pub fn models_command(
+    config: &Config,
+    options: &ModelsOptions,
+    progress: &dyn Progress,
+) -> Result<ModelsSummary> {
+    let command = if options.test_only {
+        "models test"
+    } else {
+        "models run"
+    };
+    in_ledger(
+        config,
+        command,
+        options.period,
+        options.now,
+        progress,
+        |steps, record| {
+            if !steps.warehouse.has_loaded_data()? {
+                return Err(Error::NothingLoaded {
+                    path: config.warehouse.clone(),
+                });
+            }
+            let period = period::reporting_period(
+                options.period,
+                steps.warehouse,
+                options.now,
+                &config.timezone,
+            )?;
+            steps.warehouse.set_run_period(&record.run_id, period)?;
+            steps.journal.period = Some(period);
+            let outcome = steps.step(
+                if options.test_only { "tests" } else { "models" },
+                |w| {
+                    let project = models_step::prepare(config, w, record, period)?;
+                    let request = RunRequest {
+                        selected: Some(project.select(options.select.as_deref())?),
+                        full_refresh: options.full_refresh,
+                        test_only: options.test_only,
+                        unfed_entities: models_step::unfed_entities(config),
+                    };
+                    Ok(models::run(w.connection(), &project, &request, progress))
+                },
+                |o| (Some(o.models.len() as u64), String::new()),
+            )?;
+            let (model_records, test_records) = models_step::records(&outcome);
+            steps
+                .warehouse
+                .record_models(&record.run_id, &model_records, &test_records)?;
+            steps.journal.models = Some((model_records, test_records));
+            let file_name = format!("run_results-{}.json", record.run_id);
+            let results = RunResults {
+                run_id: &record.run_id,
+                command: &record.command,
+                period: period.to_string(),
+                itvalue_version: crate::VERSION,
+                models: &outcome.models,
+                tests: &outcome.tests,
+            };
+            let verdict = models_step::judge(&outcome, None);
+            if let Some(blocking) = verdict.blocking {
+                monthly::keep_failed_results(config, period, &file_name, &results);
+                return Err(Error::ModelsFailed(blocking));
+            }
+            let (results_file, staged) =
+                report::stage_results(&config.reports, period, &file_name, &results)?;
+            Ok(Finished {
+                value: ModelsSummary {
+                    run_id: record.run_id.clone(),
+                    period,
+                    outcome,
+                    results_file,
+                },
+                staged,
+                status: Status::Succeeded,
+                message: String::new(),
+            })
+        },
+    )
+}
+
+/// The models and tests under the configured folder, in build order, without a warehouse (for
+/// `models list` and `models graph`).
+///
+/// # Errors
+///
+/// As for [`Project::load`].
+pub fn model_project(config: &Config) -> Result<Project> {
+    let conn = duckdb::Connection::open_in_memory()
+        .map_err(|e| Error::warehouse(":memory:".as_ref(), "opening a parser instance", e))?;
+    models_step::load_project(config, &conn)
+}
+
+/// Validates every source against its contract without loading anything: what `itvalue check`
+/// reports.
+///
+/// # Errors
+///
+/// As for reading the sources: a file that cannot be read or a header row that breaks the
+/// contract. Rejects are not errors; [`threshold_error`] says whether they are too many.
+pub fn check(config: &Config, progress: &dyn Progress) -> Result<ingest::Ingested> {
+    ingest::read_sources(config, &ingest::Prior::default(), progress)
+}
+
+/// The error that stops a run when sources reject more rows than their thresholds allow.
+pub fn threshold_error(ingested: &ingest::Ingested) -> Option<Error> {
+    let failing = ingested.failing();
+    if failing.is_empty() {
+        return None;
+    }
+    let reasons: Vec<String> = failing
+        .iter()
+        .map(|q| {
+            format!(
+                "source {} rejected {} of {} rows ({:.2}%), over its max_reject_rate of {:.2}%",
+                q.source,
+                q.rows_rejected,
+                q.rows,
+                q.reject_rate * 100.0,
+                q.max_reject_rate * 100.0
+            )
+        })
+        .collect();
+    Some(Error::TooManyRejects(reasons.join("; ")))
+}
