@@ -155,11 +155,12 @@ fn check_container(path: &Path, bytes: &[u8], limits: &Limits) -> Result<()> {
         path: path.to_path_buf(),
         message,
     };
-    let Ok(zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
         // Not a zip: calamine will say what it is not.
         return Ok(());
     };
     let mut total: u64 = 0;
+    let mut shared_strings = None;
     for i in 0..zip.len() {
         // The central directory is all that is read: nothing is inflated.
         let part = zip.by_index_data(i).map_err(|e| Error::UnreadableInput {
@@ -169,6 +170,9 @@ fn check_container(path: &Path, bytes: &[u8], limits: &Limits) -> Result<()> {
         })?;
         let name = String::from_utf8_lossy(part.name_raw()).into_owned();
         let (size, packed) = (part.size(), part.compressed_size());
+        if name.to_ascii_lowercase().ends_with("sharedstrings.xml") {
+            shared_strings = Some((i, name.clone(), size));
+        }
         total = total.saturating_add(size);
         if total > limits.max_uncompressed_bytes {
             return Err(too_large(format!(
@@ -186,6 +190,57 @@ fn check_container(path: &Path, bytes: &[u8], limits: &Limits) -> Result<()> {
                 limits.max_compression_ratio
             )));
         }
+    }
+    if let Some((index, name, size)) = shared_strings {
+        check_shared_string_count(path, &mut zip, index, &name, size)?;
+    }
+    Ok(())
+}
+
+/// The most shared strings a part of `size` bytes can hold: the shortest entry, `<si/>`, takes 5.
+const BYTES_PER_SHARED_STRING: u64 = 5;
+
+/// Refuses a shared-string table whose `uniqueCount` promises more strings than its part can hold:
+/// calamine reserves room for that many strings before reading one, so a 1 KB workbook declaring
+/// 4,294,967,296 of them would ask for 103 GB (found by fuzzing). Only the start of the part is
+/// inflated, 64 KiB at most.
+fn check_shared_string_count(
+    path: &Path,
+    zip: &mut zip::ZipArchive<Cursor<&[u8]>>,
+    index: usize,
+    name: &str,
+    size: u64,
+) -> Result<()> {
+    use std::io::Read;
+    let Ok(part) = zip.by_index(index) else {
+        return Ok(());
+    };
+    let mut head = Vec::with_capacity(4096);
+    if part.take(64 << 10).read_to_end(&mut head).is_err() {
+        // A damaged part: calamine will name the damage.
+        return Ok(());
+    }
+    let text = String::from_utf8_lossy(&head);
+    let Some(start) = text.find("uniqueCount=") else {
+        return Ok(());
+    };
+    let digits: String = text[start + "uniqueCount=".len()..]
+        .chars()
+        .skip(1)
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let Ok(count) = digits.parse::<u64>() else {
+        return Ok(());
+    };
+    let room = size / BYTES_PER_SHARED_STRING;
+    if count > room {
+        return Err(Error::InputTooLarge {
+            path: path.to_path_buf(),
+            message: format!(
+                "part {name} declares {count} shared strings (uniqueCount), more than its {} can hold; the workbook is damaged",
+                bytes_text(size)
+            ),
+        });
     }
     Ok(())
 }

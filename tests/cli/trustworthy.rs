@@ -865,6 +865,13 @@ fn a_missing_models_folder_is_a_configuration_error_found_before_anything_is_rea
 /// An xlsx of cost lines whose investment_id cells all show one shared string of `length`
 /// characters: written with a short placeholder, then the shared-string table rewritten.
 fn costs_sharing_one_long_string(path: &Path, rows: usize, length: usize) {
+    costs_with_shared_strings(path, rows, |xml| {
+        xml.replace("SHARED-PLACEHOLDER", &"x".repeat(length))
+    });
+}
+
+/// An xlsx of `rows` cost lines whose shared-string table `rewrite` changes.
+fn costs_with_shared_strings(path: &Path, rows: usize, rewrite: impl Fn(&str) -> String) {
     use std::io::{Cursor, Read, Write};
     let mut workbook = rust_xlsxwriter::Workbook::new();
     let sheet = workbook.add_worksheet();
@@ -889,10 +896,7 @@ fn costs_sharing_one_long_string(path: &Path, rows: usize, length: usize) {
         let mut content = Vec::new();
         part.read_to_end(&mut content).unwrap();
         if name == "xl/sharedStrings.xml" {
-            let xml = String::from_utf8(content).unwrap();
-            content = xml
-                .replace("SHARED-PLACEHOLDER", &"x".repeat(length))
-                .into_bytes();
+            content = rewrite(&String::from_utf8(content).unwrap()).into_bytes();
         }
         let options = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Stored);
@@ -967,6 +971,26 @@ fn a_long_shared_string_in_two_thousand_cells_is_rejected_with_excerpts_in_bound
     assert!(stdout.contains("rejected values (2241 in all"), "{stdout}");
     assert!(
         stderr.contains("source costs rejected 2241 of 2241 rows (100.00%)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_shared_string_count_past_what_the_part_holds_is_refused_before_calamine_reserves_it() {
+    // Found by fuzz/fuzz_workbooks.py: calamine reserves uniqueCount strings up front, so this
+    // 6 KB workbook aborted the process asking for 103 GB.
+    let ws = Workspace::empty();
+    fs::create_dir_all(ws.path("sql")).unwrap();
+    costs_with_shared_strings(&ws.path("costs.xlsx"), 3, |xml| {
+        let at = xml.find("uniqueCount=\"").unwrap() + "uniqueCount=\"".len();
+        let end = at + xml[at..].find('"').unwrap();
+        format!("{}4294967296{}", &xml[..at], &xml[end..])
+    });
+    let (code, stdout, stderr) = check_capped(&ws);
+    assert_eq!(code, Some(65), "{stdout}\n{stderr}");
+    assert!(
+        stderr.starts_with("error: input costs.xlsx: refused: part xl/sharedStrings.xml declares 4294967296 shared strings (uniqueCount), more than its ")
+            && stderr.contains("can hold; the workbook is damaged"),
         "{stderr}"
     );
 }
