@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 
+pub mod metrics;
 mod sheet;
 mod source;
 
@@ -41,6 +42,8 @@ pub struct Config {
     pub charts: ChartSettings,
     /// How amounts in months without an FX rate are converted.
     pub fx: FxSettings,
+    /// Every weight, threshold, window and seed of the figure families (`[metrics]`).
+    pub metrics: metrics::MetricsConfig,
     /// Bounds on what one input file may make itvalue allocate.
     pub limits: Limits,
     /// The inputs, in the order given.
@@ -137,6 +140,8 @@ struct RawConfig {
     #[serde(default)]
     fx: FxSettings,
     #[serde(default)]
+    metrics: metrics::MetricsConfig,
+    #[serde(default)]
     limits: Limits,
     #[serde(default, rename = "source")]
     sources: Vec<source::RawSource>,
@@ -214,11 +219,7 @@ impl Config {
         };
 
         let currency = &raw.reporting_currency;
-        let iso = |code: &str| {
-            crate::ingest::contract::ISO_4217
-                .binary_search(&code)
-                .is_ok()
-        };
+        let iso = |code: &str| crate::contract::ISO_4217.binary_search(&code).is_ok();
         if !iso(currency) {
             return Err(fail(format!(
                 "reporting_currency = {currency:?}: expected a three-letter ISO 4217 code such as \"EUR\""
@@ -236,6 +237,7 @@ impl Config {
                 )));
             }
         }
+        raw.metrics.validate().map_err(&fail)?;
         if raw.fx.missing_rate == MissingRate::Budget && raw.fx.budget_rates.is_empty() {
             return Err(fail(
                 "fx.missing_rate = \"budget\": give the budget rates in fx.budget_rates (USD = 0.92)"
@@ -291,6 +293,7 @@ impl Config {
                 font: raw.charts.font.as_deref().map(resolve),
             },
             fx: raw.fx,
+            metrics: raw.metrics,
             limits: raw.limits,
             sources,
             sheets,

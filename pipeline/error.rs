@@ -42,6 +42,177 @@ pub enum DatabaseFailure {
     TooLarge,
 }
 
+/// `; did you mean `x`?` after a name that matches nothing, when a known name is close to it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DidYouMean(pub Option<String>);
+
+impl std::fmt::Display for DidYouMean {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Some(name) => write!(f, "; did you mean `{name}`?"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Why the SQL models cannot be put in an order (or a selection of them cannot be made).
+#[derive(Debug, thiserror::Error)]
+pub enum ModelGraphError {
+    /// Two `.sql` files under the models folder have one name.
+    #[error("two models are named `{name}`: {} and {}", first.display(), second.display())]
+    DuplicateModel {
+        name: String,
+        first: PathBuf,
+        second: PathBuf,
+    },
+    /// A model's header comment cannot be read.
+    #[error("{}: {message}", path.display())]
+    BadHeader { path: PathBuf, message: String },
+    /// `[model.<name>]` names no model.
+    #[error("the configuration sets model `{name}`, which is not a .sql file under {}{suggestion}", dir.display())]
+    UnknownSetting {
+        name: String,
+        dir: PathBuf,
+        suggestion: DidYouMean,
+    },
+    /// `[model.<name>]` holds a setting that does not fit the model.
+    #[error("the configuration's [model.{name}]: {message}")]
+    BadSetting { name: String, message: String },
+    /// A model's SQL does not parse, or is not one SELECT.
+    #[error("{}: {message}", path.display())]
+    NotOneSelect { path: PathBuf, message: String },
+    /// A model reads a table that nothing provides.
+    #[error("model `{model}` ({}) reads `{table}`, which no model or raw entity provides{suggestion}", path.display())]
+    UnknownTable {
+        model: String,
+        path: PathBuf,
+        table: String,
+        suggestion: DidYouMean,
+    },
+    /// The figures need a model that runs after them, because it (or a model it reads) reads
+    /// `metrics.*`.
+    #[error("{needed_by} need model `{model}` ({}), but it reads metrics.* (itself or through {through}), so it runs after the figures are computed; the figures can read only models that do not", path.display())]
+    FiguresNeedLaterModel {
+        model: String,
+        path: PathBuf,
+        through: String,
+        needed_by: String,
+    },
+    /// Models that wait on each other.
+    #[error("these models depend on each other in a cycle: {}", .cycle.iter().map(|(m, p)| format!("{m} ({})", p.display())).collect::<Vec<_>>().join(", "))]
+    Cycle { cycle: Vec<(String, PathBuf)> },
+    /// A data test that cannot run as declared.
+    #[error("{}: test {test} {message}", file.display())]
+    BadTest {
+        file: PathBuf,
+        test: String,
+        message: String,
+    },
+    /// Two data tests with one name.
+    #[error("two tests are named `{name}` ({} and {}); give one a `name`", first.display(), second.display())]
+    DuplicateTest {
+        name: String,
+        first: PathBuf,
+        second: PathBuf,
+    },
+    /// A `--select` term that picks nothing.
+    #[error("--select {term}: {message}{suggestion}")]
+    Selection {
+        term: String,
+        message: String,
+        suggestion: DidYouMean,
+    },
+}
+
+/// A model or data test that failed, as the error of a run reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// A model that failed to build, or was skipped because one upstream of it failed.
+    Model {
+        name: String,
+        path: PathBuf,
+        message: String,
+    },
+    /// An error-severity data test that failed or could not run.
+    Test {
+        name: String,
+        model: String,
+        message: String,
+    },
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Model {
+                name,
+                path,
+                message,
+            } => write!(f, "model {name} ({}): {message}", path.display()),
+            Failure::Test {
+                name,
+                model,
+                message,
+            } => write!(f, "test {name} on {model}: {message}"),
+        }
+    }
+}
+
+/// Failures, one after the other as a sentence list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failures(pub Vec<Failure>);
+
+impl std::fmt::Display for Failures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let texts: Vec<String> = self.0.iter().map(Failure::to_string).collect();
+        f.write_str(&texts.join("; "))
+    }
+}
+
+/// A source that rejected more rows than its threshold allows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OverThreshold {
+    pub source: String,
+    pub rejected: u64,
+    pub rows: u64,
+    pub reject_rate: f64,
+    pub max_reject_rate: f64,
+}
+
+impl std::fmt::Display for OverThreshold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "source {} rejected {} of {} rows ({:.2}%), over its max_reject_rate of {:.2}%",
+            self.source,
+            self.rejected,
+            self.rows,
+            self.reject_rate * 100.0,
+            self.max_reject_rate * 100.0
+        )
+    }
+}
+
+/// Why the workbook could not be built: the sheet, and rust_xlsxwriter's reason (which states the
+/// Excel limit a value exceeds), or a limit itvalue checks itself.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkbookError {
+    #[error("sheet {sheet}: {source}")]
+    Xlsx {
+        sheet: String,
+        #[source]
+        source: rust_xlsxwriter::XlsxError,
+    },
+    #[error("sheet {sheet}: {message}")]
+    OverLimit { sheet: String, message: String },
+    #[error("sheet {sheet}: {source}")]
+    Frame {
+        sheet: String,
+        #[source]
+        source: polars::error::PolarsError,
+    },
+}
+
 /// Everything that can go wrong in a run. Each variant carries the context a user needs to find
 /// the problem: the file, the sheet, the model or the key.
 #[derive(Debug, thiserror::Error)]
@@ -89,8 +260,8 @@ pub enum Error {
     },
 
     /// Sources reject more rows than their thresholds allow; nothing was loaded.
-    #[error("too many rejected rows, nothing loaded: {0}")]
-    TooManyRejects(String),
+    #[error("too many rejected rows, nothing loaded: {}", .0.iter().map(OverThreshold::to_string).collect::<Vec<_>>().join("; "))]
+    TooManyRejects(Vec<OverThreshold>),
 
     /// A source's shape breaks its entity's contract (a missing column, a duplicate header).
     #[error("input {location}: {message}")]
@@ -112,15 +283,15 @@ pub enum Error {
     /// A model failed to build or an error-severity data test failed; the ledger and
     /// `run_results.json` hold every model's and test's outcome.
     #[error("models failed: {0}")]
-    ModelsFailed(String),
+    ModelsFailed(Failures),
 
     /// The run published its pack, but models or tests outside what the pack needs failed.
     #[error("published, but models outside what the pack needs failed: {0}")]
-    PartialRun(String),
+    PartialRun(Failures),
 
     /// The SQL models cannot be put in an order: a cycle, a duplicate or an unknown table.
     #[error("models: {0}")]
-    ModelGraph(String),
+    ModelGraph(Box<ModelGraphError>),
 
     /// A metric computation failed; this is a defect in itvalue, not in the data.
     #[error("metrics `{metric}`: {source}")]
@@ -131,8 +302,12 @@ pub enum Error {
     },
 
     /// The workbook could not be produced, including an Excel limit that a value exceeds.
-    #[error("workbook {}: {message}", path.display())]
-    Workbook { path: PathBuf, message: String },
+    #[error("workbook {}: {source}", path.display())]
+    Workbook {
+        path: PathBuf,
+        #[source]
+        source: Box<WorkbookError>,
+    },
 
     /// A chart image could not be drawn.
     #[error("chart {}: {message}", path.display())]
@@ -184,6 +359,12 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl From<ModelGraphError> for Error {
+    fn from(e: ModelGraphError) -> Self {
+        Error::ModelGraph(Box::new(e))
+    }
 }
 
 impl Error {

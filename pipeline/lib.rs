@@ -7,15 +7,20 @@
 //! ingest -> warehouse -> models -> metrics -> report
 //! ```
 //!
-//! [`job`] strings the stages together for one period; [`sample`] writes a realistic sample
-//! portfolio to try it on; [`schedule`] holds the period arithmetic and the run lock. The library
-//! never prints: it logs through `tracing` and reports progress through [`progress::Progress`].
+//! At the bottom sits [`contract`], the domain vocabulary every stage shares (the entities and
+//! their columns, funnel stages, cost pools, severities, currencies); [`config`] reads the
+//! pipeline's configuration in those terms. [`job`] strings the stages together for one period at
+//! the top; [`sample`] writes a realistic sample portfolio to try it on; [`schedule`] holds the
+//! period arithmetic and the run lock. No module imports one above it. The library never prints:
+//! it logs through `tracing` and reports progress through [`progress::Progress`].
 
 pub mod config;
+pub mod contract;
 pub mod error;
 pub mod format;
 pub mod ingest;
 pub mod job;
+pub mod labels;
 pub mod metrics;
 pub mod models;
 pub mod progress;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::ingest::contract::Entity;
+use crate::contract::Entity;
 
 /// The kind of file a source reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

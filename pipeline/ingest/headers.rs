@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::contract::Contract;
+use crate::contract::Contract;
 
 /// One header cell: its 0-based column and its text.
 pub struct HeaderCell {
@@ -114,7 +114,7 @@ fn quoted(names: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::contract::Entity;
+    use crate::contract::Entity;
 
     fn headers(texts: &[&str]) -> Vec<HeaderCell> {
         texts

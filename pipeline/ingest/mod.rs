@@ -8,7 +8,6 @@
 //! loaded and rejected) and the data-quality scores of each source. Rows whose key repeats or
 //! whose foreign key names nothing are rejects too, so what is loaded is consistent.
 
-pub mod contract;
 mod database;
 mod delimited;
 mod grid;
@@ -21,18 +20,16 @@ pub mod value;
 mod workbook;
 pub mod zones;
 
+use arrow::record_batch::RecordBatch;
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use arrow::record_batch::RecordBatch;
-use sha2::{Digest, Sha256};
 
 use crate::config::{Config, Source, SourceKind};
+use crate::contract::{Contract, Entity};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
-use contract::{Contract, Entity};
 use typing::{ReadFile, SourceRows};
 use value::{Value, excerpt};
 use zones::Zones;
@@ -134,7 +131,7 @@ impl Ingested {
 
 /// Reads every configured source, types it, and checks keys and foreign keys across sources.
 ///
-/// Files are read in parallel, a thread per core.
+/// Files are read in parallel (rayon), a thread per core.
 ///
 /// # Errors
 ///
@@ -153,20 +150,24 @@ pub fn read_sources(config: &Config, prior: &Prior, progress: &dyn Progress) -> 
         }
     }
     progress.begin("reading sources", jobs.len() as u64);
-    let read = parallel_map(&jobs, |(s, path)| {
-        let source = &config.sources[*s];
-        if source.kind.is_database() {
-            let since = prior.watermarks.get(&source.name).map(String::as_str);
-            tracing::debug!(source = %source.name, since, "extracting");
-            let extract = database::extract(source, since, &config.timezone, &config.limits);
-            progress.advance(&source.name);
-            return extract.map(|e| (e.file, Some((since.is_some(), e.watermark))));
-        }
-        tracing::debug!(source = %source.name, path = %path.display(), "reading");
-        let file = read_file(source, path, config);
-        progress.advance(&workbook::file_name(path));
-        file.map(|f| (f, None))
-    });
+    // Files are read on rayon's threads, a thread per core; results keep the jobs' order.
+    let read: Vec<_> = jobs
+        .par_iter()
+        .map(|(s, path)| {
+            let source = &config.sources[*s];
+            if source.kind.is_database() {
+                let since = prior.watermarks.get(&source.name).map(String::as_str);
+                tracing::debug!(source = %source.name, since, "extracting");
+                let extract = database::extract(source, since, &config.timezone, &config.limits);
+                progress.advance(&source.name);
+                return extract.map(|e| (e.file, Some((since.is_some(), e.watermark))));
+            }
+            tracing::debug!(source = %source.name, path = %path.display(), "reading");
+            let file = read_file(source, path, config);
+            progress.advance(&workbook::file_name(path));
+            file.map(|f| (f, None))
+        })
+        .collect();
     progress.end();
     let mut per_source: Vec<Vec<ReadFile>> = config.sources.iter().map(|_| Vec::new()).collect();
     let mut extractions = Vec::new();
@@ -320,35 +321,6 @@ fn read_file(source: &Source, path: &Path, config: &Config) -> Result<ReadFile> 
         bytes: size,
         grid,
     })
-}
-
-/// Maps `f` over `items` on a thread per core, keeping the order.
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len().max(1));
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(item) = items.get(i) else { break };
-                    let result = f(item);
-                    if let Ok(mut slots) = results.lock() {
-                        slots[i] = Some(result);
-                    }
-                }
-            });
-        }
-    });
-    results
-        .into_inner()
-        .unwrap_or_default()
-        .into_iter()
-        .flatten()
-        .collect()
 }
 
 /// A row that passed every check, with the source and file it came from.

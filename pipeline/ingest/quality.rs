@@ -4,8 +4,8 @@
 //! with completeness, accuracy and integrity, the share of rejected rows and whether it passes.
 
 use super::InputFile;
-use super::contract::Entity;
 use crate::config::{OverThreshold, Source};
+use crate::contract::Entity;
 
 /// What typing and the cross checks counted for one source.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

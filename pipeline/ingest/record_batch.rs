@@ -15,8 +15,8 @@ use arrow::record_batch::RecordBatch;
 use chrono::NaiveDate;
 
 use super::KeptRow;
-use super::contract::{ColumnKind, Entity};
 use super::value::Value;
+use crate::contract::{ColumnKind, Entity};
 
 /// The Arrow type of a contract column.
 pub fn arrow_type(kind: ColumnKind) -> DataType {

@@ -6,13 +6,13 @@
 
 use std::collections::HashMap;
 
-use super::contract::Contract;
 use super::grid::{Addressing, Grid, GridRow};
 use super::headers::{self, HeaderCell};
 use super::value::{Cell, Reading, Value, excerpt, type_cell};
 use super::zones::Zones;
 use super::{InputFile, Quality, Reject};
 use crate::config::Source;
+use crate::contract::Contract;
 use crate::error::{Error, Result};
 
 /// How many rows from the top are searched for the header row when none is configured.

@@ -10,9 +10,9 @@ use std::str::FromStr;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use rust_decimal::Decimal;
 
-use super::contract::{Column, ColumnKind, ISO_4217, Rule};
 use super::zones::Zones;
 use crate::config::ColumnRules;
+use crate::contract::{Column, ColumnKind, ISO_4217, Rule};
 
 /// The most characters Excel holds in one cell; longer text could not reach the workbook.
 pub const EXCEL_CELL_CHARACTERS: usize = 32_767;

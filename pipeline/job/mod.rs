@@ -5,23 +5,22 @@
 //! copy and the pack put in place, and a summary; or an error, after which the warehouse is as it
 //! was apart from the failed run's record in the ledger. The parts: [`ledgered`] (the lock, the
 //! ledger, the work copy, the steps), [`period`] (which month a run reports), `models_step` (the
-//! models and what their failures mean), `sheets` (the model sheets) and `monthly` (the monthly
-//! run's steps).
+//! models, their two phases and what their failures mean) and `monthly` (the monthly run's
+//! steps).
 
 mod ledgered;
 mod models_step;
 mod monthly;
 pub mod period;
-mod sheets;
 
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{Error, Failures, OverThreshold, Result};
 use crate::ingest::{self, Reject, SourceQuality};
-use crate::models::{self, Outcome, Project, RunRequest};
+use crate::models::{Outcome, Project, RunRequest};
 use crate::progress::Progress;
 use crate::report::{self, LeftOut, Pack, RunResults};
 use crate::schedule::Period;
@@ -59,7 +58,7 @@ pub struct RunSummary {
     /// How amounts in other currencies were converted, in words.
     pub fx: Vec<String>,
     /// Models or tests that failed outside what the pack needs; the run published all the same.
-    pub failures: Option<String>,
+    pub failures: Option<Failures>,
 }
 
 impl RunSummary {
@@ -160,7 +159,26 @@ pub fn models_command(
                         test_only: options.test_only,
                         unfed_entities: models_step::unfed_entities(config),
                     };
-                    Ok(models::run(w.connection(), &project, &request, progress))
+                    // Without figures computed in between, the models that read metrics.* read
+                    // those of the last run; they still come after the others.
+                    let later = project.after_figures();
+                    let mut outcome = models_step::run_phase(
+                        w,
+                        &project,
+                        &request,
+                        |m| !later.contains_key(m),
+                        progress,
+                    )?;
+                    let after = models_step::run_phase(
+                        w,
+                        &project,
+                        &request,
+                        |m| later.contains_key(m),
+                        progress,
+                    )?;
+                    outcome.models.extend(after.models);
+                    outcome.tests.extend(after.tests);
+                    Ok(outcome)
                 },
                 |o| (Some(o.models.len() as u64), String::new()),
             )?;
@@ -179,9 +197,9 @@ pub fn models_command(
                 tests: &outcome.tests,
             };
             let verdict = models_step::judge(&outcome, None);
-            if let Some(blocking) = verdict.blocking {
+            if !verdict.blocking.is_empty() {
                 monthly::keep_failed_results(config, period, &file_name, &results);
-                return Err(Error::ModelsFailed(blocking));
+                return Err(Error::ModelsFailed(Failures(verdict.blocking)));
             }
             let (results_file, staged) =
                 report::stage_results(&config.reports, period, &file_name, &results)?;
@@ -229,18 +247,16 @@ pub fn threshold_error(ingested: &ingest::Ingested) -> Option<Error> {
     if failing.is_empty() {
         return None;
     }
-    let reasons: Vec<String> = failing
-        .iter()
-        .map(|q| {
-            format!(
-                "source {} rejected {} of {} rows ({:.2}%), over its max_reject_rate of {:.2}%",
-                q.source,
-                q.rows_rejected,
-                q.rows,
-                q.reject_rate * 100.0,
-                q.max_reject_rate * 100.0
-            )
-        })
-        .collect();
-    Some(Error::TooManyRejects(reasons.join("; ")))
+    Some(Error::TooManyRejects(
+        failing
+            .iter()
+            .map(|q| OverThreshold {
+                source: q.source.clone(),
+                rejected: q.rows_rejected,
+                rows: q.rows,
+                reject_rate: q.reject_rate,
+                max_reject_rate: q.max_reject_rate,
+            })
+            .collect(),
+    ))
 }

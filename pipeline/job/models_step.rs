@@ -5,12 +5,12 @@
 //! [`Outcome`], and whether a failure blocks the run (it touches what the pack needs) or only
 //! makes it partial.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::{Config, MissingRate};
-use crate::error::{Error, Result};
-use crate::ingest::contract::Entity;
-use crate::models::{self, Dependencies, ModelSettings, ModelStatus, Outcome, Project};
+use crate::contract::Entity;
+use crate::error::{Error, Failure, ModelGraphError, Result};
+use crate::models::{self, Dependencies, ModelSettings, ModelStatus, Outcome, Project, RunRequest};
 use crate::schedule::Period;
 use crate::warehouse::ledger::{ModelRecord, RunRecord, TestRecord};
 use crate::warehouse::{Warehouse, quote_text};
@@ -39,6 +39,8 @@ pub(super) fn load_project(config: &Config, conn: &duckdb::Connection) -> Result
             )
         })
         .collect();
+    // Models that read metrics.* run after the figures (see `Project::after_figures`); ledger.*
+    // is history, which models may read on purpose (the data-quality trend).
     let dependencies = Dependencies {
         external_schemas: vec!["metrics".into(), "ledger".into()],
     };
@@ -134,16 +136,15 @@ pub(super) fn upstream_of(
 #[derive(Debug, Default)]
 pub(super) struct Verdict {
     /// Failures among what the pack needs: the run fails and publishes nothing.
-    pub blocking: Option<String>,
+    pub blocking: Vec<Failure>,
     /// Failures elsewhere: the run publishes, and reports them.
-    pub elsewhere: Option<String>,
+    pub elsewhere: Vec<Failure>,
 }
 
 /// Sorts the outcome's failures by whether `needed` (every model, when `None`) holds them.
 pub(super) fn judge(outcome: &Outcome, needed: Option<&BTreeSet<String>>) -> Verdict {
     let is_needed = |model: &str| needed.is_none_or(|n| n.contains(model));
-    let mut blocking = Vec::new();
-    let mut elsewhere = Vec::new();
+    let mut verdict = Verdict::default();
     for m in &outcome.models {
         let failed = match m.status {
             ModelStatus::Error => true,
@@ -151,27 +152,84 @@ pub(super) fn judge(outcome: &Outcome, needed: Option<&BTreeSet<String>>) -> Ver
             ModelStatus::Success => false,
         };
         if failed {
-            let text = format!("model {} ({}): {}", m.name, m.path.display(), m.message);
+            let failure = Failure::Model {
+                name: m.name.clone(),
+                path: m.path.clone(),
+                message: m.message.clone(),
+            };
             if is_needed(&m.name) {
-                blocking.push(text);
+                verdict.blocking.push(failure);
             } else {
-                elsewhere.push(text);
+                verdict.elsewhere.push(failure);
             }
         }
     }
     for t in outcome.tests.iter().filter(|t| t.blocks()) {
-        let text = format!("test {} on {}: {}", t.name, t.model, t.message);
+        let failure = Failure::Test {
+            name: t.name.clone(),
+            model: t.model.clone(),
+            message: t.message.clone(),
+        };
         if is_needed(&t.model) {
-            blocking.push(text);
+            verdict.blocking.push(failure);
         } else {
-            elsewhere.push(text);
+            verdict.elsewhere.push(failure);
         }
     }
-    let join = |v: Vec<String>| (!v.is_empty()).then(|| v.join("; "));
-    Verdict {
-        blocking: join(blocking),
-        elsewhere: join(elsewhere),
+    verdict
+}
+
+/// Refuses figures that would need a model of the post-figures phase.
+///
+/// # Errors
+///
+/// [`ModelGraphError::FiguresNeedLaterModel`] naming the model and what it reads metrics through.
+pub(super) fn check_phases(
+    project: &Project,
+    needed: &BTreeSet<String>,
+    later: &BTreeMap<String, String>,
+    needed_by: &str,
+) -> Result<()> {
+    match needed.iter().find_map(|m| later.get(m).map(|t| (m, t))) {
+        None => Ok(()),
+        Some((model, through)) => Err(ModelGraphError::FiguresNeedLaterModel {
+            model: model.clone(),
+            path: project
+                .model(model)
+                .map(|m| m.path.clone())
+                .unwrap_or_default(),
+            through: through.clone(),
+            needed_by: needed_by.to_string(),
+        }
+        .into()),
     }
+}
+
+/// Builds the models of one phase (those `in_phase` says) and runs their tests.
+pub(super) fn run_phase(
+    warehouse: &Warehouse,
+    project: &Project,
+    request: &RunRequest,
+    in_phase: impl Fn(&str) -> bool,
+    progress: &dyn crate::progress::Progress,
+) -> Result<Outcome> {
+    let selected: BTreeSet<String> = project
+        .models
+        .iter()
+        .map(|m| m.name.clone())
+        .filter(|m| request.selected.as_ref().is_none_or(|s| s.contains(m)))
+        .filter(|m| in_phase(m))
+        .collect();
+    let request = RunRequest {
+        selected: Some(selected),
+        ..request.clone()
+    };
+    Ok(models::run(
+        warehouse.connection(),
+        project,
+        &request,
+        progress,
+    ))
 }
 
 /// The outcome as the ledger keeps it.
@@ -255,19 +313,18 @@ mod tests {
         };
         let needed: BTreeSet<String> = ["stg_costs".to_string()].into();
         let verdict = judge(&outcome, Some(&needed));
+        let text = |f: &[Failure]| crate::error::Failures(f.to_vec()).to_string();
         assert_eq!(
-            verdict.blocking.as_deref(),
-            Some("test t_stg_costs on stg_costs: 1 failing rows")
+            text(&verdict.blocking),
+            "test t_stg_costs on stg_costs: 1 failing rows"
         );
         assert_eq!(
-            verdict.elsewhere.as_deref(),
-            Some(
-                "model analyst_scratch (sql/analyst_scratch.sql): boom; model analyst_downstream (sql/analyst_downstream.sql): boom"
-            )
+            text(&verdict.elsewhere),
+            "model analyst_scratch (sql/analyst_scratch.sql): boom; model analyst_downstream (sql/analyst_downstream.sql): boom"
         );
         // A models-only run needs every model it selected.
         let all = judge(&outcome, None);
-        assert!(all.elsewhere.is_none());
-        assert!(all.blocking.unwrap().starts_with("model analyst_scratch"));
+        assert!(all.elsewhere.is_empty());
+        assert!(text(&all.blocking).starts_with("model analyst_scratch"));
     }
 }

@@ -1,24 +1,27 @@
-//! The monthly run's steps: ingest, load, models, model sheets, metrics, report, all on the work
-//! copy, with the pack staged for after the commit.
+//! The monthly run's steps on the work copy: ingest, load, the models (those that read the
+//! figures after them), the metric families, the model sheets and the staged pack.
 //!
 //! In: the configuration, the run's options and its [`Steps`]. Out: a [`Finished`] run summary
 //! with its staged pack, or the error that stops the run.
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use polars::prelude::DataFrame;
+
 use crate::config::{Config, MissingRate};
-use crate::error::{Error, Result};
-use crate::ingest;
-use crate::metrics::finance::{self, FinanceInputs};
-use crate::models::{self, RunRequest};
+use crate::error::{Error, Failures, Result};
+use crate::ingest::{self, Ingested};
+use crate::labels::Lang;
+use crate::metrics::{self, FAMILIES, Family, Inputs};
+use crate::models::{Outcome, Project, RunRequest};
 use crate::report::{self, LeftOut, PackInputs, RunInfo, RunResults};
 use crate::schedule::Period;
 use crate::warehouse::ledger::{RunRecord, Status};
-use crate::warehouse::{IncrementalSource, Warehouse};
+use crate::warehouse::{IncrementalSource, Warehouse, quote};
 
 use super::ledgered::{Finished, Steps};
-use super::{RunOptions, RunSummary, models_step, period, sheets, threshold_error};
-
-/// The entities the finance figures need a source for.
-const FINANCE_ENTITIES: [&str; 2] = ["investments", "costs"];
+use super::models_step::{self, Verdict};
+use super::{RunOptions, RunSummary, period, threshold_error};
 
 pub(super) fn run(
     config: &Config,
@@ -26,6 +29,159 @@ pub(super) fn run(
     steps: &mut Steps,
     record: &RunRecord,
 ) -> Result<Finished<RunSummary>> {
+    let (ingested, rows_loaded) = ingest_and_load(config, options, steps, record)?;
+    let period = period::reporting_period(
+        options.period,
+        steps.warehouse,
+        options.now,
+        &config.timezone,
+    )?;
+    steps.warehouse.set_run_period(&record.run_id, period)?;
+    steps.journal.period = Some(period);
+
+    let unfed = models_step::unfed_entities(config);
+    let families = families_with_data(&unfed);
+    let progress = steps.progress;
+    let request = RunRequest {
+        selected: None,
+        full_refresh: options.full_refresh,
+        test_only: false,
+        unfed_entities: unfed.clone(),
+    };
+    // The models the figures read, and every other model that does not read the figures.
+    let (project, mut outcome, figure_models) = steps.step(
+        "models",
+        |w| {
+            let project = models_step::prepare(config, w, record, period)?;
+            let later = project.after_figures();
+            let figure_models = figure_models(&project, &families, &later, config)?;
+            let outcome = models_step::run_phase(
+                w,
+                &project,
+                &request,
+                |m| !later.contains_key(m),
+                progress,
+            )?;
+            Ok((project, outcome, figure_models))
+        },
+        |(_, o, _)| (Some(o.models.len() as u64), String::new()),
+    )?;
+    let without_data = project.without_data(&unfed);
+    let later = project.after_figures();
+    let early = models_step::judge(&outcome, Some(&figure_models));
+    if !early.blocking.is_empty() {
+        return Err(fail_on_models(
+            config, steps, record, period, &outcome, early,
+        ));
+    }
+    let figures = steps.step(
+        "metrics",
+        |w| compute_figures(w, &families, period),
+        |f| (Some(f.len() as u64), String::new()),
+    )?;
+    if !later.is_empty() {
+        let after = steps.step(
+            "models after the figures",
+            |w| models_step::run_phase(w, &project, &request, |m| later.contains_key(m), progress),
+            |o| (Some(o.models.len() as u64), String::new()),
+        )?;
+        outcome.models.extend(after.models);
+        outcome.tests.extend(after.tests);
+    }
+    let needed = pack_models(&project, &figure_models, &without_data, config)?;
+    let verdict = models_step::judge(&outcome, Some(&needed));
+    if !verdict.blocking.is_empty() {
+        return Err(fail_on_models(
+            config, steps, record, period, &outcome, verdict,
+        ));
+    }
+    record_outcome(steps, record, &outcome)?;
+
+    let mut left_out = left_out_families(&unfed);
+    let model_sheets = steps.step(
+        "model sheets",
+        |w| report::read_model_sheets(config, w, &without_data, &mut left_out),
+        |s| (Some(s.len() as u64), String::new()),
+    )?;
+    let fx = fx_usage(config, steps.warehouse)?;
+    let failures = (!verdict.elsewhere.is_empty()).then_some(Failures(verdict.elsewhere));
+    let run_info = RunInfo {
+        run_id: record.run_id.clone(),
+        started_at: record.started_at.clone(),
+        config_path: config.path.clone(),
+        warehouse: config.warehouse.clone(),
+        inputs: ingested.inputs.clone(),
+        rejects: ingested.rejects.clone(),
+        quality: ingested.quality.clone(),
+        models: outcome.models.clone(),
+        tests: outcome.tests.clone(),
+        fx: fx.clone(),
+        left_out: left_out.clone(),
+        failures: failures.as_ref().map(Failures::to_string),
+    };
+    let results = RunResults {
+        run_id: &record.run_id,
+        command: &record.command,
+        period: period.to_string(),
+        itvalue_version: crate::VERSION,
+        models: &outcome.models,
+        tests: &outcome.tests,
+    };
+    let (pack, staged) = steps.step(
+        "report",
+        |_| {
+            report::stage_pack(
+                &config.reports,
+                &PackInputs {
+                    period,
+                    reporting_currency: &config.reporting_currency,
+                    lang: Lang::En,
+                    figures: &figures,
+                    run: &run_info,
+                    model_sheets: &model_sheets,
+                    chart_font: config.charts.font.as_deref(),
+                },
+                &results,
+                "run_results.json",
+            )
+        },
+        |(p, _)| (None, p.workbook.display().to_string()),
+    )?;
+    let status = match failures {
+        Some(_) => Status::Partial,
+        None => Status::Succeeded,
+    };
+    let message = failures
+        .as_ref()
+        .map(Failures::to_string)
+        .unwrap_or_default();
+    Ok(Finished {
+        value: RunSummary {
+            run_id: record.run_id.clone(),
+            period,
+            pack,
+            inputs: ingested.inputs.len(),
+            rows_loaded,
+            rejects: ingested.rejects,
+            quality: ingested.quality,
+            models: outcome,
+            left_out,
+            fx,
+            failures,
+        },
+        staged,
+        status,
+        message,
+    })
+}
+
+/// Reads every source and loads what passes into the work copy's raw tables.
+fn ingest_and_load(
+    config: &Config,
+    options: &RunOptions,
+    steps: &mut Steps,
+    record: &RunRecord,
+) -> Result<(Ingested, u64)> {
     let progress = steps.progress;
     let prior = steps
         .warehouse
@@ -63,154 +219,7 @@ pub(super) fn run(
         |rows| (Some(*rows), String::new()),
     )?;
     steps.journal.counts.0 = Some(rows_loaded);
-
-    let period = period::reporting_period(
-        options.period,
-        steps.warehouse,
-        options.now,
-        &config.timezone,
-    )?;
-    steps.warehouse.set_run_period(&record.run_id, period)?;
-    steps.journal.period = Some(period);
-
-    let unfed = models_step::unfed_entities(config);
-    let (outcome, project) = steps.step(
-        "models",
-        |w| {
-            let project = models_step::prepare(config, w, record, period)?;
-            let request = RunRequest {
-                selected: None,
-                full_refresh: options.full_refresh,
-                test_only: false,
-                unfed_entities: unfed.clone(),
-            };
-            Ok((
-                models::run(w.connection(), &project, &request, progress),
-                project,
-            ))
-        },
-        |(o, _)| (Some(o.models.len() as u64), String::new()),
-    )?;
-    let (model_records, test_records) = models_step::records(&outcome);
-    steps
-        .warehouse
-        .record_models(&record.run_id, &model_records, &test_records)?;
-    steps.journal.models = Some((model_records, test_records));
-    let results = RunResults {
-        run_id: &record.run_id,
-        command: &record.command,
-        period: period.to_string(),
-        itvalue_version: crate::VERSION,
-        models: &outcome.models,
-        tests: &outcome.tests,
-    };
-
-    let without_data = project.without_data(&unfed);
-    let finance_gap = missing_entities(&unfed, &FINANCE_ENTITIES);
-    let mut roots: Vec<(&str, String)> = Vec::new();
-    if finance_gap.is_none() {
-        roots.extend(
-            finance::MODELS
-                .iter()
-                .map(|m| (*m, "the finance figures".to_string())),
-        );
-    }
-    for sheet in &config.sheets {
-        if project.model(&sheet.model).is_some() && !without_data.contains_key(&sheet.model) {
-            roots.push((sheet.model.as_str(), format!("sheet {}", sheet.title)));
-        }
-    }
-    let roots: Vec<(&str, &str)> = roots.iter().map(|(m, by)| (*m, by.as_str())).collect();
-    let needed = models_step::upstream_of(&project, &roots, &config.models)?;
-    let verdict = models_step::judge(&outcome, Some(&needed));
-    if let Some(blocking) = verdict.blocking {
-        keep_failed_results(
-            config,
-            period,
-            &format!("run_results-{}.json", record.run_id),
-            &results,
-        );
-        return Err(Error::ModelsFailed(blocking));
-    }
-
-    let mut left_out = Vec::new();
-    let model_sheets = steps.step(
-        "model sheets",
-        |w| sheets::read_model_sheets(config, w, &without_data, &mut left_out),
-        |s| (Some(s.len() as u64), String::new()),
-    )?;
-    let finance = match finance_gap {
-        Some(reason) => {
-            left_out.push(LeftOut {
-                what: "sheets Portfolio and Monthly, and the actual-vs-budget chart".into(),
-                reason,
-            });
-            None
-        }
-        None => Some(steps.step(
-            "metrics",
-            |w| finance_figures(w, period),
-            |f| (Some(f.investments.height() as u64), String::new()),
-        )?),
-    };
-    let fx = fx_usage(config, steps.warehouse)?;
-
-    let run_info = RunInfo {
-        run_id: record.run_id.clone(),
-        started_at: record.started_at.clone(),
-        config_path: config.path.clone(),
-        warehouse: config.warehouse.clone(),
-        inputs: ingested.inputs.clone(),
-        rejects: ingested.rejects.clone(),
-        quality: ingested.quality.clone(),
-        models: outcome.models.clone(),
-        tests: outcome.tests.clone(),
-        fx: fx.clone(),
-        left_out: left_out.clone(),
-        failures: verdict.elsewhere.clone(),
-    };
-    let (pack, staged) = steps.step(
-        "report",
-        |_| {
-            report::stage_pack(
-                &config.reports,
-                &PackInputs {
-                    period,
-                    reporting_currency: &config.reporting_currency,
-                    finance: finance.as_ref(),
-                    run: &run_info,
-                    model_sheets: &model_sheets,
-                    chart_font: config.charts.font.as_deref(),
-                },
-                &results,
-                "run_results.json",
-            )
-        },
-        |(p, _)| (None, p.workbook.display().to_string()),
-    )?;
-
-    let status = match verdict.elsewhere {
-        Some(_) => Status::Partial,
-        None => Status::Succeeded,
-    };
-    Ok(Finished {
-        value: RunSummary {
-            run_id: record.run_id.clone(),
-            period,
-            pack,
-            inputs: ingested.inputs.len(),
-            rows_loaded,
-            rejects: ingested.rejects,
-            quality: ingested.quality,
-            models: outcome.clone(),
-            left_out,
-            fx,
-            failures: verdict.elsewhere.clone(),
-        },
-        staged,
-        status,
-        message: verdict.elsewhere.unwrap_or_default(),
-    })
+    Ok((ingested, rows_loaded))
 }
 
 /// The database sources that extract incrementally.
@@ -229,41 +238,147 @@ fn incremental_sources(config: &Config) -> Vec<IncrementalSource> {
         .collect()
 }
 
-/// "no source feeds costs" when some of `entities` lack a source.
-fn missing_entities(
-    unfed: &std::collections::BTreeSet<String>,
-    entities: &[&str],
-) -> Option<String> {
-    let missing: Vec<&str> = entities
+/// "no source feeds costs" when some of the family's entities lack a source.
+fn missing_entities(family: &Family, unfed: &BTreeSet<String>) -> Option<String> {
+    let missing: Vec<&str> = family
+        .entities
         .iter()
-        .copied()
+        .map(|e| e.name())
         .filter(|e| unfed.contains(*e))
         .collect();
     (!missing.is_empty()).then(|| format!("no source feeds {}", missing.join(" or ")))
 }
 
-/// The finance figures as of `period`, stored under `metrics.*`.
-fn finance_figures(warehouse: &mut Warehouse, period: Period) -> Result<finance::Finance> {
-    let read = |model: &str| {
-        warehouse.frame(
-            &format!("reading {model}"),
-            &format!("SELECT * FROM main.{}", crate::warehouse::quote(model)),
-        )
-    };
-    let inputs = FinanceInputs {
-        monthly: read("mart_investment_monthly")?,
-        investments: read("stg_investments")?,
-        progress: read("stg_progress")?,
-    };
-    let figures = finance::compute(&inputs, period)?;
-    warehouse.store_metrics(
+/// The families whose entities all have a source.
+fn families_with_data(unfed: &BTreeSet<String>) -> Vec<&'static Family> {
+    FAMILIES
+        .iter()
+        .copied()
+        .filter(|f| missing_entities(f, unfed).is_none())
+        .collect()
+}
+
+/// The families left out of the pack, each with the sheets it would have made and why.
+fn left_out_families(unfed: &BTreeSet<String>) -> Vec<LeftOut> {
+    FAMILIES
+        .iter()
+        .filter_map(|f| {
+            let reason = missing_entities(f, unfed)?;
+            let tables: Vec<String> = f
+                .tables
+                .iter()
+                .map(|t| format!("metrics.{}", t.name))
+                .collect();
+            Some(LeftOut {
+                what: format!(
+                    "the {} figures ({}) and their sheets and charts",
+                    f.name,
+                    tables.join(", ")
+                ),
+                reason,
+            })
+        })
+        .collect()
+}
+
+/// The models the figures read and every model upstream of them; none may read the figures.
+fn figure_models(
+    project: &Project,
+    families: &[&Family],
+    later: &BTreeMap<String, String>,
+    config: &Config,
+) -> Result<BTreeSet<String>> {
+    let mut needed = BTreeSet::new();
+    for family in families {
+        let by = format!("the {} figures", family.name);
+        let roots: Vec<(&str, &str)> = family.models.iter().map(|m| (*m, by.as_str())).collect();
+        let upstream = models_step::upstream_of(project, &roots, &config.models)?;
+        models_step::check_phases(project, &upstream, later, &by)?;
+        needed.extend(upstream);
+    }
+    Ok(needed)
+}
+
+/// What the pack needs: the figures' models and the configured sheets' models, with everything
+/// upstream of them.
+fn pack_models(
+    project: &Project,
+    figure_models: &BTreeSet<String>,
+    without_data: &BTreeMap<String, String>,
+    config: &Config,
+) -> Result<BTreeSet<String>> {
+    let by: Vec<(String, String)> = config
+        .sheets
+        .iter()
+        .filter(|s| project.model(&s.model).is_some() && !without_data.contains_key(&s.model))
+        .map(|s| (s.model.clone(), format!("sheet {}", s.title)))
+        .collect();
+    let roots: Vec<(&str, &str)> = by.iter().map(|(m, b)| (m.as_str(), b.as_str())).collect();
+    let mut needed = models_step::upstream_of(project, &roots, &config.models)?;
+    needed.extend(figure_models.iter().cloned());
+    Ok(needed)
+}
+
+/// Records the outcome in the work copy's ledger and in the journal (for a failed run).
+fn record_outcome(steps: &mut Steps, record: &RunRecord, outcome: &Outcome) -> Result<()> {
+    let (model_records, test_records) = models_step::records(outcome);
+    steps
+        .warehouse
+        .record_models(&record.run_id, &model_records, &test_records)?;
+    steps.journal.models = Some((model_records, test_records));
+    Ok(())
+}
+
+/// The error of a run whose models failed where the pack needs them, after the outcome is
+/// recorded for the ledger and its results kept beside the pack.
+fn fail_on_models(
+    config: &Config,
+    steps: &mut Steps,
+    record: &RunRecord,
+    period: Period,
+    outcome: &Outcome,
+    verdict: Verdict,
+) -> Error {
+    if let Err(e) = record_outcome(steps, record, outcome) {
+        tracing::error!(error = %e, "could not record the models' outcome");
+    }
+    keep_failed_results(
+        config,
         period,
-        &[
-            ("investment_finance", &figures.investments),
-            ("portfolio_monthly", &figures.portfolio_monthly),
-        ],
-    )?;
-    Ok(figures)
+        &format!("run_results-{}.json", record.run_id),
+        &RunResults {
+            run_id: &record.run_id,
+            command: &record.command,
+            period: period.to_string(),
+            itvalue_version: crate::VERSION,
+            models: &outcome.models,
+            tests: &outcome.tests,
+        },
+    );
+    Error::ModelsFailed(Failures(verdict.blocking))
+}
+
+/// Every family's figures as of `period`, stored under `metrics.*` in one transaction.
+fn compute_figures(
+    warehouse: &mut Warehouse,
+    families: &[&Family],
+    period: Period,
+) -> Result<BTreeMap<&'static str, DataFrame>> {
+    let mut tables: Vec<(&'static str, DataFrame)> = Vec::new();
+    for family in families {
+        let mut inputs = Inputs::default();
+        for model in family.models {
+            let frame = warehouse.frame(
+                &format!("reading {model}"),
+                &format!("SELECT * FROM main.{}", quote(model)),
+            )?;
+            inputs.insert(model, frame);
+        }
+        tables.extend(metrics::compute(family, &inputs, period)?);
+    }
+    let borrowed: Vec<(&str, &DataFrame)> = tables.iter().map(|(n, f)| (*n, f)).collect();
+    warehouse.store_metrics(period, &borrowed)?;
+    Ok(tables.into_iter().collect())
 }
 
 /// How cost and benefit lines were converted into the reporting currency, in words for Run Info

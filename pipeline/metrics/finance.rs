@@ -12,11 +12,246 @@
 
 use polars::prelude::*;
 
+use super::catalogue::{Column as Declared, Family, Table, Unit, figure, key};
+use super::{Inputs, MetricTables};
+use crate::contract::Entity;
 use crate::error::{Error, Result};
+use crate::labels::Words;
 use crate::schedule::Period;
 
 /// The models the finance figures are computed from.
 pub const MODELS: [&str; 3] = ["mart_investment_monthly", "stg_investments", "stg_progress"];
+
+/// The finance family: the investments' budget and earned-value figures and the portfolio's
+/// months.
+pub static FAMILY: Family = Family {
+    name: "finance",
+    models: &MODELS,
+    entities: &[Entity::Investments, Entity::Costs],
+    tables: &[INVESTMENT_FINANCE, PORTFOLIO_MONTHLY],
+    compute: compute_family,
+};
+
+const fn money(
+    name: &'static str,
+    header: Words,
+    width: f64,
+    formula: &'static str,
+    when_empty: &'static str,
+) -> Declared {
+    figure(
+        name,
+        header,
+        Unit::Money,
+        width,
+        Words::en(formula),
+        Words::en(when_empty),
+    )
+}
+
+const fn share(
+    name: &'static str,
+    header: Words,
+    unit: Unit,
+    width: f64,
+    formula: &'static str,
+    when_empty: &'static str,
+) -> Declared {
+    figure(
+        name,
+        header,
+        unit,
+        width,
+        Words::en(formula),
+        Words::en(when_empty),
+    )
+}
+
+const PERIOD: Declared = key("period", Words::new("Period", "期间"), Unit::Month, 10.0);
+
+/// `metrics.investment_finance`: one row per investment as of the period.
+pub const INVESTMENT_FINANCE: Table = Table {
+    name: "investment_finance",
+    columns: &[
+        PERIOD,
+        key(
+            "investment_id",
+            Words::new("Investment", "投资项目"),
+            Unit::Text,
+            12.0,
+        ),
+        key("name", Words::new("Name", "名称"), Unit::Text, 34.0),
+        key("category", Words::new("Category", "类别"), Unit::Text, 11.0),
+        key(
+            "value_stream",
+            Words::new("Value stream", "价值流"),
+            Unit::Text,
+            16.0,
+        ),
+        key("status", Words::new("Status", "状态"), Unit::Text, 11.0),
+        money(
+            "actual_month",
+            Words::new("Actual (month)", "本月实际"),
+            15.0,
+            "Sum of actual cost lines of the period, converted to the reporting currency at the month's FX rate (or the rate policy's). Zero when the investment books actuals, but none this month.",
+            "The investment has no actual cost lines at all, or a line lacks an FX rate.",
+        ),
+        money(
+            "budget_month",
+            Words::new("Budget (month)", "本月预算"),
+            15.0,
+            "Sum of budget cost lines of the period, in the reporting currency. Zero when the investment has budget lines, but none this month.",
+            "The investment has no budget cost lines at all, or a line lacks an FX rate.",
+        ),
+        money(
+            "variance_month",
+            Words::new("Variance (month)", "本月偏差"),
+            16.0,
+            "Actual (month) − Budget (month). Positive means over budget.",
+            "Actual or budget is empty.",
+        ),
+        share(
+            "variance_month_pct",
+            Words::new("Variance % (month)", "本月偏差率"),
+            Unit::Percent,
+            12.0,
+            "Variance (month) / Budget (month).",
+            "No budget in the month (division by zero), or an input is empty.",
+        ),
+        money(
+            "actual_ytd",
+            Words::new("Actual YTD", "年初至今实际"),
+            15.0,
+            "Sum of actual cost lines from January of the period's year to the period.",
+            "No actual cost lines at all, or a line lacks an FX rate.",
+        ),
+        money(
+            "budget_ytd",
+            Words::new("Budget YTD", "年初至今预算"),
+            15.0,
+            "Sum of budget cost lines from January of the period's year to the period.",
+            "No budget cost lines at all, or a line lacks an FX rate.",
+        ),
+        money(
+            "variance_ytd",
+            Words::new("Variance YTD", "年初至今偏差"),
+            15.0,
+            "Actual YTD − Budget YTD.",
+            "Actual or budget YTD is empty.",
+        ),
+        share(
+            "variance_ytd_pct",
+            Words::new("Variance % YTD", "年初至今偏差率"),
+            Unit::Percent,
+            12.0,
+            "Variance YTD / Budget YTD.",
+            "No budget this year, or an input is empty.",
+        ),
+        money(
+            "actual_to_date",
+            Words::new("Actual to date (AC)", "累计实际成本 (AC)"),
+            17.0,
+            "Sum of actual cost lines of every month up to and including the period.",
+            "No actual cost lines at all, or a line lacks an FX rate.",
+        ),
+        money(
+            "budget_to_date",
+            Words::new("Budget to date (PV)", "累计计划价值 (PV)"),
+            17.0,
+            "Sum of budget cost lines of every month up to and including the period (planned value).",
+            "No budget cost lines at all, or a line lacks an FX rate.",
+        ),
+        money(
+            "budget_at_completion",
+            Words::new("Budget at completion (BAC)", "完工预算 (BAC)"),
+            17.0,
+            "The investment's budget_total, else the sum of all its budget lines.",
+            "Neither a budget_total nor budget lines.",
+        ),
+        share(
+            "percent_complete",
+            Words::new("% complete", "完成百分比"),
+            Unit::Percent,
+            11.0,
+            "The latest percent_complete reported in or before the period.",
+            "No progress reported by the period.",
+        ),
+        money(
+            "earned_value",
+            Words::new("Earned value (EV)", "挣值 (EV)"),
+            16.0,
+            "BAC × % complete, computed in decimal and rounded once to cents, half away from zero.",
+            "No BAC or no progress.",
+        ),
+        share(
+            "cpi",
+            Words::new("CPI", "CPI"),
+            Unit::Ratio,
+            8.0,
+            "EV / AC. Below 1 means the work done cost more than planned.",
+            "No EV, or no actual cost to date.",
+        ),
+        share(
+            "spi",
+            Words::new("SPI", "SPI"),
+            Unit::Ratio,
+            8.0,
+            "EV / PV. Below 1 means less work is done than planned by now.",
+            "No EV, or no budget to date.",
+        ),
+        key("notes", Words::new("Notes", "说明"), Unit::Text, 60.0),
+    ],
+};
+
+/// `metrics.portfolio_monthly`: the portfolio's twelve months ending at the period.
+pub const PORTFOLIO_MONTHLY: Table = Table {
+    name: "portfolio_monthly",
+    columns: &[
+        PERIOD,
+        key("month", Words::new("Month", "月份"), Unit::Month, 10.0),
+        money(
+            "actual",
+            Words::new("Actual", "实际"),
+            16.0,
+            "Sum of the portfolio's actual cost lines of the month, in the reporting currency.",
+            "No actual cost lines in the month, or one lacks an FX rate.",
+        ),
+        money(
+            "budget",
+            Words::new("Budget", "预算"),
+            16.0,
+            "Sum of the portfolio's budget cost lines of the month.",
+            "No budget cost lines in the month, or one lacks an FX rate.",
+        ),
+        money(
+            "forecast",
+            Words::new("Forecast", "预测"),
+            16.0,
+            "Sum of the portfolio's forecast cost lines of the month.",
+            "No forecast cost lines in the month, or one lacks an FX rate.",
+        ),
+    ],
+};
+
+/// The finance tables as of `period`, from the family's models.
+///
+/// # Errors
+///
+/// [`Error::Metrics`] when a computation fails (an input lacks an expected column).
+pub fn compute_family(inputs: &Inputs, period: Period) -> Result<MetricTables> {
+    let figures = compute(
+        &FinanceInputs {
+            monthly: inputs.frame("mart_investment_monthly")?.clone(),
+            investments: inputs.frame("stg_investments")?.clone(),
+            progress: inputs.frame("stg_progress")?.clone(),
+        },
+        period,
+    )?;
+    Ok(vec![
+        (INVESTMENT_FINANCE.name, figures.investments),
+        (PORTFOLIO_MONTHLY.name, figures.portfolio_monthly),
+    ])
+}
 
 /// The money type of every figure.
 pub const MONEY: DataType = DataType::Decimal(18, 2);
@@ -215,19 +450,19 @@ fn investment_finance(inputs: &FinanceInputs, period: Period) -> PolarsResult<Da
             col("category"),
             col("value_stream"),
             col("status"),
-            money("actual_month"),
-            money("budget_month"),
-            money("variance_month"),
+            as_money("actual_month"),
+            as_money("budget_month"),
+            as_money("variance_month"),
             col("variance_month_pct"),
-            money("actual_ytd"),
-            money("budget_ytd"),
-            money("variance_ytd"),
+            as_money("actual_ytd"),
+            as_money("budget_ytd"),
+            as_money("variance_ytd"),
             col("variance_ytd_pct"),
-            money("actual_to_date"),
-            money("budget_to_date"),
-            money("budget_at_completion"),
+            as_money("actual_to_date"),
+            as_money("budget_to_date"),
+            as_money("budget_at_completion"),
             col("percent_complete"),
-            money("earned_value"),
+            as_money("earned_value"),
             col("cpi"),
             col("spi"),
             col("notes"),
@@ -237,7 +472,7 @@ fn investment_finance(inputs: &FinanceInputs, period: Period) -> PolarsResult<Da
 }
 
 /// A money column in the stored type; every figure is already at cents, so nothing rounds here.
-fn money(name: &str) -> Expr {
+fn as_money(name: &str) -> Expr {
     col(name).cast(MONEY).alias(name)
 }
 
@@ -516,7 +751,7 @@ mod tests {
         ),
     ];
 
-    fn inputs() -> FinanceInputs {
+    pub(super) fn inputs() -> FinanceInputs {
         let dates_of: Vec<Option<&str>> = LINES.iter().map(|l| Some(l.1)).collect();
         let monthly = DataFrame::new_infer_height(vec![
             text(
@@ -759,5 +994,17 @@ mod tests {
         // October holds INV-D's line without an FX rate: the total is empty, not understated.
         assert_eq!(cell(&m, "actual", 11), "∅");
         assert_eq!(cell(&m, "budget", 10), "100.00");
+    }
+}
+
+#[cfg(test)]
+mod declaration_tests {
+    use super::*;
+
+    #[test]
+    fn the_computed_tables_have_exactly_the_declared_columns() {
+        let f = compute(&super::tests::inputs(), "2026-10".parse().unwrap()).unwrap();
+        INVESTMENT_FINANCE.check(&f.investments).unwrap();
+        PORTFOLIO_MONTHLY.check(&f.portfolio_monthly).unwrap();
     }
 }

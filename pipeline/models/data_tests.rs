@@ -14,7 +14,7 @@ use duckdb::Connection;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::warehouse::quote;
+use crate::warehouse::{quote, quote_text};
 
 /// The schema that holds each failing test's rows.
 pub const FAILURES_SCHEMA: &str = "test_failures";
@@ -129,7 +129,7 @@ impl DataTest {
                 )
             }
             Check::AcceptedValues { column, values } => {
-                let accepted: Vec<String> = values.iter().map(|v| sql_text(v)).collect();
+                let accepted: Vec<String> = values.iter().map(|v| quote_text(v)).collect();
                 format!(
                     "SELECT * FROM {model}{}",
                     filter(Some(format!(
@@ -173,10 +173,6 @@ fn qualified(name: &str) -> String {
         Some((schema, table)) => format!("{}.{}", quote(schema), quote(table)),
         None => format!("main.{}", quote(name)),
     }
-}
-
-fn sql_text(value: &str) -> String {
-    format!("'{}'", value.replace('\'', "''"))
 }
 
 pub(super) fn strip_semicolons(sql: &str) -> &str {

@@ -10,8 +10,8 @@ use duckdb::Connection;
 use serde_json::Value as Json;
 
 use super::Model;
-use crate::error::{Error, Result};
-use crate::ingest::contract::Entity;
+use crate::contract::Entity;
+use crate::error::{DidYouMean, Error, ModelGraphError, Result};
 
 /// Tables a model may read that no model builds: the raw entities and the pipeline's own schemas.
 #[derive(Debug, Clone, Default)]
@@ -63,8 +63,10 @@ fn referenced_tables(
     conn: &Connection,
     model: &Model,
 ) -> Result<BTreeSet<(Option<String>, String)>> {
-    let tree = parse_select(conn, &model.sql)
-        .map_err(|message| Error::ModelGraph(format!("{}: {message}", model.path.display())))?;
+    let tree = parse_select(conn, &model.sql).map_err(|message| ModelGraphError::NotOneSelect {
+        path: model.path.clone(),
+        message,
+    })?;
     let mut tables = BTreeSet::new();
     walk(&tree, &[], &mut tables);
     Ok(tables)
@@ -198,14 +200,15 @@ fn walk(node: &Json, scope: &[String], tables: &mut BTreeSet<(Option<String>, St
     }
 }
 
-/// `; did you mean `x`?` for the candidate nearest to `wanted`, when one is near enough.
-pub(super) fn suggest(wanted: &str, candidates: impl Iterator<Item = String>) -> String {
-    candidates
-        .map(|c| (edit_distance(wanted, &c), c))
-        .filter(|(d, _)| *d <= 3)
-        .min()
-        .map(|(_, c)| format!("; did you mean `{c}`?"))
-        .unwrap_or_default()
+/// The candidate nearest to `wanted` by edit distance, when one is near enough (three edits).
+pub(super) fn suggest(wanted: &str, candidates: impl Iterator<Item = String>) -> DidYouMean {
+    DidYouMean(
+        candidates
+            .map(|c| (strsim::levenshtein(wanted, &c), c))
+            .filter(|(d, _)| *d <= 3)
+            .min()
+            .map(|(_, c)| c),
+    )
 }
 
 fn unknown_table(
@@ -222,28 +225,13 @@ fn unknown_table(
         .iter()
         .cloned()
         .chain(Entity::ALL.iter().map(|e| format!("raw.{}", e.name())));
-    let suggestion = suggest(&shown, candidates);
-    Error::ModelGraph(format!(
-        "model `{}` ({}) reads `{shown}`, which no model or raw entity provides{suggestion}",
-        model.name,
-        model.path.display()
-    ))
-}
-
-/// Levenshtein distance, for did-you-mean suggestions.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
-        }
+    ModelGraphError::UnknownTable {
+        model: model.name.clone(),
+        path: model.path.clone(),
+        suggestion: suggest(&shown, candidates),
+        table: shown,
     }
-    row[b.len()]
+    .into()
 }
 
 /// One cycle among models that all wait on another pending model: following a pending
@@ -276,14 +264,11 @@ fn topological(models: Vec<Model>) -> Result<Vec<Model>> {
             .map(|m| m.name.clone())
             .collect();
         if ready.is_empty() {
-            let cycle: Vec<String> = find_cycle(&pending)
+            let cycle = find_cycle(&pending)
                 .iter()
-                .map(|m| format!("{} ({})", m.name, m.path.display()))
+                .map(|m| (m.name.clone(), m.path.clone()))
                 .collect();
-            return Err(Error::ModelGraph(format!(
-                "these models depend on each other in a cycle: {}",
-                cycle.join(", ")
-            )));
+            return Err(ModelGraphError::Cycle { cycle }.into());
         }
         for name in ready {
             if let Some(model) = pending.remove(&name) {

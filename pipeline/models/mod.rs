@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use duckdb::Connection;
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ModelGraphError, Result};
 use crate::progress::Progress;
 
 pub use data_tests::{Check, DataTest, FAILURES_SCHEMA, Severity, TestResult, TestStatus};
@@ -124,15 +124,19 @@ impl Project {
         let (mut models, test_files) = discover(dir)?;
         for (name, setting) in settings {
             let Some(index) = models.iter().position(|m| &m.name == name) else {
-                return Err(Error::ModelGraph(format!(
-                    "the configuration sets model `{name}`, which is not a .sql file under {}{}",
-                    dir.display(),
-                    graph::suggest(name, models.iter().map(|m| m.name.clone()))
-                )));
+                return Err(ModelGraphError::UnknownSetting {
+                    name: name.clone(),
+                    dir: dir.to_path_buf(),
+                    suggestion: graph::suggest(name, models.iter().map(|m| m.name.clone())),
+                }
+                .into());
             };
             let model = &mut models[index];
             let fail = |message: String| {
-                Error::ModelGraph(format!("the configuration's [model.{name}]: {message}"))
+                Error::from(ModelGraphError::BadSetting {
+                    name: name.clone(),
+                    message,
+                })
             };
             let header_column = match &model.materialization {
                 Materialization::Incremental { period_column } => Some(period_column.clone()),
@@ -165,11 +169,11 @@ impl Project {
                 check_test(&test, &models, &tests)?;
                 let tree =
                     graph::parse_select(conn, &test.failing_rows_sql()).map_err(|message| {
-                        Error::ModelGraph(format!(
-                            "{}: test {}: {message}",
-                            test.file.display(),
-                            test.name
-                        ))
+                        ModelGraphError::BadTest {
+                            file: test.file.clone(),
+                            test: test.name.clone(),
+                            message: format!(": {message}"),
+                        }
                     })?;
                 let names: BTreeSet<String> = models.iter().map(|m| m.name.clone()).collect();
                 test.needs = graph::models_read(&tree, &names)
@@ -203,32 +207,38 @@ impl Project {
 fn check_test(test: &DataTest, models: &[Model], earlier: &[DataTest]) -> Result<()> {
     let names = || models.iter().map(|m| m.name.clone());
     if !models.iter().any(|m| m.name == test.model) {
-        return Err(Error::ModelGraph(format!(
-            "{}: test {} is on model `{}`, which does not exist{}",
-            test.file.display(),
-            test.name,
-            test.model,
-            graph::suggest(&test.model, names())
-        )));
+        return Err(ModelGraphError::BadTest {
+            file: test.file.clone(),
+            test: test.name.clone(),
+            message: format!(
+                "is on model `{}`, which does not exist{}",
+                test.model,
+                graph::suggest(&test.model, names())
+            ),
+        }
+        .into());
     }
     if let Some(other) = earlier.iter().find(|t| t.name == test.name) {
-        return Err(Error::ModelGraph(format!(
-            "two tests are named `{}` ({} and {}); give one a `name`",
-            test.name,
-            other.file.display(),
-            test.file.display()
-        )));
+        return Err(ModelGraphError::DuplicateTest {
+            name: test.name.clone(),
+            first: other.file.clone(),
+            second: test.file.clone(),
+        }
+        .into());
     }
     if let Check::Relationships { to, .. } = &test.check
         && !to.contains('.')
         && !models.iter().any(|m| &m.name == to)
     {
-        return Err(Error::ModelGraph(format!(
-            "{}: test {} refers to `{to}`, which is no model (write schema.table for a raw table){}",
-            test.file.display(),
-            test.name,
-            graph::suggest(to, names())
-        )));
+        return Err(ModelGraphError::BadTest {
+            file: test.file.clone(),
+            test: test.name.clone(),
+            message: format!(
+                "refers to `{to}`, which is no model (write schema.table for a raw table){}",
+                graph::suggest(to, names())
+            ),
+        }
+        .into());
     }
     Ok(())
 }
@@ -253,11 +263,12 @@ fn discover(dir: &Path) -> Result<(Vec<Model>, Vec<PathBuf>)> {
             .map(|s| s.to_string_lossy().to_lowercase())
             .unwrap_or_default();
         if let Some(other) = models.iter().find(|m| m.name == name) {
-            return Err(Error::ModelGraph(format!(
-                "two models are named `{name}`: {} and {}",
-                other.path.display(),
-                path.display()
-            )));
+            return Err(ModelGraphError::DuplicateModel {
+                name,
+                first: other.path.clone(),
+                second: path,
+            }
+            .into());
         }
         let sql = std::fs::read_to_string(&path).map_err(|e| Error::Io {
             path: path.clone(),
@@ -266,7 +277,10 @@ fn discover(dir: &Path) -> Result<(Vec<Model>, Vec<PathBuf>)> {
         let header = header::Header::parse(&sql);
         let materialization = header
             .materialization()
-            .map_err(|m| Error::ModelGraph(format!("{}: {m}", path.display())))?
+            .map_err(|message| ModelGraphError::BadHeader {
+                path: path.clone(),
+                message,
+            })?
             .unwrap_or_default();
         models.push(Model {
             name,
@@ -384,6 +398,27 @@ pub struct RunRequest {
 }
 
 impl Project {
+    /// The models that read `metrics.*`, directly or through models they read, each with what it
+    /// reads it through (`metrics.investment_finance`, or `model mart_x`). They run after the
+    /// figures are computed, so what they read of `metrics.*` is always this run's.
+    pub fn after_figures(&self) -> BTreeMap<String, String> {
+        let mut later: BTreeMap<String, String> = BTreeMap::new();
+        for model in &self.models {
+            let direct = model.reads.iter().find(|r| r.starts_with("metrics."));
+            let through = direct.cloned().or_else(|| {
+                model
+                    .depends_on
+                    .iter()
+                    .find(|d| later.contains_key(*d))
+                    .map(|d| format!("model {d}"))
+            });
+            if let Some(through) = through {
+                later.insert(model.name.clone(), through);
+            }
+        }
+        later
+    }
+
     /// Per model that reads only unfed entities, why it has nothing to build from
     /// ("no source feeds costs, fx_rates"). A model that reads no raw entity at all (the ledger,
     /// say) is never in it.

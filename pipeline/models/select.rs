@@ -8,13 +8,13 @@ use std::collections::BTreeSet;
 
 use super::Model;
 use super::graph::suggest;
-use crate::error::{Error, Result};
+use crate::error::{DidYouMean, ModelGraphError, Result};
 
 /// The names of the models `selection` picks, from `models` in build order.
 ///
 /// # Errors
 ///
-/// [`Error::ModelGraph`] when a term names no model, or the selection is empty.
+/// [`crate::Error::ModelGraph`] when a term names no model, or the selection is empty.
 pub fn select(models: &[Model], selection: &str) -> Result<BTreeSet<String>> {
     let mut chosen = BTreeSet::new();
     let terms: Vec<&str> = selection
@@ -22,7 +22,12 @@ pub fn select(models: &[Model], selection: &str) -> Result<BTreeSet<String>> {
         .filter(|t| !t.is_empty())
         .collect();
     if terms.is_empty() {
-        return Err(Error::ModelGraph("--select names no model".into()));
+        return Err(ModelGraphError::Selection {
+            term: selection.to_string(),
+            message: "names no model".into(),
+            suggestion: DidYouMean::default(),
+        }
+        .into());
     }
     for term in terms {
         let upstream = term.starts_with('+');
@@ -30,10 +35,12 @@ pub fn select(models: &[Model], selection: &str) -> Result<BTreeSet<String>> {
         let name = term.trim_matches('+').to_lowercase();
         if !models.iter().any(|m| m.name == name) {
             let names = models.iter().map(|m| m.name.clone());
-            return Err(Error::ModelGraph(format!(
-                "--select {term}: no model is named `{name}`{}",
-                suggest(&name, names)
-            )));
+            return Err(ModelGraphError::Selection {
+                term: term.to_string(),
+                message: format!("no model is named `{name}`"),
+                suggestion: suggest(&name, names),
+            }
+            .into());
         }
         chosen.insert(name.clone());
         if upstream {

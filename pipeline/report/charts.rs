@@ -1,14 +1,18 @@
-//! Chart images (PNG and SVG) drawn with plotters, the same charts the workbook holds natively.
+//! Chart images (PNG and SVG) drawn with plotters from the same [`ChartSpec`] the workbook's
+//! native chart is made from.
 //!
-//! In: a chart's data (months and any number of series, a month without a value left as a gap).
-//! Out: a PNG and an SVG file, staged beside their destinations.
+//! In: a chart specification and the frame of the table it draws (any number of series; a
+//! category without a value is a gap, never a zero). Out: a PNG and an SVG file, staged beside
+//! the workbook.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use plotters::prelude::*;
 use plotters::style::FontStyle;
+use polars::prelude::{DataFrame, DataType};
 
+use super::spec::{ChartKind, ChartSpec};
 use crate::error::{Error, Result};
 
 /// Where chart text fonts are looked for when the configuration names none.
@@ -23,20 +27,58 @@ const FONT_CANDIDATES: &[&str] = &[
     "C:\\Windows\\Fonts\\arial.ttf",
 ];
 
-/// A grouped column chart of series over months.
-pub struct ColumnChart {
-    pub title: String,
-    pub months: Vec<String>,
-    pub series: Vec<Bars>,
-    pub y_label: String,
+/// A chart's data as drawn: category labels and the series' values.
+struct Drawn<'a> {
+    spec: &'a ChartSpec,
+    categories: Vec<String>,
+    series: Vec<Bars>,
 }
 
-/// One series of bars; `None` is a month whose figure is unknown, drawn as no bar (as Excel
-/// shows an empty cell), never as zero.
-pub struct Bars {
-    pub name: String,
-    pub values: Vec<Option<f64>>,
-    pub colour: RGBColor,
+/// One series; `None` is a category whose figure is unknown, drawn as no bar and a break in a
+/// line (as Excel shows an empty cell), never as zero.
+struct Bars {
+    name: String,
+    values: Vec<Option<f64>>,
+    colour: RGBColor,
+}
+
+impl<'a> Drawn<'a> {
+    /// The columns of `frame` that `spec` names, as labels and values.
+    fn new(spec: &'a ChartSpec, frame: &DataFrame) -> std::result::Result<Drawn<'a>, String> {
+        let text = frame
+            .column(&spec.categories)
+            .and_then(|c| c.cast(&DataType::String))
+            .map_err(|e| e.to_string())?;
+        let months = spec.category_format == "yyyy-mm";
+        let categories = text
+            .str()
+            .map_err(|e| e.to_string())?
+            .iter()
+            .map(|c| {
+                let c = c.unwrap_or_default();
+                if months { c.get(..7).unwrap_or(c) } else { c }.to_string()
+            })
+            .collect();
+        let mut series = Vec::with_capacity(spec.series.len());
+        for s in &spec.series {
+            let values = frame
+                .column(&s.column)
+                .and_then(|c| c.cast(&DataType::Float64))
+                .map_err(|e| e.to_string())?;
+            let values = values.f64().map_err(|e| e.to_string())?.iter().collect();
+            let [_, r, g, b] = s.colour.to_be_bytes();
+            series.push(Bars {
+                name: s.name.clone(),
+                values,
+                colour: RGBColor(r, g, b),
+            });
+        }
+        Ok(Drawn {
+            spec,
+            categories,
+            series,
+        })
+    }
 }
 
 const WIDTH: u32 = 960;
@@ -74,45 +116,51 @@ fn ensure_font(configured: Option<&Path>, chart: &Path) -> Result<()> {
         })
 }
 
-/// Draws `chart` and stages it as `png` and `svg`.
+/// Draws `spec` from the rows of `frame` and stages it as `<dir>/<image>.png` and `.svg`;
+/// returns the two paths (none when the chart has no image).
 ///
 /// # Errors
 ///
-/// [`Error::Chart`] when no font is found or drawing fails; [`Error::Output`] when a file cannot
-/// be written.
-pub fn stage_column_chart(
-    chart: &ColumnChart,
+/// [`Error::Chart`] when no font is found, the frame lacks a column, or drawing fails;
+/// [`Error::Output`] when a file cannot be written.
+pub fn stage_images(
+    spec: &ChartSpec,
+    frame: &DataFrame,
     staged: &mut super::Staged,
     run_id: &str,
-    png: &Path,
-    svg: &Path,
+    dir: &Path,
     font: Option<&Path>,
-) -> Result<()> {
-    ensure_font(font, png)?;
+) -> Result<Vec<PathBuf>> {
+    let Some(stem) = &spec.image else {
+        return Ok(Vec::new());
+    };
+    let png = dir.join(format!("{stem}.png"));
+    let svg = dir.join(format!("{stem}.svg"));
+    let chart_error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |message| Error::Chart { path, message }
+    };
+    ensure_font(font, &png)?;
+    let chart = Drawn::new(spec, frame).map_err(chart_error(&png))?;
     let mut drawn: std::result::Result<(), String> = Ok(());
-    staged.write_with(run_id, png, |path| {
+    staged.write_with(run_id, &png, |path| {
         let root = BitMapBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
-        drawn = draw(chart, &root);
+        drawn = draw(&chart, &root);
         Ok(())
     })?;
-    drawn.map_err(|message| Error::Chart {
-        path: png.to_path_buf(),
-        message,
-    })?;
+    drawn.map_err(chart_error(&png))?;
 
     let mut text = String::new();
     {
         let root = SVGBackend::with_string(&mut text, (WIDTH, HEIGHT)).into_drawing_area();
-        draw(chart, &root).map_err(|message| Error::Chart {
-            path: svg.to_path_buf(),
-            message,
-        })?;
+        draw(&chart, &root).map_err(chart_error(&svg))?;
     }
-    staged.write(run_id, svg, text.as_bytes())
+    staged.write(run_id, &svg, text.as_bytes())?;
+    Ok(vec![png, svg])
 }
 
 fn draw<DB: DrawingBackend>(
-    chart: &ColumnChart,
+    chart: &Drawn,
     root: &DrawingArea<DB, plotters::coord::Shift>,
 ) -> std::result::Result<(), String>
 where
@@ -120,7 +168,7 @@ where
 {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(err)?;
-    let n = chart.months.len();
+    let n = chart.categories.len();
     let known = || {
         chart
             .series
@@ -131,7 +179,7 @@ where
     let bottom = known().fold(0.0_f64, f64::min);
     let span = (top - bottom).max(1.0);
     let mut ctx = ChartBuilder::on(root)
-        .caption(chart.title.as_str(), ("sans-serif", 24))
+        .caption(chart.spec.title.as_str(), ("sans-serif", 24))
         .margin(16)
         .x_label_area_size(48)
         .y_label_area_size(90)
@@ -141,7 +189,7 @@ where
             (bottom - 0.02 * span)..(top + 0.08 * span),
         )
         .map_err(err)?;
-    let months = &chart.months;
+    let months = &chart.categories;
     ctx.configure_mesh()
         .disable_x_mesh()
         .light_line_style(WHITE)
@@ -153,12 +201,37 @@ where
             }
             months.get(i as usize).cloned().unwrap_or_default()
         })
-        .y_desc(chart.y_label.as_str())
+        .y_desc(chart.spec.value_label.as_str())
         .y_label_formatter(&|y| thousands(*y))
         .label_style(("sans-serif", 14))
         .draw()
         .map_err(err)?;
-    // The group of bars spans 0.76 of each month, whatever the number of series.
+    match chart.spec.kind {
+        ChartKind::Column => draw_columns(chart, &mut ctx).map_err(err)?,
+        ChartKind::Line => draw_lines(chart, &mut ctx).map_err(err)?,
+    }
+    ctx.configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .label_font(("sans-serif", 14))
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)
+}
+
+type Plot<'a, DB> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// A group of bars per category; the group spans 0.76 of each category, whatever the number of
+/// series.
+fn draw_columns<DB: DrawingBackend>(
+    chart: &Drawn,
+    ctx: &mut Plot<'_, DB>,
+) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let count = chart.series.len().max(1) as f64;
     let width = 0.76 / count;
     for (s, bars) in chart.series.iter().enumerate() {
@@ -171,19 +244,42 @@ where
                 [(x0, 0.0), (x0 + width, v)],
                 colour.filled(),
             ))
-        }))
-        .map_err(err)?
+        }))?
         .label(bars.name.as_str())
         .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 12, y + 6)], colour.filled()));
     }
-    ctx.configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .label_font(("sans-serif", 14))
-        .draw()
-        .map_err(err)?;
-    root.present().map_err(err)
+    Ok(())
+}
+
+/// A line per series, broken where a category has no value.
+fn draw_lines<DB: DrawingBackend>(
+    chart: &Drawn,
+    ctx: &mut Plot<'_, DB>,
+) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    for bars in &chart.series {
+        let colour = bars.colour;
+        let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+        for (i, v) in bars.values.iter().enumerate() {
+            match v {
+                Some(v) => runs
+                    .last_mut()
+                    .map(|r| r.push((i as f64, *v)))
+                    .unwrap_or(()),
+                None => runs.push(Vec::new()),
+            }
+        }
+        let mut labelled = false;
+        for run in runs.into_iter().filter(|r| !r.is_empty()) {
+            let drawn = ctx.draw_series(LineSeries::new(run, colour.stroke_width(2)))?;
+            if !labelled {
+                drawn.label(bars.name.as_str()).legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 12, y)], colour.stroke_width(2))
+                });
+                labelled = true;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// 1234567.8 as "1,234,568": chart axes show whole units.
@@ -205,16 +301,29 @@ mod tests {
 
     #[test]
     fn an_unknown_month_is_a_gap_in_the_image_not_a_zero_bar() {
-        let chart = ColumnChart {
+        use polars::prelude::{IntoColumn, NamedFrom, Series};
+        let spec = ChartSpec {
             title: "t".into(),
-            months: vec!["2026-08".into(), "2026-09".into(), "2026-10".into()],
-            series: vec![Bars {
+            kind: ChartKind::Column,
+            table: "T".into(),
+            categories: "month".into(),
+            series: vec![super::super::spec::SeriesSpec {
+                column: "actual".into(),
                 name: "Actual".into(),
-                values: vec![Some(10.0), None, Some(5.0)],
-                colour: RGBColor(0x12, 0x34, 0x56),
+                colour: 0x123456,
             }],
-            y_label: "EUR".into(),
+            category_format: "yyyy-mm".into(),
+            value_format: "#,##0".into(),
+            value_label: "EUR".into(),
+            image: None,
         };
+        let frame = DataFrame::new_infer_height(vec![
+            Series::new("month".into(), ["2026-08-01", "2026-09-01", "2026-10-01"]).into_column(),
+            Series::new("actual".into(), [Some(10.0), None, Some(5.0)]).into_column(),
+        ])
+        .unwrap();
+        let chart = Drawn::new(&spec, &frame).unwrap();
+        assert_eq!(chart.categories, ["2026-08", "2026-09", "2026-10"]);
         let mut text = String::new();
         {
             let root = SVGBackend::with_string(&mut text, (WIDTH, HEIGHT)).into_drawing_area();

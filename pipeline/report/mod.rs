@@ -7,10 +7,13 @@
 //! run's warehouse changes are committed.
 
 mod charts;
+mod model_sheets;
 mod sheet;
+pub mod spec;
 mod staging;
 mod workbook;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::DataFrame;
@@ -19,11 +22,13 @@ use serde::Serialize;
 use crate::config::ModelSheet;
 use crate::error::{Error, Result};
 use crate::ingest::{InputFile, Reject, SourceQuality};
-use crate::metrics::finance::Finance;
+use crate::labels::Lang;
 use crate::models::{ModelResult, TestResult};
 use crate::schedule::Period;
 
+pub use model_sheets::read_model_sheets;
 pub use staging::{Recovered, Staged, recover};
+pub use workbook::sheets;
 
 /// What the Run Info and Data Quality sheets tell about the run.
 #[derive(Debug, Clone)]
@@ -64,8 +69,11 @@ pub struct ModelSheetData {
 pub struct PackInputs<'a> {
     pub period: Period,
     pub reporting_currency: &'a str,
-    /// The finance figures; `None` when the loaded data cannot give them (see `run.left_out`).
-    pub finance: Option<&'a Finance>,
+    /// The language of the pack's words.
+    pub lang: Lang,
+    /// The metric tables the run computed, by name; a family the loaded data cannot give has
+    /// none (see `run.left_out`), and its sheets are left out.
+    pub figures: &'a BTreeMap<&'static str, DataFrame>,
     pub run: &'a RunInfo,
     /// Model sheets, in the configuration's order, after the Monthly sheet.
     pub model_sheets: &'a [ModelSheetData],
@@ -86,9 +94,9 @@ pub fn period_dir(reports: &Path, period: Period) -> PathBuf {
     reports.join(period.to_string())
 }
 
-/// Stages the workbook, the chart images and `results` for `inputs.period` under `reports`, and
-/// returns where they will be once published. The workbook goes into place last, so a reader who
-/// sees the new workbook sees its charts too.
+/// Stages the workbook, its charts' images and `results` for `inputs.period` under `reports`,
+/// and returns where they will be once published. The workbook goes into place last, so a
+/// reader who sees the new workbook sees its charts too.
 ///
 /// # Errors
 ///
@@ -101,16 +109,38 @@ pub fn stage_pack(
     results_file: &str,
 ) -> Result<(Pack, Staged)> {
     let dir = period_dir(reports, inputs.period);
-    let period = inputs.period;
+    let workbook = dir.join(format!("itvalue-{}.xlsx", inputs.period));
+    let in_workbook = |source| Error::Workbook {
+        path: workbook.clone(),
+        source: Box::new(source),
+    };
     let run_id = inputs.run.run_id.as_str();
+    let specs = workbook::sheets(inputs).map_err(in_workbook)?;
     let mut staged = Staged::default();
-    let mut charts_written = Vec::new();
-    if inputs.finance.is_some() {
-        let png = dir.join(format!("actual-vs-budget-{period}.png"));
-        let svg = dir.join(format!("actual-vs-budget-{period}.svg"));
-        let chart = actual_vs_budget_chart(inputs, &png)?;
-        charts::stage_column_chart(&chart, &mut staged, run_id, &png, &svg, inputs.chart_font)?;
-        charts_written = vec![png, svg];
+    let mut images = Vec::new();
+    for sheet in &specs {
+        let tables: Vec<&spec::TableBlock> = sheet
+            .blocks
+            .iter()
+            .filter_map(|b| match b {
+                spec::Block::Table(t) => Some(t),
+                _ => None,
+            })
+            .collect();
+        for block in &sheet.blocks {
+            if let spec::Block::Chart(chart) = block
+                && let Some(table) = tables.iter().find(|t| t.name == chart.table)
+            {
+                images.extend(charts::stage_images(
+                    chart,
+                    &table.frame,
+                    &mut staged,
+                    run_id,
+                    &dir,
+                    inputs.chart_font,
+                )?);
+            }
+        }
     }
     let results_path = dir.join(results_file);
     staged.write(
@@ -118,16 +148,12 @@ pub fn stage_pack(
         &results_path,
         &results_json(results, &results_path)?,
     )?;
-    let workbook = dir.join(format!("itvalue-{period}.xlsx"));
-    let bytes = workbook::build(inputs).map_err(|e| Error::Workbook {
-        path: workbook.clone(),
-        message: e,
-    })?;
+    let bytes = workbook::render(inputs, &specs).map_err(in_workbook)?;
     staged.write(run_id, &workbook, &bytes)?;
     Ok((
         Pack {
             workbook,
-            charts: charts_written,
+            charts: images,
             results: results_path,
         },
         staged,
@@ -149,33 +175,6 @@ pub fn stage_results(
     let mut staged = Staged::default();
     staged.write(results.run_id, &path, &results_json(results, &path)?)?;
     Ok((path, staged))
-}
-
-fn actual_vs_budget_chart(inputs: &PackInputs, png: &Path) -> Result<charts::ColumnChart> {
-    let data = workbook::actual_vs_budget(inputs).map_err(|e| Error::Chart {
-        path: png.to_path_buf(),
-        message: e,
-    })?;
-    Ok(charts::ColumnChart {
-        title: format!(
-            "Actual vs budget, 12 months to {} ({})",
-            inputs.period, inputs.reporting_currency
-        ),
-        months: data.months,
-        series: vec![
-            charts::Bars {
-                name: "Actual".into(),
-                values: data.actual,
-                colour: plotters::style::RGBColor(0x1f, 0x4e, 0x79),
-            },
-            charts::Bars {
-                name: "Budget".into(),
-                values: data.budget,
-                colour: plotters::style::RGBColor(0xa5, 0xa5, 0xa5),
-            },
-        ],
-        y_label: inputs.reporting_currency.to_string(),
-    })
 }
 
 /// What `run_results.json` holds: per model its status, rows and time, per test its outcome.

@@ -4,79 +4,83 @@
 //! In: a worksheet, a DataFrame and the columns to show. Out: the cells, and the range written.
 
 use polars::prelude::{AnyValue, DataFrame, DataType};
+
+use crate::labels::Lang;
+use crate::metrics::catalogue::{Column, Unit};
 use rust_xlsxwriter::{
     ExcelDateTime, Format, Table, TableColumn, TableStyle, Worksheet, XlsxError,
 };
 
-/// How a column is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shown {
-    Text,
-    /// Money in the reporting currency, two decimals with separators.
-    Money,
-    /// A share shown as a percentage.
-    Percent,
-    /// A plain ratio such as CPI.
-    Ratio,
-    Integer,
-    /// A number with two decimals.
-    Number,
-    /// A `YYYY-MM` month from a date column.
-    Month,
-    /// A calendar day.
-    Date,
-    /// A day and time to the minute.
-    DateTime,
+/// How a column of `dtype` is shown when nothing says otherwise.
+pub fn unit_for_type(dtype: &DataType) -> Unit {
+    match dtype {
+        DataType::Date => Unit::Date,
+        DataType::Datetime(..) => Unit::DateTime,
+        DataType::Decimal(..) => Unit::Money,
+        DataType::Float32 | DataType::Float64 => Unit::Number,
+        d if d.is_integer() => Unit::Integer,
+        _ => Unit::Text,
+    }
 }
 
-impl Shown {
-    /// How a column of `dtype` is shown when nothing says otherwise.
-    pub fn for_type(dtype: &DataType) -> Shown {
-        match dtype {
-            DataType::Date => Shown::Date,
-            DataType::Datetime(..) => Shown::DateTime,
-            DataType::Decimal(..) => Shown::Money,
-            DataType::Float32 | DataType::Float64 => Shown::Number,
-            d if d.is_integer() => Shown::Integer,
-            _ => Shown::Text,
+/// One column of a sheet's table: the frame column, its header, how it is shown and how wide.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnSpec {
+    pub column: String,
+    pub header: String,
+    pub unit: Unit,
+    pub width: f64,
+    /// Long text wrapped within the column, aligned to the top.
+    pub wrap: bool,
+}
+
+impl ColumnSpec {
+    pub fn new(column: &str, header: &str, unit: Unit, width: f64) -> ColumnSpec {
+        ColumnSpec {
+            column: column.to_string(),
+            header: header.to_string(),
+            unit,
+            width,
+            wrap: false,
         }
     }
-}
 
-/// One column of a sheet: the frame column, its header and how it is shown.
-#[derive(Debug, Clone, Copy)]
-pub struct ColumnSpec<'a> {
-    pub column: &'a str,
-    pub header: &'a str,
-    pub shown: Shown,
-    pub width: f64,
-}
+    /// A column as a metric table declares it, with its header in `lang`.
+    pub fn declared(column: &Column, lang: Lang) -> ColumnSpec {
+        ColumnSpec::new(
+            column.name,
+            column.header.get(lang),
+            column.unit,
+            column.width,
+        )
+    }
 
-pub const fn spec<'a>(
-    column: &'a str,
-    header: &'a str,
-    shown: Shown,
-    width: f64,
-) -> ColumnSpec<'a> {
-    ColumnSpec {
-        column,
-        header,
-        shown,
-        width,
+    /// The same column, its text wrapped.
+    pub fn wrapped(mut self) -> ColumnSpec {
+        self.wrap = true;
+        self
     }
 }
 
-fn format_for(shown: Shown) -> Format {
-    match shown {
-        Shown::Text => Format::new(),
-        Shown::Money => Format::new().set_num_format("#,##0.00;[Red]-#,##0.00"),
-        Shown::Percent => Format::new().set_num_format("0.0%;[Red]-0.0%"),
-        Shown::Ratio => Format::new().set_num_format("0.00"),
-        Shown::Integer => Format::new().set_num_format("#,##0"),
-        Shown::Number => Format::new().set_num_format("#,##0.00"),
-        Shown::Month => Format::new().set_num_format("yyyy-mm"),
-        Shown::Date => Format::new().set_num_format("yyyy-mm-dd"),
-        Shown::DateTime => Format::new().set_num_format("yyyy-mm-dd hh:mm"),
+/// The Excel number format of a unit.
+pub fn number_format(unit: Unit) -> &'static str {
+    match unit {
+        Unit::Text => "",
+        Unit::Money => "#,##0.00;[Red]-#,##0.00",
+        Unit::Percent => "0.0%;[Red]-0.0%",
+        Unit::Ratio => "0.00",
+        Unit::Integer => "#,##0",
+        Unit::Number => "#,##0.00",
+        Unit::Month => "yyyy-mm",
+        Unit::Date => "yyyy-mm-dd",
+        Unit::DateTime => "yyyy-mm-dd hh:mm",
+    }
+}
+
+fn format_for(unit: Unit) -> Format {
+    match unit {
+        Unit::Text => Format::new(),
+        other => Format::new().set_num_format(number_format(other)),
     }
 }
 
@@ -91,22 +95,22 @@ pub fn write_table(
     sheet: &mut Worksheet,
     first_row: u32,
     frame: &DataFrame,
-    columns: &[ColumnSpec<'_>],
+    columns: &[ColumnSpec],
     table_name: &str,
 ) -> Result<u32, XlsxError> {
     let rows = frame.height() as u32;
     let mut table_columns = Vec::with_capacity(columns.len());
     for (c, spec) in columns.iter().enumerate() {
         let c = c as u16;
-        let format = format_for(spec.shown);
+        let format = format_for(spec.unit);
         sheet.set_column_width(c, spec.width)?;
         table_columns.push(
             TableColumn::new()
-                .set_header(spec.header)
+                .set_header(spec.header.as_str())
                 .set_format(format.clone()),
         );
         let series = frame
-            .column(spec.column)
+            .column(&spec.column)
             .map_err(|e| XlsxError::ParameterError(e.to_string()))?
             .as_materialized_series();
         let series = match series.dtype() {

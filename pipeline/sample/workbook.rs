@@ -46,7 +46,10 @@ impl SampleBook {
     pub fn write(&self, path: &Path, end: Period) -> Result<()> {
         let bytes = self.to_bytes(end).map_err(|e| Error::Workbook {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            source: Box::new(crate::error::WorkbookError::Xlsx {
+                sheet: self.sheet.to_string(),
+                source: e,
+            }),
         })?;
         std::fs::write(path, bytes).map_err(|e| Error::Output {
             path: path.to_path_buf(),

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use duckdb::Connection;
 use polars::prelude::DataFrame;
 
+use crate::contract::Entity;
 use crate::error::{Error, Result};
-use crate::ingest::contract::Entity;
 use crate::ingest::{Ingested, Prior};
 use crate::schedule::Period;
 
@@ -418,7 +418,7 @@ impl Warehouse {
         let mut parts = Vec::new();
         for entity in Entity::ALL {
             for column in entity.contract().columns {
-                if column.kind == crate::ingest::contract::ColumnKind::Timestamp {
+                if column.kind == crate::contract::ColumnKind::Timestamp {
                     parts.push(format!(
                         "SELECT min({c}) AS lo, max({c}) AS hi FROM raw.{}",
                         entity.name(),

@@ -5,7 +5,7 @@ use std::fs;
 
 use arrow::record_batch::RecordBatch;
 use arrow::util::display::array_value_to_string;
-use itvalue::ingest::contract::Entity;
+use itvalue::contract::Entity;
 use itvalue::ingest::{Ingested, Verdict};
 use itvalue::{Config, Error};
 

@@ -183,6 +183,36 @@ fn the_period_defaults_to_the_latest_complete_month_with_actuals() {
     );
 }
 
+/// Run ids (`20261126T183319593Z-17334`) hold the time and the process id.
+fn mask_run_ids(text: &str) -> String {
+    text.split(' ')
+        .map(|word| {
+            let id = word.len() == 25
+                && word.as_bytes()[8] == b'T'
+                && word.as_bytes()[18] == b'Z'
+                && word.as_bytes()[19] == b'-';
+            if id { "[run id]" } else { word }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn the_run_summary_is_what_the_readme_shows() {
+    let ws = Workspace::with_sample();
+    let out = ws.itvalue(&["run"]);
+    out.assert_code(0);
+    let printed = mask_run_ids(&out.stdout);
+    insta::assert_snapshot!("run_summary", printed);
+    let readme = fs::read_to_string(common::repo_path("README.md")).unwrap();
+    let block = readme
+        .split("```text\n")
+        .map(|b| b.split("```").next().unwrap())
+        .find(|b| b.starts_with("itvalue run "))
+        .expect("the README shows a run's output");
+    assert_eq!(mask_run_ids(block), printed);
+}
+
 #[test]
 fn an_unknown_configuration_key_exits_2_naming_the_file_and_the_key() {
     let ws = Workspace::with_sample();

@@ -1,8 +1,11 @@
-//! The data contracts of DESIGN.md: for each canonical entity, its columns with their types,
-//! which are required, the values and ranges they accept, its key and the foreign keys it holds.
+//! The domain vocabulary, at the bottom of the crate: the data contracts of DESIGN.md (for each
+//! canonical entity, its columns with their types, which are required, the values and ranges they
+//! accept, its key and the foreign keys it holds), the funnel stages, cost pools, severities and
+//! currency codes.
 //!
-//! In: nothing (static tables). Out: [`Entity`] and its [`Contract`], used by the readers to type
-//! values and by the warehouse to declare raw tables.
+//! In: nothing (static tables). Out: [`Entity`] and its [`Contract`], used by the configuration
+//! to check column names, by the readers to type values, by the warehouse to declare raw tables
+//! and by the models to tell which entities a model reads.
 
 use std::fmt;
 
@@ -217,6 +220,10 @@ pub const FUNNEL_STAGES: [&str; 9] = [
     "rejected",
     "cancelled",
 ];
+
+/// Incident severities, 1 the highest.
+pub const SEVERITIES: [(i64, &str); 4] =
+    [(1, "critical"), (2, "high"), (3, "moderate"), (4, "low")];
 
 /// TBM cost pools.
 pub const COST_POOLS: [&str; 8] = [
@@ -462,7 +469,10 @@ static INCIDENTS: Contract = Contract {
     columns: &[
         req("incident_id", Text),
         req("application_id", Text),
-        ruled(req("severity", Integer), Rule::Between(1.0, 4.0)),
+        ruled(
+            req("severity", Integer),
+            Rule::Between(SEVERITIES[0].0 as f64, SEVERITIES[3].0 as f64),
+        ),
         req("opened_at", Timestamp),
         col("impact_start", Timestamp),
         col("impact_end", Timestamp),

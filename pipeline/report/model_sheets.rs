@@ -6,15 +6,15 @@
 
 use std::collections::BTreeMap;
 
+use super::{LeftOut, ModelSheetData};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::models;
-use crate::report::{LeftOut, ModelSheetData};
 use crate::warehouse::{Warehouse, quote};
 
 /// Reads each configured model sheet's rows, checking that the model and the columns its
 /// formats and headers name exist.
-pub(super) fn read_model_sheets(
+pub fn read_model_sheets(
     config: &Config,
     warehouse: &Warehouse,
     without_data: &BTreeMap<String, String>,

@@ -1,0 +1,167 @@
+//! The words of the pack, in every language it is written in, keyed by name: sheet names,
+//! titles, table headers, chart titles and series. A metric's own header and definition are
+//! declared with the metric (see `metrics::catalogue`), in the same [`Words`].
+//!
+//! In: nothing (constants). Out: [`Words`], which the report turns into text for a [`Lang`].
+
+/// A language the pack can be written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    Zh,
+}
+
+/// One text in each language; an empty translation falls back to English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Words {
+    pub en: &'static str,
+    pub zh: &'static str,
+}
+
+impl Words {
+    /// English and Chinese.
+    pub const fn new(en: &'static str, zh: &'static str) -> Words {
+        Words { en, zh }
+    }
+
+    /// English only (Chinese falls back to it).
+    pub const fn en(en: &'static str) -> Words {
+        Words { en, zh: "" }
+    }
+
+    /// The text in `lang`.
+    pub fn get(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Zh if !self.zh.is_empty() => self.zh,
+            _ => self.en,
+        }
+    }
+
+    /// The text in `lang` with `{name}` placeholders filled from `values`.
+    pub fn fill(self, lang: Lang, values: &[(&str, &str)]) -> String {
+        values
+            .iter()
+            .fold(self.get(lang).to_string(), |text, (name, value)| {
+                text.replace(&format!("{{{name}}}"), value)
+            })
+    }
+}
+
+// Sheets.
+pub const PORTFOLIO: Words = Words::new("Portfolio", "投资组合");
+pub const MONTHLY: Words = Words::new("Monthly", "月度");
+pub const DATA_QUALITY: Words = Words::new("Data Quality", "数据质量");
+pub const DEFINITIONS: Words = Words::new("Definitions", "指标定义");
+pub const RUN_INFO: Words = Words::new("Run Info", "运行信息");
+
+// Titles; {period}, {currency}, {run_id} and {rejects} are filled in.
+pub const PORTFOLIO_TITLE: Words = Words::new(
+    "Portfolio as of {period} (amounts in {currency})",
+    "投资组合，截至 {period}（金额单位：{currency}）",
+);
+pub const MONTHLY_TITLE: Words = Words::new(
+    "Portfolio cost by month, 12 months to {period} ({currency})",
+    "投资组合月度成本，截至 {period} 的 12 个月（{currency}）",
+);
+pub const DATA_QUALITY_TITLE: Words = Words::new(
+    "Data quality of run {run_id}: {rejects} rejected value(s)",
+    "运行 {run_id} 的数据质量：{rejects} 个被拒绝的值",
+);
+pub const DEFINITIONS_TITLE: Words = Words::new("Definitions of every figure", "各项指标的定义");
+pub const RUN_INFO_TITLE: Words = Words::new("Run information", "运行信息");
+pub const MODEL_SHEET_TITLE: Words = Words::new(
+    "{title} ({period}, model {model})",
+    "{title}（{period}，模型 {model}）",
+);
+
+// Charts.
+pub const ACTUAL_VS_BUDGET: Words = Words::new(
+    "Actual vs budget, 12 months to {period} ({currency})",
+    "实际与预算对比，截至 {period} 的 12 个月（{currency}）",
+);
+pub const ACTUAL: Words = Words::new("Actual", "实际");
+pub const BUDGET: Words = Words::new("Budget", "预算");
+
+// Headings within sheets.
+pub const INPUT_FILES: Words = Words::new("Input files", "输入文件");
+pub const REJECTED_VALUES: Words = Words::new("Rejected values", "被拒绝的值");
+pub const REJECTED_VALUES_CUT: Words = Words::new(
+    "Rejected values: the first {shown} of {total}; Excel's limit of {limit} rows per sheet leaves no room for the other {rest}, which ledger.rejects holds for run {run_id}",
+    "被拒绝的值：显示 {total} 个中的前 {shown} 个；Excel 每个工作表最多 {limit} 行，其余 {rest} 个见运行 {run_id} 的 ledger.rejects",
+);
+pub const LEFT_OUT: Words = Words::new("Left out of this pack", "本报告未包含");
+pub const MODELS: Words = Words::new("Models", "模型");
+pub const DATA_TESTS: Words = Words::new("Data tests", "数据测试");
+
+// Definitions sheet headers.
+pub const FIGURE: Words = Words::new("Figure", "指标");
+pub const COLUMN_IN_METRICS: Words = Words::new("Column in metrics", "metrics 中的列");
+pub const DEFINITION: Words = Words::new("Definition", "定义");
+pub const WHEN_EMPTY: Words = Words::new("When empty", "为空时");
+
+// Run Info rows.
+pub const RUN_ID: Words = Words::new("Run ID", "运行编号");
+pub const PERIOD: Words = Words::new("Period", "期间");
+pub const STARTED_UTC: Words = Words::new("Started (UTC)", "开始时间（UTC）");
+pub const VERSION: Words = Words::new("itvalue version", "itvalue 版本");
+pub const CONFIGURATION: Words = Words::new("Configuration", "配置");
+pub const WAREHOUSE: Words = Words::new("Warehouse", "数据仓库");
+pub const REPORTING_CURRENCY: Words = Words::new("Reporting currency", "报告货币");
+pub const INPUTS: Words = Words::new("Inputs", "输入");
+pub const REJECTS: Words = Words::new("Rejected values", "被拒绝的值");
+pub const FX_RATES: Words = Words::new("FX rates", "汇率");
+pub const FAILED_OUTSIDE: Words = Words::new("Failed outside the pack", "报告以外的失败");
+pub const NOTHING: Words = Words::new("nothing", "无");
+pub const NO_AMOUNTS: Words = Words::new("no amounts to convert", "无需换算的金额");
+pub const NONE: Words = Words::new("none", "无");
+
+// Column headers of the Data Quality and Run Info tables.
+pub const SOURCE: Words = Words::new("Source", "来源");
+pub const ENTITY: Words = Words::new("Entity", "实体");
+pub const ROWS: Words = Words::new("Rows", "行数");
+pub const LOADED: Words = Words::new("Loaded", "已加载");
+pub const REJECTED: Words = Words::new("Rejected", "已拒绝");
+pub const SUPERSEDED: Words = Words::new("Superseded", "已被取代");
+pub const COMPLETENESS: Words = Words::new("Completeness", "完整性");
+pub const ACCURACY: Words = Words::new("Accuracy", "准确性");
+pub const INTEGRITY: Words = Words::new("Integrity", "关联完整性");
+pub const REJECT_RATE: Words = Words::new("Reject rate", "拒绝率");
+pub const THRESHOLD: Words = Words::new("Threshold", "阈值");
+pub const VERDICT: Words = Words::new("Verdict", "结论");
+pub const FILE: Words = Words::new("File", "文件");
+pub const ROWS_READ: Words = Words::new("Rows read", "读取行数");
+pub const ROWS_LOADED: Words = Words::new("Rows loaded", "加载行数");
+pub const ROWS_REJECTED: Words = Words::new("Rows rejected", "拒绝行数");
+pub const SHA256: Words = Words::new("SHA-256", "SHA-256");
+pub const LOCATION: Words = Words::new("Location", "位置");
+pub const ROW_KEY: Words = Words::new("Row key", "行键");
+pub const COLUMN: Words = Words::new("Column", "列");
+pub const VALUE: Words = Words::new("Value", "值");
+pub const RULE_BROKEN: Words = Words::new("Rule broken", "违反的规则");
+pub const MODEL: Words = Words::new("Model", "模型");
+pub const STATUS: Words = Words::new("Status", "状态");
+pub const MATERIALIZED: Words = Words::new("Materialized", "物化方式");
+pub const TIME_MS: Words = Words::new("Time (ms)", "耗时（毫秒）");
+pub const MESSAGE: Words = Words::new("Message", "信息");
+pub const TEST: Words = Words::new("Test", "测试");
+pub const SEVERITY: Words = Words::new("Severity", "严重级别");
+pub const FAILING_ROWS: Words = Words::new("Failing rows", "失败行数");
+pub const KIND: Words = Words::new("Kind", "类型");
+pub const FAILING_ROWS_KEPT_IN: Words = Words::new("Failing rows kept in", "失败行保存于");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_fall_back_to_english_and_fill_their_placeholders() {
+        let title = PORTFOLIO_TITLE.fill(Lang::En, &[("period", "2026-10"), ("currency", "EUR")]);
+        assert_eq!(title, "Portfolio as of 2026-10 (amounts in EUR)");
+        assert_eq!(
+            PORTFOLIO_TITLE.fill(Lang::Zh, &[("period", "2026-10"), ("currency", "EUR")]),
+            "投资组合，截至 2026-10（金额单位：EUR）"
+        );
+        assert_eq!(Words::en("CPI").get(Lang::Zh), "CPI");
+    }
+}

@@ -1,0 +1,172 @@
+//! The metric catalogue: what every figure family declares about its tables. Per column: its
+//! header in each language, its unit (which decides its number format), its width, and for a
+//! figure its formula and what an empty cell means. The job stores whatever tables a family
+//! hands it under `metrics.*`; the report builds the family's sheet columns and the Definitions
+//! sheet from the same declaration, so a figure is declared once.
+//!
+//! In: nothing (the families' static declarations). Out: [`Family`], [`Table`] and [`Column`]
+//! for the job, the warehouse and the report.
+
+use polars::prelude::DataFrame;
+
+use super::{Inputs, MetricTables};
+use crate::contract::Entity;
+use crate::error::Result;
+use crate::labels::Words;
+use crate::schedule::Period;
+
+/// What a column holds, which decides how the workbook shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    Text,
+    /// Money in the reporting currency, two decimals.
+    Money,
+    /// A share shown as a percentage.
+    Percent,
+    /// A plain ratio such as CPI.
+    Ratio,
+    Integer,
+    /// A number with two decimals.
+    Number,
+    /// A calendar month (a date column shown `yyyy-mm`).
+    Month,
+    Date,
+    DateTime,
+}
+
+/// How a figure is defined, for the Definitions sheet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Definition {
+    pub formula: Words,
+    /// What an empty cell means.
+    pub when_empty: Words,
+}
+
+/// One column of a metric table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Column {
+    pub name: &'static str,
+    pub header: Words,
+    pub unit: Unit,
+    /// The column's width on its sheet, in Excel's character units.
+    pub width: f64,
+    /// `None` for the columns that identify a row (the period, the investment's id and name).
+    pub definition: Option<Definition>,
+}
+
+/// A column that identifies a row or describes it; no definition.
+pub const fn key(name: &'static str, header: Words, unit: Unit, width: f64) -> Column {
+    Column {
+        name,
+        header,
+        unit,
+        width,
+        definition: None,
+    }
+}
+
+/// A figure with its definition.
+pub const fn figure(
+    name: &'static str,
+    header: Words,
+    unit: Unit,
+    width: f64,
+    formula: Words,
+    when_empty: Words,
+) -> Column {
+    Column {
+        name,
+        header,
+        unit,
+        width,
+        definition: Some(Definition {
+            formula,
+            when_empty,
+        }),
+    }
+}
+
+/// A table of `metrics.*`: one set of rows per period, the period in its `period` column.
+#[derive(Debug)]
+pub struct Table {
+    /// Its name under `metrics.`.
+    pub name: &'static str,
+    pub columns: &'static [Column],
+}
+
+impl Table {
+    /// The column called `name`.
+    pub fn column(&self, name: &str) -> Option<&'static Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// Checks that a computed frame has exactly the declared columns, in order: the declaration
+    /// is what the warehouse, the sheets and the Definitions sheet are built from.
+    ///
+    /// # Errors
+    ///
+    /// A message naming the table and both column lists.
+    pub fn check(&self, frame: &DataFrame) -> Result<(), String> {
+        let computed: Vec<&str> = frame
+            .get_column_names()
+            .iter()
+            .map(|c| c.as_str())
+            .collect();
+        let declared: Vec<&str> = self.columns.iter().map(|c| c.name).collect();
+        if computed == declared {
+            Ok(())
+        } else {
+            Err(format!(
+                "metrics.{} was computed with the columns {} but is declared with {}",
+                self.name,
+                computed.join(", "),
+                declared.join(", ")
+            ))
+        }
+    }
+}
+
+/// A family of figures: what it is computed from, and the tables it makes.
+pub struct Family {
+    pub name: &'static str,
+    /// The models the family reads, by name; they must build for the family's figures to exist.
+    pub models: &'static [&'static str],
+    /// The entities that must have a source for the family to say anything.
+    pub entities: &'static [Entity],
+    pub tables: &'static [Table],
+    /// Computes the family's tables as of a period from its models' rows.
+    pub compute: fn(&Inputs, Period) -> Result<MetricTables>,
+}
+
+impl Family {
+    /// The table called `name`.
+    pub fn table(&self, name: &str) -> Option<&'static Table> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+}
+
+/// Every family, in the order their figures appear in the pack.
+pub const FAMILIES: &[&Family] = &[&super::finance::FAMILY];
+
+/// The table of any family called `name`.
+pub fn table(name: &str) -> Option<&'static Table> {
+    FAMILIES.iter().find_map(|f| f.table(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_table_has_a_period_column_and_unique_column_names() {
+        for family in FAMILIES {
+            for table in family.tables {
+                assert_eq!(table.columns[0].name, "period", "{}", table.name);
+                let mut names: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
+                names.sort_unstable();
+                names.dedup();
+                assert_eq!(names.len(), table.columns.len(), "{}", table.name);
+            }
+        }
+    }
+}

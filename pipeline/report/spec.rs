@@ -1,0 +1,304 @@
+//! Sheets and charts as specifications: a sheet is a list of blocks laid out top-down (a title,
+//! headings, label/value rows, tables, charts), and a chart names the table it draws, its
+//! category column and any number of series. One [`ChartSpec`] becomes both the native Excel
+//! chart (here) and the PNG/SVG images (`charts`), so the two never drift apart.
+//!
+//! In: [`SheetSpec`]s. Out: worksheets of a rust_xlsxwriter workbook.
+
+use polars::prelude::DataFrame;
+use rust_xlsxwriter::{Chart, ChartType, Format, Workbook, Worksheet, XlsxError};
+
+use super::sheet::{ColumnSpec, write_table};
+use crate::error::WorkbookError;
+use crate::format::group_thousands;
+
+/// A sheet of the workbook.
+#[derive(Debug, Clone)]
+pub struct SheetSpec {
+    pub name: String,
+    pub blocks: Vec<Block>,
+    /// Rows and columns kept in view when scrolling.
+    pub freeze: Option<(u32, u16)>,
+}
+
+/// One block of a sheet, below the one before it.
+#[derive(Debug, Clone)]
+pub enum Block {
+    /// The sheet's title, bold and large, on the first row; a blank row follows.
+    Title(String),
+    /// A bold line naming the block below it.
+    Heading(String),
+    /// Rows of a bold label and its value, in two columns of the given widths; a blank row follows.
+    KeyValues {
+        rows: Vec<(String, String)>,
+        widths: Option<(f64, f64)>,
+    },
+    /// A frame as an Excel table with autofilter; a blank row follows.
+    Table(TableBlock),
+    /// A chart of an earlier table, beside it.
+    Chart(ChartSpec),
+}
+
+/// A frame shown as an Excel table.
+#[derive(Debug, Clone)]
+pub struct TableBlock {
+    /// The Excel table's name (unique in the workbook); charts refer to the table by it.
+    pub name: String,
+    pub frame: DataFrame,
+    pub columns: Vec<ColumnSpec>,
+    /// A bold line on the row above the table.
+    pub heading: Option<String>,
+    /// When the rows do not fit below the table's header in Excel's 1,048,576 rows: the heading
+    /// to write instead, with `{shown}`, `{total}` and `{rest}` filled in. The first rows that fit
+    /// are shown; without it, too many rows are an error. Never a silent cut.
+    pub heading_when_cut: Option<String>,
+}
+
+impl TableBlock {
+    pub fn new(name: &str, frame: DataFrame, columns: Vec<ColumnSpec>) -> TableBlock {
+        TableBlock {
+            name: name.to_string(),
+            frame,
+            columns,
+            heading: None,
+            heading_when_cut: None,
+        }
+    }
+
+    /// The same table with a heading above it.
+    pub fn headed(mut self, heading: String) -> TableBlock {
+        self.heading = Some(heading);
+        self
+    }
+}
+
+/// Excel's rows per sheet.
+pub const EXCEL_ROWS: usize = 1_048_576;
+
+/// How many of `total` rows fit below a table header on the 0-based `header_row`.
+pub fn rows_that_fit(header_row: u32, total: usize) -> usize {
+    total.min(EXCEL_ROWS.saturating_sub(header_row as usize + 1))
+}
+
+/// A chart of one table's columns over its category column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChartSpec {
+    pub title: String,
+    pub kind: ChartKind,
+    /// The [`TableBlock::name`] whose rows it draws.
+    pub table: String,
+    /// The column along the horizontal axis.
+    pub categories: String,
+    pub series: Vec<SeriesSpec>,
+    /// The horizontal axis's number format (`yyyy-mm` for months).
+    pub category_format: String,
+    /// The vertical axis's number format and label.
+    pub value_format: String,
+    pub value_label: String,
+    /// The file name (without extension) of its PNG and SVG images beside the workbook, if any.
+    pub image: Option<String>,
+}
+
+/// How a chart draws its series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChartKind {
+    /// Grouped columns, one group per category.
+    Column,
+    /// A line per series.
+    Line,
+}
+
+/// One series of a chart: a column of its table, its name and colour.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesSpec {
+    pub column: String,
+    pub name: String,
+    /// `0xRRGGBB`.
+    pub colour: u32,
+}
+
+/// The size of a chart, in pixels, in the workbook and in its images.
+pub const CHART_SIZE: (u32, u32) = (760, 400);
+
+/// Writes `spec` as a new worksheet of `workbook`.
+///
+/// # Errors
+///
+/// [`WorkbookError`] naming the sheet, with rust_xlsxwriter's reason (which states the Excel limit
+/// a value exceeds).
+pub fn write_sheet(workbook: &mut Workbook, spec: &SheetSpec) -> Result<(), WorkbookError> {
+    let in_sheet = |source: XlsxError| WorkbookError::Xlsx {
+        sheet: spec.name.clone(),
+        source,
+    };
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(&spec.name).map_err(in_sheet)?;
+    lay_out(sheet, spec).map_err(in_sheet)?;
+    if let Some((rows, columns)) = spec.freeze {
+        sheet.set_freeze_panes(rows, columns).map_err(in_sheet)?;
+    }
+    Ok(())
+}
+
+/// Where a table landed: its name, its header row, its last row and how many columns it has.
+struct Placed<'a> {
+    block: &'a TableBlock,
+    header_row: u32,
+    last_row: u32,
+}
+
+fn lay_out(sheet: &mut Worksheet, spec: &SheetSpec) -> Result<(), XlsxError> {
+    let bold = Format::new().set_bold();
+    let mut row: u32 = 0;
+    let mut placed: Vec<Placed> = Vec::new();
+    // Tables and label columns share the sheet's columns: each gets the widest width asked of it.
+    let mut widths: Vec<f64> = Vec::new();
+    let widen = |column: usize, width: f64, widths: &mut Vec<f64>| {
+        if widths.len() <= column {
+            widths.resize(column + 1, 0.0);
+        }
+        widths[column] = widths[column].max(width);
+    };
+    for block in &spec.blocks {
+        match block {
+            Block::Title(text) => {
+                let title = Format::new().set_bold().set_font_size(14);
+                sheet.write_string_with_format(row, 0, text, &title)?;
+                row += 2;
+            }
+            Block::Heading(text) => {
+                sheet.write_string_with_format(row, 0, text, &bold)?;
+                row += 1;
+            }
+            Block::KeyValues { rows, widths: w } => {
+                for (label, value) in rows {
+                    sheet.write_string_with_format(row, 0, label, &bold)?;
+                    sheet.write_string(row, 1, value)?;
+                    row += 1;
+                }
+                if let Some((a, b)) = w {
+                    widen(0, *a, &mut widths);
+                    widen(1, *b, &mut widths);
+                }
+                row += 1;
+            }
+            Block::Table(table) => {
+                let header_row = row + u32::from(table.heading.is_some());
+                let total = table.frame.height();
+                let fit = rows_that_fit(header_row, total);
+                let heading = match &table.heading_when_cut {
+                    Some(cut) if fit < total => Some(
+                        cut.replace("{shown}", &group_thousands(fit as i64))
+                            .replace("{total}", &group_thousands(total as i64))
+                            .replace("{rest}", &group_thousands((total - fit) as i64)),
+                    ),
+                    None if fit < total => {
+                        return Err(XlsxError::ParameterError(format!(
+                            "table {} has {total} rows, over Excel's limit of {EXCEL_ROWS} rows per sheet",
+                            table.name
+                        )));
+                    }
+                    _ => table.heading.clone(),
+                };
+                if let Some(text) = heading {
+                    sheet.write_string_with_format(row, 0, &text, &bold)?;
+                    row += 1;
+                }
+                let frame = table.frame.slice(0, fit);
+                let last = write_table(sheet, row, &frame, &table.columns, &table.name)?;
+                for (c, column) in table.columns.iter().enumerate() {
+                    widen(c, column.width, &mut widths);
+                }
+                placed.push(Placed {
+                    block: table,
+                    header_row: row,
+                    last_row: last,
+                });
+                row = last + 2;
+            }
+            Block::Chart(chart) => {
+                let Some(data) = placed.iter().find(|p| p.block.name == chart.table) else {
+                    return Err(XlsxError::ParameterError(format!(
+                        "chart {} draws table {}, which is not above it on sheet {}",
+                        chart.title, chart.table, spec.name
+                    )));
+                };
+                let excel = excel_chart(&spec.name, chart, data)?;
+                let beside = data.block.columns.len() as u16 + 1;
+                sheet.insert_chart(data.header_row, beside, &excel)?;
+            }
+        }
+    }
+    for (c, width) in widths.iter().enumerate() {
+        if *width > 0.0 {
+            sheet.set_column_width(c as u16, *width)?;
+        }
+    }
+    let wrap = Format::new()
+        .set_text_wrap()
+        .set_align(rust_xlsxwriter::FormatAlign::Top);
+    for table in &placed {
+        for (c, column) in table.block.columns.iter().enumerate() {
+            if column.wrap {
+                sheet.set_column_format(c as u16, &wrap)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The native chart of `spec`, its ranges on the rows `data` landed on.
+fn excel_chart(sheet: &str, spec: &ChartSpec, data: &Placed) -> Result<Chart, XlsxError> {
+    let kind = match spec.kind {
+        ChartKind::Column => ChartType::Column,
+        ChartKind::Line => ChartType::Line,
+    };
+    let column_of = |name: &str| {
+        data.block
+            .columns
+            .iter()
+            .position(|c| c.column == name)
+            .map(|c| c as u16)
+            .ok_or_else(|| {
+                XlsxError::ParameterError(format!(
+                    "chart {}: table {} has no column {name}",
+                    spec.title, data.block.name
+                ))
+            })
+    };
+    let first = data.header_row + 1;
+    let last = data.last_row;
+    let categories = column_of(&spec.categories)?;
+    let mut chart = Chart::new(kind);
+    for series in &spec.series {
+        let values = column_of(&series.column)?;
+        chart
+            .add_series()
+            .set_name(series.name.as_str())
+            .set_categories((sheet, first, categories, last, categories))
+            .set_values((sheet, first, values, last, values))
+            .set_format(
+                rust_xlsxwriter::ChartFormat::new()
+                    .set_solid_fill(rust_xlsxwriter::ChartSolidFill::new().set_color(series.colour))
+                    .set_line(rust_xlsxwriter::ChartLine::new().set_color(series.colour)),
+            );
+    }
+    chart.title().set_name(&spec.title);
+    chart.x_axis().set_num_format(&spec.category_format);
+    chart.y_axis().set_num_format(&spec.value_format);
+    chart.set_width(CHART_SIZE.0).set_height(CHART_SIZE.1);
+    Ok(chart)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_stops_at_excels_last_row_and_counts_the_rest() {
+        // A header on row 41 (0-based 40) leaves rows 42 to 1,048,576.
+        assert_eq!(rows_that_fit(40, 10), 10);
+        assert_eq!(rows_that_fit(40, 2_000_000), 1_048_535);
+        assert_eq!(rows_that_fit(1_048_575, 5), 0);
+    }
+}
