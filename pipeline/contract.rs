@@ -489,11 +489,24 @@ static INCIDENTS: Contract = Contract {
         target: Entity::Applications,
     }],
     // Without an impact_start, the impact starts when the incident is opened (stg_incidents).
-    in_order: &[InOrder {
-        earlier: &["impact_start", "opened_at"],
-        later: "impact_end",
-        meaning: "business impact cannot end before it starts",
-    }],
+    in_order: &[
+        InOrder {
+            earlier: &["impact_start", "opened_at"],
+            later: "impact_end",
+            meaning: "business impact cannot end before it starts",
+        },
+        // Without an impact_end, the impact ends when the incident is resolved or closed.
+        InOrder {
+            earlier: &["impact_start", "opened_at"],
+            later: "resolved_at",
+            meaning: "an incident cannot be resolved before its impact starts",
+        },
+        InOrder {
+            earlier: &["impact_start", "opened_at"],
+            later: "closed_at",
+            meaning: "an incident cannot be closed before its impact starts",
+        },
+    ],
 };
 
 static SLO_MEASUREMENTS: Contract = Contract {

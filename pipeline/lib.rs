@@ -17,6 +17,7 @@
 pub mod config;
 pub mod contract;
 pub mod error;
+pub mod failpoint;
 pub mod format;
 pub mod ingest;
 pub mod job;

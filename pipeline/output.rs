@@ -106,8 +106,27 @@ pub fn print_run(summary: &RunSummary) {
     } else {
         String::new()
     };
+    let failed = summary
+        .models
+        .models
+        .iter()
+        .filter(|m| m.status == ModelStatus::Error)
+        .count();
+    let after_failure = summary
+        .models
+        .models
+        .iter()
+        .filter(|m| m.status == ModelStatus::Skipped && !m.without_data)
+        .count();
+    let mut models = format!("{built} built");
+    if failed > 0 {
+        models.push_str(&format!(", {failed} failed"));
+    }
+    if after_failure > 0 {
+        models.push_str(&format!(", {after_failure} skipped after a failure"));
+    }
     println!(
-        "  models   {built} built; {passed} of {} data tests passed{skipped}",
+        "  models   {models}; {passed} of {} data tests passed{skipped}",
         summary.models.tests.len()
     );
     for t in summary

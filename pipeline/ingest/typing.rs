@@ -313,6 +313,8 @@ fn type_row(
 ) {
     let layout = &out.layouts[file];
     let mut values = Vec::with_capacity(contract.columns.len());
+    // The instants of the timestamps, for the order checks.
+    let mut instants: Vec<Option<i64>> = Vec::with_capacity(contract.columns.len());
     let mut failed = false;
     for (i, column) in contract.columns.iter().enumerate() {
         let found = layout.columns[i].map_or(Cell::Empty, |c| row.cell(c));
@@ -330,6 +332,10 @@ fn type_row(
             out.quality.required_expected += 1;
             out.quality.required_present += u64::from(present);
         }
+        instants.push(match column.kind {
+            crate::contract::ColumnKind::Timestamp => super::value::instant_of(&cell, reading),
+            _ => None,
+        });
         match type_cell(&cell, column, reading) {
             Ok(v) => {
                 out.quality.values_present += u64::from(present);
@@ -352,7 +358,9 @@ fn type_row(
             }
         }
     }
-    if !failed && let Some((column, rule)) = inverted(contract, layout, row.number, &values) {
+    if !failed
+        && let Some((column, rule)) = inverted(contract, layout, row.number, &values, &instants)
+    {
         failed = true;
         out.rejects.push(Reject {
             source: source.name.clone(),
@@ -360,7 +368,10 @@ fn type_row(
             location: layout.location(column, row.number),
             row_key: row_key(contract, layout, row, source),
             column: contract.columns[column].name.to_string(),
-            value: values[column].key_text(),
+            // As the cell shows it, like every other reject (the rule gives both stored times).
+            value: layout.columns[column]
+                .map(|c| row.cell(c).shown())
+                .unwrap_or_else(|| values[column].key_text()),
             rule,
         });
     }
@@ -375,13 +386,14 @@ fn type_row(
     }
 }
 
-/// The first pair of points in time that the row inverts: the later column and the rule, which
-/// names both cells.
+/// The first pair of points in time that the row inverts, compared as instants: the later column
+/// and the rule, which names both cells.
 fn inverted(
     contract: &Contract,
     layout: &Layout,
     number: u32,
     values: &[Value],
+    instants: &[Option<i64>],
 ) -> Option<(usize, String)> {
     let at = |name: &str| contract.index_of(name);
     for order in contract.in_order {
@@ -398,8 +410,12 @@ fn inverted(
                 _ => None,
             }
         });
+        let before = |i: usize, start: chrono::NaiveDateTime| match (instants[later], instants[i]) {
+            (Some(e), Some(s)) => e < s,
+            _ => end < start,
+        };
         if let Some((i, start)) = earlier
-            && end < start
+            && before(i, start)
         {
             return Some((
                 later,

@@ -417,26 +417,41 @@ impl Stamp {
     }
 }
 
-/// The configured formats first (each tried with its offset, if it has one, so that `%:z` is
-/// honoured rather than dropped), then RFC 3339, then ISO 8601 without an offset, then a day.
+/// An offset in the text wins: the configured formats that read one (so that `%:z` is honoured
+/// rather than dropped), then RFC 3339 (so that a format with a literal `Z` never reads a UTC time
+/// as a local one); then the configured formats without an offset, ISO 8601, and a day.
 fn parse_timestamp_text(s: &str, formats: &[String]) -> Option<Stamp> {
     let s = s.trim();
-    for f in formats.iter().map(String::as_str) {
-        if let Ok(t) = DateTime::parse_from_str(s, f) {
-            return Some(Stamp::Instant(t.with_timezone(&Utc)));
-        }
-        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
-            return Some(Stamp::Local(t));
-        }
+    let formats = || formats.iter().map(String::as_str);
+    if let Some(t) = formats().find_map(|f| DateTime::parse_from_str(s, f).ok()) {
+        return Some(Stamp::Instant(t.with_timezone(&Utc)));
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(Stamp::Instant(t.with_timezone(&Utc)));
     }
-    ISO_TIMESTAMPS
-        .iter()
+    formats()
+        .chain(ISO_TIMESTAMPS)
         .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
-        .or_else(|| parse_date_text(s, formats).map(|d| d.and_time(NaiveTime::MIN)))
+        .or_else(|| {
+            let formats: Vec<String> = formats().map(String::from).collect();
+            parse_date_text(s, &formats).map(|d| d.and_time(NaiveTime::MIN))
+        })
         .map(Stamp::Local)
+}
+
+/// The instant a timestamp cell names, in microseconds since 1970: what the order of two points in
+/// time is checked on, so that the hour repeated when clocks go back cannot invert them. `None`
+/// when the cell is not a timestamp.
+pub fn instant_of(cell: &Cell, reading: Reading) -> Option<i64> {
+    let stamp = match cell {
+        Cell::DateTime(dt) => Stamp::Local(round_to_millis(*dt)),
+        Cell::Text(s) => parse_timestamp_text(s, &reading.rules.formats)?,
+        _ => return None,
+    };
+    match stamp {
+        Stamp::Instant(i) => Some(i.timestamp_micros()),
+        Stamp::Local(l) => reading.zones.source_instant(l),
+    }
 }
 
 /// A point in time from text, in the configured formats, RFC 3339 or ISO 8601, as seconds that
@@ -940,5 +955,42 @@ mod tests {
             type_cell(&Cell::DateTime(winter), &c, r),
             Ok(at("2026-01-15 17:00:00"))
         );
+    }
+}
+
+#[cfg(test)]
+mod instant_tests {
+    use super::*;
+
+    #[test]
+    fn a_format_with_a_literal_z_reads_utc_not_local_time() {
+        let berlin = Zones::new("Europe/Berlin", "Europe/Berlin").unwrap();
+        let rules = ColumnRules {
+            formats: vec!["%Y-%m-%dT%H:%M:%S%.fZ".into()],
+            ..ColumnRules::default()
+        };
+        let c = Column {
+            name: "c",
+            kind: ColumnKind::Timestamp,
+            required: true,
+            rule: Rule::Any,
+        };
+        let r = Reading {
+            rules: &rules,
+            null_values: &[],
+            zones: &berlin,
+        };
+        let at = |s: &str| {
+            Value::Timestamp(NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap())
+        };
+        assert_eq!(
+            type_cell(&Cell::Text("2022-09-11T08:51:47.000Z"), &c, r),
+            Ok(at("2022-09-11 10:51:47"))
+        );
+        // 00:30Z and 01:10Z on 25 October are 02:30 and 02:10 in Berlin (the hour repeats), but
+        // their instants keep their order.
+        let early = instant_of(&Cell::Text("2026-10-25T00:30:00Z"), r).unwrap();
+        let late = instant_of(&Cell::Text("2026-10-25T01:10:00Z"), r).unwrap();
+        assert_eq!(late - early, 40 * 60 * 1_000_000);
     }
 }

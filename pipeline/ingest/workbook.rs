@@ -57,7 +57,7 @@ pub fn read(path: &Path, bytes: Vec<u8>, source: &Source, limits: &Limits) -> Re
         source.kind,
         SourceKind::Xlsx | SourceKind::Xlsm | SourceKind::Xlsb | SourceKind::Ods
     ) {
-        check_container(path, &bytes, limits)?;
+        check_container(path, &bytes, limits, source.kind)?;
     }
     let file_name = file_name(path);
     let mut cells = CellSink::new(path, limits);
@@ -150,7 +150,7 @@ fn choose_sheet(path: &Path, sheets: &[calamine::Sheet], source: &Source) -> Res
 
 /// Refuses a zip container whose parts declare more than the limits allow, before any part is
 /// inflated: the total uncompressed size, and the compression ratio of any large part.
-fn check_container(path: &Path, bytes: &[u8], limits: &Limits) -> Result<()> {
+fn check_container(path: &Path, bytes: &[u8], limits: &Limits, kind: SourceKind) -> Result<()> {
     let too_large = |message: String| Error::InputTooLarge {
         path: path.to_path_buf(),
         message,
@@ -194,7 +194,50 @@ fn check_container(path: &Path, bytes: &[u8], limits: &Limits) -> Result<()> {
     if let Some((index, name, size)) = shared_strings {
         check_shared_string_count(path, &mut zip, index, &name, size)?;
     }
+    if kind == SourceKind::Ods {
+        check_ods_complete(path, &mut zip)?;
+    }
     Ok(())
+}
+
+/// Refuses an ods whose `content.xml` stops before its closing tag: calamine's ods reader never
+/// returns on such a file, it loops at the end (found by fuzzing: a truncated part spun for good).
+/// The part is inflated as a stream, keeping only its last bytes, and its declared size was bounded
+/// above.
+fn check_ods_complete(path: &Path, zip: &mut zip::ZipArchive<Cursor<&[u8]>>) -> Result<()> {
+    use std::io::Read;
+    const CLOSING: &[u8] = b"</office:document-content>";
+    let unreadable = |message: String| Error::UnreadableInput {
+        path: path.to_path_buf(),
+        kind: "ods",
+        message,
+    };
+    let Ok(mut part) = zip.by_name("content.xml") else {
+        // calamine names the missing part.
+        return Ok(());
+    };
+    let mut buffer = vec![0u8; 64 << 10];
+    let mut tail: Vec<u8> = Vec::with_capacity(512);
+    loop {
+        let n = part
+            .read(&mut buffer)
+            .map_err(|e| unreadable(format!("content.xml cannot be inflated: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        tail.extend_from_slice(&buffer[..n]);
+        if tail.len() > 256 {
+            tail.drain(..tail.len() - 256);
+        }
+    }
+    let end = tail.trim_ascii_end();
+    if end.ends_with(CLOSING) {
+        Ok(())
+    } else {
+        Err(unreadable(
+            "content.xml ends before its closing </office:document-content> tag: the file is truncated or damaged".to_string(),
+        ))
+    }
 }
 
 /// The most shared strings a part of `size` bytes can hold: the shortest entry, `<si/>`, takes 5.

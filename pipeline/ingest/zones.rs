@@ -70,6 +70,19 @@ impl Zones {
     }
 }
 
+impl Zones {
+    /// The instant a timestamp without an offset names in the source zone, in microseconds since
+    /// 1970 (a time in a daylight-saving fold at its earlier instant, as [`Zones::local_in_target`]).
+    pub fn source_instant(&self, local: NaiveDateTime) -> Option<i64> {
+        let zoned = naive_to_civil(local)
+            .ok()?
+            .to_zoned(self.source.clone())
+            .ok()?;
+        let ts = zoned.timestamp();
+        Some(ts.as_microsecond())
+    }
+}
+
 fn naive_to_civil(local: NaiveDateTime) -> std::result::Result<jiff::civil::DateTime, String> {
     let year =
         i16::try_from(local.year()).map_err(|_| format!("timestamp {local} is out of range"))?;

@@ -9,7 +9,7 @@
 
 use std::time::Instant;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -23,11 +23,7 @@ use crate::warehouse::{Warehouse, WorkCopy, remove_stale_work_copies};
 
 /// A timestamp for the ledger: UTC, to the millisecond.
 pub(super) fn now_text() -> String {
-    stamp(Utc::now())
-}
-
-fn stamp(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M:%S%.3f").to_string()
+    Utc::now().format("%Y-%m-%d %H:%M:%S%.3f").to_string()
 }
 
 /// What the ledger keeps of a run that fails, since the work copy holding its records goes.
@@ -66,6 +62,21 @@ pub(super) struct Steps<'a> {
 }
 
 impl Steps<'_> {
+    /// Changes the status of a recorded step, when what it did turns out to fail the run (or to
+    /// make it partial) only once its result is judged.
+    pub fn mark(&mut self, step: &str, status: Status, detail: &str) {
+        for record in self.journal.steps.iter_mut().filter(|s| s.step == step) {
+            record.status = status;
+            record.detail = detail.to_string();
+        }
+        if let Err(e) = self
+            .warehouse
+            .update_step(self.run_id, step, status, detail)
+        {
+            tracing::error!(step, error = %e, "could not record the step's status");
+        }
+    }
+
     /// Runs one step. The step's own error is what the run fails with, even when recording the
     /// step fails too (that second failure is logged).
     pub fn step<T>(
@@ -118,8 +129,8 @@ impl Steps<'_> {
 /// killed runs left (marking them abandoned), works on a copy of the warehouse, and publishes the
 /// copy and then the pack when the work succeeds.
 ///
-/// `now` is the instant the run takes as "now" for the abandoned runs it finds (the command line
-/// may pin it); the ledger's own start and end times are the clock's.
+/// The ledger's times are the clock's; a pinned "now" (`ITVALUE_NOW`) only moves the period
+/// rule, which the work applies.
 ///
 /// # Errors
 ///
@@ -129,7 +140,6 @@ pub(super) fn in_ledger<T>(
     config: &Config,
     command: &str,
     period: Option<Period>,
-    now: DateTime<Utc>,
     progress: &dyn Progress,
     work: impl FnOnce(&mut Steps, &RunRecord) -> Result<Finished<T>>,
 ) -> Result<T> {
@@ -140,7 +150,8 @@ pub(super) fn in_ledger<T>(
         Utc::now().format("%Y%m%dT%H%M%S%3fZ"),
         std::process::id() % 100_000
     );
-    let abandoned = ledger.mark_abandoned(&stamp(now), &run_id)?;
+    // The time the unfinished runs are found is the clock's, even when `now` is pinned.
+    let abandoned = ledger.mark_abandoned(&now_text(), &run_id)?;
     if abandoned > 0 {
         tracing::warn!(
             abandoned,
@@ -212,10 +223,16 @@ pub(super) fn in_ledger<T>(
         drop(copy);
         return Err(e);
     }
+    crate::failpoint::reached("before-commit");
     if let Err(e) = copy.publish(work_copy, ledger) {
-        // The warehouse is the old file; record the failure in it.
-        let ledger = Warehouse::open(&config.warehouse)?;
-        return Err(record_failure(&ledger, &record, &journal, None, e));
+        // The warehouse is the old file; record the failure in it, if it opens.
+        match Warehouse::open(&config.warehouse) {
+            Ok(ledger) => return Err(record_failure(&ledger, &record, &journal, None, e)),
+            Err(reopen) => {
+                tracing::error!(run_id, error = %reopen, "could not reopen the warehouse to record the failed run");
+                return Err(e);
+            }
+        }
     }
     tracing::info!(
         run_id,
@@ -223,6 +240,7 @@ pub(super) fn in_ledger<T>(
         status = finished.status.as_str(),
         "run published"
     );
+    crate::failpoint::reached("after-commit");
     match finished.staged.publish() {
         Ok(()) => Ok(finished.value),
         Err(e) => {
@@ -257,6 +275,17 @@ fn record_failure(
     error: Error,
 ) -> Error {
     let run_id = record.run_id.as_str();
+    // The run's end first: whatever else fails to be recorded, the run never stays `running`
+    // (which the next run would take for a killed one).
+    if let Err(e) = ledger.finish_run(
+        run_id,
+        Status::Failed,
+        &now_text(),
+        (None, journal.counts.1),
+        &error.to_string(),
+    ) {
+        tracing::error!(run_id, error = %e, "could not record the failed run's end");
+    }
     let write = || -> Result<()> {
         if let Some(period) = journal.period {
             ledger.set_run_period(run_id, period)?;
@@ -284,13 +313,7 @@ fn record_failure(
                 ledger.keep_failing_rows(work, &failing)?;
             }
         }
-        ledger.finish_run(
-            run_id,
-            Status::Failed,
-            &now_text(),
-            (None, journal.counts.1),
-            &error.to_string(),
-        )
+        Ok(())
     };
     if let Err(e) = write() {
         tracing::error!(run_id, error = %e, "could not record the failed run");

@@ -76,14 +76,9 @@ impl RunSummary {
 /// [`Error::Locked`] when another run holds the warehouse, and any stage's error; each names the
 /// file, sheet, model or table concerned. After an error nothing is published.
 pub fn run(config: &Config, options: &RunOptions, progress: &dyn Progress) -> Result<RunSummary> {
-    in_ledger(
-        config,
-        "run",
-        options.period,
-        options.now,
-        progress,
-        |steps, record| monthly::run(config, options, steps, record),
-    )
+    in_ledger(config, "run", options.period, progress, |steps, record| {
+        monthly::run(config, options, steps, record)
+    })
 }
 
 /// What `itvalue models run` and `itvalue models test` are asked to do.
@@ -133,7 +128,6 @@ pub fn models_command(
         config,
         command,
         options.period,
-        options.now,
         progress,
         |steps, record| {
             if !steps.warehouse.has_loaded_data()? {

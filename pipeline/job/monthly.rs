@@ -71,7 +71,7 @@ pub(super) fn run(
     let early = models_step::judge(&outcome, Some(&figure_models));
     if !early.blocking.is_empty() {
         return Err(fail_on_models(
-            config, steps, record, period, &outcome, early,
+            config, steps, record, period, &outcome, early, "models",
         ));
     }
     let figures = steps.step(
@@ -90,10 +90,25 @@ pub(super) fn run(
     }
     let needed = pack_models(&project, &figure_models, &without_data, config)?;
     let verdict = models_step::judge(&outcome, Some(&needed));
+    let last_models_step = if later.is_empty() {
+        "models"
+    } else {
+        "models after the figures"
+    };
     if !verdict.blocking.is_empty() {
         return Err(fail_on_models(
-            config, steps, record, period, &outcome, verdict,
+            config,
+            steps,
+            record,
+            period,
+            &outcome,
+            verdict,
+            last_models_step,
         ));
+    }
+    if !verdict.elsewhere.is_empty() {
+        let detail = Failures(verdict.elsewhere.clone()).to_string();
+        steps.mark("models", Status::Partial, &detail);
     }
     record_outcome(steps, record, &outcome)?;
 
@@ -338,7 +353,10 @@ fn fail_on_models(
     period: Period,
     outcome: &Outcome,
     verdict: Verdict,
+    step: &str,
 ) -> Error {
+    let failures = Failures(verdict.blocking);
+    steps.mark(step, Status::Failed, &failures.to_string());
     if let Err(e) = record_outcome(steps, record, outcome) {
         tracing::error!(error = %e, "could not record the models' outcome");
     }
@@ -355,7 +373,7 @@ fn fail_on_models(
             tests: &outcome.tests,
         },
     );
-    Error::ModelsFailed(Failures(verdict.blocking))
+    Error::ModelsFailed(failures)
 }
 
 /// Every family's figures as of `period`, stored under `metrics.*` in one transaction.

@@ -116,8 +116,8 @@ fn ensure_font(configured: Option<&Path>, chart: &Path) -> Result<()> {
         })
 }
 
-/// Draws `spec` from the rows of `frame` and stages it as `<dir>/<image>.png` and `.svg`;
-/// returns the two paths (none when the chart has no image).
+/// Draws `spec` from the rows of `frame` and stages it as `<image>.png` and `.svg` in the pack's
+/// folder; returns where the two will be (none when the chart has no image).
 ///
 /// # Errors
 ///
@@ -127,15 +127,14 @@ pub fn stage_images(
     spec: &ChartSpec,
     frame: &DataFrame,
     staged: &mut super::Staged,
-    run_id: &str,
-    dir: &Path,
     font: Option<&Path>,
 ) -> Result<Vec<PathBuf>> {
     let Some(stem) = &spec.image else {
         return Ok(Vec::new());
     };
-    let png = dir.join(format!("{stem}.png"));
-    let svg = dir.join(format!("{stem}.svg"));
+    let (png_name, svg_name) = (format!("{stem}.png"), format!("{stem}.svg"));
+    let png = staged.target(&png_name);
+    let svg = staged.target(&svg_name);
     let chart_error = |path: &Path| {
         let path = path.to_path_buf();
         move |message| Error::Chart { path, message }
@@ -143,7 +142,7 @@ pub fn stage_images(
     ensure_font(font, &png)?;
     let chart = Drawn::new(spec, frame).map_err(chart_error(&png))?;
     let mut drawn: std::result::Result<(), String> = Ok(());
-    staged.write_with(run_id, &png, |path| {
+    staged.write_with(&png_name, |path| {
         let root = BitMapBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
         drawn = draw(&chart, &root);
         Ok(())
@@ -155,7 +154,7 @@ pub fn stage_images(
         let root = SVGBackend::with_string(&mut text, (WIDTH, HEIGHT)).into_drawing_area();
         draw(&chart, &root).map_err(chart_error(&svg))?;
     }
-    staged.write(run_id, &svg, text.as_bytes())?;
+    staged.write(&svg_name, text.as_bytes())?;
     Ok(vec![png, svg])
 }
 

@@ -94,9 +94,9 @@ pub fn period_dir(reports: &Path, period: Period) -> PathBuf {
     reports.join(period.to_string())
 }
 
-/// Stages the workbook, its charts' images and `results` for `inputs.period` under `reports`,
-/// and returns where they will be once published. The workbook goes into place last, so a
-/// reader who sees the new workbook sees its charts too.
+/// Stages the period folder with the workbook, its charts' images and `results` for
+/// `inputs.period` under `reports`, and returns where they will be once published: all at once,
+/// when the staged folder is swapped in.
 ///
 /// # Errors
 ///
@@ -109,14 +109,14 @@ pub fn stage_pack(
     results_file: &str,
 ) -> Result<(Pack, Staged)> {
     let dir = period_dir(reports, inputs.period);
-    let workbook = dir.join(format!("itvalue-{}.xlsx", inputs.period));
+    let workbook_name = format!("itvalue-{}.xlsx", inputs.period);
+    let workbook = dir.join(&workbook_name);
     let in_workbook = |source| Error::Workbook {
         path: workbook.clone(),
         source: Box::new(source),
     };
-    let run_id = inputs.run.run_id.as_str();
     let specs = workbook::sheets(inputs).map_err(in_workbook)?;
-    let mut staged = Staged::default();
+    let mut staged = Staged::new(&inputs.run.run_id, &dir)?;
     let mut images = Vec::new();
     for sheet in &specs {
         let tables: Vec<&spec::TableBlock> = sheet
@@ -135,21 +135,15 @@ pub fn stage_pack(
                     chart,
                     &table.frame,
                     &mut staged,
-                    run_id,
-                    &dir,
                     inputs.chart_font,
                 )?);
             }
         }
     }
     let results_path = dir.join(results_file);
-    staged.write(
-        run_id,
-        &results_path,
-        &results_json(results, &results_path)?,
-    )?;
+    staged.write(results_file, &results_json(results, &results_path)?)?;
     let bytes = workbook::render(inputs, &specs).map_err(in_workbook)?;
-    staged.write(run_id, &workbook, &bytes)?;
+    staged.write(&workbook_name, &bytes)?;
     Ok((
         Pack {
             workbook,
@@ -171,9 +165,10 @@ pub fn stage_results(
     file_name: &str,
     results: &RunResults,
 ) -> Result<(PathBuf, Staged)> {
-    let path = period_dir(reports, period).join(file_name);
-    let mut staged = Staged::default();
-    staged.write(results.run_id, &path, &results_json(results, &path)?)?;
+    let dir = period_dir(reports, period);
+    let path = dir.join(file_name);
+    let mut staged = Staged::new(results.run_id, &dir)?;
+    staged.write(file_name, &results_json(results, &path)?)?;
     Ok((path, staged))
 }
 

@@ -311,6 +311,27 @@ impl Warehouse {
             .map_err(|e| Error::warehouse(self.path(), "recording inputs and rejects", e))
     }
 
+    /// Changes a recorded step's status and detail.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] when the ledger cannot be written.
+    pub fn update_step(
+        &self,
+        run_id: &str,
+        step: &str,
+        status: Status,
+        detail: &str,
+    ) -> Result<()> {
+        self.connection()
+            .execute(
+                "UPDATE ledger.run_steps SET status = ?, detail = ? WHERE run_id = ? AND step = ?",
+                params![status.as_str(), detail, run_id, step],
+            )
+            .map(|_| ())
+            .map_err(|e| Error::warehouse(self.path(), "recording a step's status", e))
+    }
+
     /// Records a finished step.
     pub fn record_step(&self, run_id: &str, step: &StepRecord) -> Result<()> {
         self.connection()

@@ -248,7 +248,21 @@ impl Warehouse {
                 tx.execute_batch(&ddl).map_err(|e| fail(Box::new(e)))?;
                 wanted.iter().map(|(n, _)| n.clone()).collect()
             } else {
-                let added = added_columns(table, &existing, &wanted)?;
+                let (converted, added) = added_columns(table, &existing, &wanted)?;
+                for (name, kind) in &converted {
+                    // Money a version of itvalue stored as DOUBLE becomes exact, at cents.
+                    let scale = kind
+                        .rsplit_once(',')
+                        .and_then(|(_, s)| s.trim_end_matches(')').trim().parse::<u32>().ok())
+                        .unwrap_or(2);
+                    tx.execute_batch(&format!(
+                        "ALTER TABLE metrics.{t} ALTER {c} SET DATA TYPE {kind} USING round({c}, {scale})",
+                        t = quote(table),
+                        c = quote(name)
+                    ))
+                    .map_err(|e| fail(Box::new(e)))?;
+                    tracing::info!(table, column = %name, "stored figure converted from DOUBLE to exact money");
+                }
                 for (name, kind) in &added {
                     tx.execute_batch(&format!(
                         "ALTER TABLE metrics.{} ADD COLUMN {} {kind}",
@@ -482,13 +496,16 @@ impl Warehouse {
     }
 }
 
-/// The columns a frame adds to a stored metric table, or the error that says why the frame
-/// cannot be stored beside the table's periods and how to migrate.
+/// The stored columns to convert to exact money (stored as DOUBLE by an earlier version, now
+/// DECIMAL) and the columns a frame adds to a stored metric table; or the error that says why the
+/// frame cannot be stored beside the table's periods and how to migrate.
+#[allow(clippy::type_complexity)]
 fn added_columns(
     table: &str,
     existing: &[(String, String)],
     wanted: &[(String, String)],
-) -> Result<Vec<(String, String)>> {
+) -> Result<(Vec<(String, String)>, Vec<(String, String)>)> {
+    let mut converted = Vec::new();
     let changed = |message: String| Error::MetricTableChanged {
         table: format!("metrics.{table}"),
         message,
@@ -500,6 +517,12 @@ fn added_columns(
                     "it stores a column `{name}` that this version of itvalue no longer writes. To keep the stored periods, rename the table (ALTER TABLE metrics.{table} RENAME TO {table}_before) and rerun the periods you need; to drop the old figures, ALTER TABLE metrics.{table} DROP COLUMN {name}"
                 )));
             }
+            Some((_, new))
+                if ["DOUBLE", "FLOAT", "REAL"].contains(&stored.as_str())
+                    && new.starts_with("DECIMAL(") =>
+            {
+                converted.push((name.clone(), new.clone()));
+            }
             Some((_, new)) if !fits(stored, new) => {
                 return Err(changed(format!(
                     "it stores `{name}` as {stored}, but this version of itvalue writes it as {new}. To keep the stored periods, rename the table (ALTER TABLE metrics.{table} RENAME TO {table}_before) and rerun the periods you need; or convert the column in place (ALTER TABLE metrics.{table} ALTER {name} TYPE {new}) if every stored value fits"
@@ -508,11 +531,12 @@ fn added_columns(
             Some(_) => {}
         }
     }
-    Ok(wanted
+    let added = wanted
         .iter()
         .filter(|(n, _)| !existing.iter().any(|(e, _)| e == n))
         .cloned()
-        .collect())
+        .collect();
+    Ok((converted, added))
 }
 
 /// Whether values of type `new` can be stored in a column of type `stored` without loss: the same
@@ -534,11 +558,15 @@ fn fits(stored: &str, new: &str) -> bool {
 fn opening_error(path: &Path, e: duckdb::Error) -> Error {
     let text = e.to_string();
     if let Some(at) = text.find("Conflicting lock is held in ") {
+        // "… held in /usr/bin/python3 (PID 4242) by user root. However, you would be able to …"
         let rest = &text[at + "Conflicting lock is held in ".len()..];
-        let holder = rest.split(". See also").next().unwrap_or(rest).trim();
+        let holder = match rest.find(')') {
+            Some(end) => &rest[..=end],
+            None => rest.split(". ").next().unwrap_or(rest),
+        };
         return Error::WarehouseInUse {
             path: path.to_path_buf(),
-            holder: holder.trim_end_matches('.').to_string(),
+            holder: holder.trim().to_string(),
         };
     }
     Error::warehouse(path, "cannot open", e)
@@ -751,6 +779,25 @@ mod tests {
                 "metrics.t: it stores a column `spi` that this version of itvalue no longer writes."
             ),
             "{err}"
+        );
+        // Figures an earlier version stored as DOUBLE (rounded to cents there) become exact money.
+        w.connection()
+            .execute_batch("CREATE TABLE metrics.m (period DATE, earned_value DOUBLE); INSERT INTO metrics.m VALUES (DATE '2026-09-01', 1234.57)")
+            .unwrap();
+        let money = frame(vec![
+            period_column("2026-10-01"),
+            Series::new("earned_value".into(), ["12.30"])
+                .cast(&polars::prelude::DataType::Decimal(18, 2))
+                .unwrap()
+                .into_column(),
+        ]);
+        w.store_metrics(oct, &[("m", &money)]).unwrap();
+        assert_eq!(
+            strings(
+                w.connection(),
+                "SELECT data_type || ' ' || string_agg(CAST(earned_value AS VARCHAR), ' ' ORDER BY period) FROM metrics.m, information_schema.columns WHERE table_name = 'm' AND column_name = 'earned_value' GROUP BY data_type"
+            ),
+            ["DECIMAL(18,2) 1234.57 12.30"]
         );
         // Both refusals left the table as it was.
         assert_eq!(

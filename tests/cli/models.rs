@@ -104,7 +104,7 @@ fn every_shipped_model_builds_on_the_sample_and_matches_its_snapshot() {
         "{models:?}"
     );
     let tests = results["tests"].as_array().unwrap();
-    assert_eq!(tests.len(), 35);
+    assert_eq!(tests.len(), 36);
     let not_passed: Vec<String> = tests
         .iter()
         .filter(|t| t["status"] != "pass")
@@ -116,7 +116,7 @@ fn every_shipped_model_builds_on_the_sample_and_matches_its_snapshot() {
             &db,
             "SELECT count(*) FROM ledger.test_results WHERE status = 'pass'"
         ),
-        35
+        36
     );
 }
 
@@ -465,6 +465,7 @@ fn a_configured_model_sheet_shows_the_period_rows_in_order() {
             "period",
             "Impact (minutes)",
             "Impact open",
+            "Impact end from",
             "Downtime cost"
         ]
     );
@@ -508,7 +509,7 @@ fn a_sheet_naming_an_unknown_model_or_column_exits_2() {
     let out = ws.itvalue(&["run", "--period", PERIOD]);
     out.assert_code(2);
     assert!(
-        out.stderr.contains("sheet[0] (Incident Impact): headers.impact_minute: model mart_incident_impact_monthly has no column `impact_minute`; its columns are: incident_id, application_id, investment_id, severity, period, impact_minutes, impact_open, downtime_cost"),
+        out.stderr.contains("sheet[0] (Incident Impact): headers.impact_minute: model mart_incident_impact_monthly has no column `impact_minute`; its columns are: incident_id, application_id, investment_id, severity, period, impact_minutes, impact_open, impact_end_from, downtime_cost"),
         "{}",
         out.stderr
     );
@@ -571,7 +572,7 @@ const MODELS_LIST: &str = concat!(
     "stg_slo_measurements               table            1  raw.slo_measurements\n",
     "mart_demand_stage_intervals        table            2  stg_demand_events, stg_demands\n",
     "mart_deployment_incident_links     table            2  stg_deployments, stg_incidents\n",
-    "mart_incident_impact_monthly       table            2  stg_applications, stg_incidents\n",
+    "mart_incident_impact_monthly       table            3  stg_applications, stg_incidents\n",
     "stg_benefits                       table            2  stg_fx_rates, raw.benefits\n",
     "stg_costs                          table            4  stg_fx_rates, raw.costs\n",
     "mart_investment_monthly            table            3  stg_benefits, stg_costs\n",
