@@ -229,6 +229,8 @@ def main():
             code, last = "timeout", f"no answer within {args.timeout} s"
         executions += 1
         codes[code] = codes.get(code, 0) + 1
+        if executions % 5000 == 0:
+            print(f"{executions} executions, {len(findings)} findings, exit codes {dict(sorted(codes.items(), key=str))}", flush=True)
         if code in PASS_CODES:
             passed += 1
             continue
@@ -238,8 +240,6 @@ def main():
             shutil.copy(target, name)
             findings[signature] = name
             print(f"finding {len(findings)} after {executions} executions ({time.time() - started:.1f} s): {signature} -> {name}", flush=True)
-        if executions % 500 == 0:
-            print(f"{executions} executions, {len(findings)} findings", flush=True)
     shutil.rmtree(work, ignore_errors=True)
     print(f"executions {executions}, passed {passed}, findings {len(findings)}; exit codes {dict(sorted(codes.items(), key=str))}")
     for signature, name in findings.items():

@@ -193,6 +193,34 @@ impl std::fmt::Display for OverThreshold {
     }
 }
 
+/// An investment whose costs or benefits, as the figures used them, differ from its raw lines
+/// converted into the reporting currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlMismatch {
+    pub investment_id: String,
+    /// `costs` or `benefits`.
+    pub kind: &'static str,
+    pub used: rust_decimal::Decimal,
+    pub loaded: rust_decimal::Decimal,
+    pub currency: String,
+}
+
+impl std::fmt::Display for ControlMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::format::group_thousands_decimal as money;
+        write!(
+            f,
+            "investment {}: {} used {} {c}, raw lines converted {} {c} (difference {} {c})",
+            self.investment_id,
+            self.kind,
+            money(self.used),
+            money(self.loaded),
+            money(self.used - self.loaded),
+            c = self.currency,
+        )
+    }
+}
+
 /// Why the workbook could not be built: the sheet, and rust_xlsxwriter's reason (which states the
 /// Excel limit a value exceeds), or a limit itvalue checks itself.
 #[derive(Debug, thiserror::Error)]
@@ -262,6 +290,11 @@ pub enum Error {
     /// Sources reject more rows than their thresholds allow; nothing was loaded.
     #[error("too many rejected rows, nothing loaded: {}", .0.iter().map(OverThreshold::to_string).collect::<Vec<_>>().join("; "))]
     TooManyRejects(Vec<OverThreshold>),
+
+    /// The figures used other costs or benefits than the raw loads hold (a model dropped or
+    /// repeated lines); nothing was published.
+    #[error("control totals differ, nothing published (check the models between raw.costs/raw.benefits and mart_investment_monthly): {}", .0.iter().map(ControlMismatch::to_string).collect::<Vec<_>>().join("; "))]
+    ControlTotals(Vec<ControlMismatch>),
 
     /// A source's shape breaks its entity's contract (a missing column, a duplicate header).
     #[error("input {location}: {message}")]
@@ -376,6 +409,7 @@ impl Error {
             Error::UnreadableInput { .. }
             | Error::InputTooLarge { .. }
             | Error::TooManyRejects(_)
+            | Error::ControlTotals(_)
             | Error::Contract { .. }
             | Error::NoData(_)
             | Error::ModelsFailed(_)

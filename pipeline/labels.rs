@@ -51,6 +51,7 @@ impl Words {
 // Sheets.
 pub const PORTFOLIO: Words = Words::new("Portfolio", "投资组合");
 pub const MONTHLY: Words = Words::new("Monthly", "月度");
+pub const CASH_FLOWS: Words = Words::new("Cash Flows", "现金流");
 pub const DATA_QUALITY: Words = Words::new("Data Quality", "数据质量");
 pub const DEFINITIONS: Words = Words::new("Definitions", "指标定义");
 pub const RUN_INFO: Words = Words::new("Run Info", "运行信息");
@@ -64,6 +65,24 @@ pub const MONTHLY_TITLE: Words = Words::new(
     "Portfolio cost by month, 12 months to {period} ({currency})",
     "投资组合月度成本，截至 {period} 的 12 个月（{currency}）",
 );
+pub const CASH_FLOWS_TITLE: Words = Words::new(
+    "Cash flows by investment and month as of {period} ({currency})",
+    "各投资项目按月现金流，截至 {period}（{currency}）",
+);
+pub const CASH_FLOWS_NOTE: Words = Words::new(
+    "Each month is dated on its last day: realized benefits and actual costs up to {period}, planned benefits and forecast (else budget) costs after it. The Portfolio's NPV and IRR are XNPV and XIRR over an investment's row of net cash flows.",
+    "每月现金流记在该月最后一天：{period} 及之前为已实现收益与实际成本，之后为计划收益与预测（否则为预算）成本。投资组合表中的 NPV 与 IRR 是对该项目净现金流行的 XNPV 与 XIRR。",
+);
+pub const NET_CASH_FLOW: Words = Words::new(
+    "Net cash flow (benefits − costs)",
+    "净现金流（收益 − 成本）",
+);
+pub const COSTS: Words = Words::new("Costs", "成本");
+pub const BENEFITS: Words = Words::new("Benefits", "收益");
+pub const INVESTMENT: Words = Words::new("Investment", "投资项目");
+pub const NAME: Words = Words::new("Name", "名称");
+pub const ACTUAL_MONTH: Words = Words::new("actual", "实际");
+pub const PLAN_MONTH: Words = Words::new("plan", "计划");
 pub const DATA_QUALITY_TITLE: Words = Words::new(
     "Data quality of run {run_id}: {rejects} rejected value(s)",
     "运行 {run_id} 的数据质量：{rejects} 个被拒绝的值",

@@ -167,6 +167,10 @@ pub struct Decisions {
     pub stop_below_probability_positive: f64,
     /// Review when benefit realization is below this.
     pub review_below_benefit_realization: f64,
+    /// Investment categories that keep the business running (Gartner's "run"): a negative NPV
+    /// is what they cost, so they are never stopped or reviewed on NPV, only fixed on CPI and
+    /// SPI and reviewed on benefit realization.
+    pub run_categories: Vec<String>,
 }
 
 impl Default for Decisions {
@@ -177,6 +181,7 @@ impl Default for Decisions {
             stop_below_forward_npv: 0.0,
             stop_below_probability_positive: 0.5,
             review_below_benefit_realization: 0.8,
+            run_categories: vec!["run".to_string()],
         }
     }
 }
@@ -234,6 +239,13 @@ impl MetricsConfig {
             return Err(format!(
                 "metrics.valuation.cost_overrun = [{low}, {mode}, {high}]: expected 0 < low <= mode <= high"
             ));
+        }
+        for category in &self.decisions.run_categories {
+            if !["run", "grow", "transform"].contains(&category.as_str()) {
+                return Err(format!(
+                    "metrics.decisions.run_categories: {category:?} is not a category (run, grow, transform)"
+                ));
+            }
         }
         let f = &self.flow;
         for stage in &f.active_stages {

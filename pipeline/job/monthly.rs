@@ -5,6 +5,7 @@
 //! with its staged pack, or the error that stops the run.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
 
 use polars::prelude::DataFrame;
 
@@ -12,7 +13,9 @@ use crate::config::{Config, MissingRate};
 use crate::error::{Error, Failures, Result};
 use crate::ingest::{self, Ingested};
 use crate::labels::Lang;
-use crate::metrics::{self, FAMILIES, Family, Inputs};
+use crate::metrics::controls::{self, ControlTotals, LoadedMoney};
+use crate::metrics::finance::INVESTMENT_CASH_FLOWS;
+use crate::metrics::{self, FAMILIES, Family, Inputs, Settings};
 use crate::models::{Outcome, Project, RunRequest};
 use crate::report::{self, LeftOut, PackInputs, RunInfo, RunResults};
 use crate::schedule::Period;
@@ -74,10 +77,10 @@ pub(super) fn run(
             config, steps, record, period, &outcome, early, "models",
         ));
     }
-    let figures = steps.step(
+    let (figures, figures_info) = steps.step(
         "metrics",
-        |w| compute_figures(w, &families, period),
-        |f| (Some(f.len() as u64), String::new()),
+        |w| compute_figures(w, &families, period, config),
+        |(f, _)| (Some(f.len() as u64), String::new()),
     )?;
     if !later.is_empty() {
         let after = steps.step(
@@ -133,6 +136,7 @@ pub(super) fn run(
         fx: fx.clone(),
         left_out: left_out.clone(),
         failures: failures.as_ref().map(Failures::to_string),
+        figures: figures_info,
     };
     let results = RunResults {
         run_id: &record.run_id,
@@ -376,14 +380,33 @@ fn fail_on_models(
     Error::ModelsFailed(failures)
 }
 
+/// The figure tables by name.
+type FigureTables = BTreeMap<&'static str, DataFrame>;
+
 /// Every family's figures as of `period`, stored under `metrics.*` in one transaction.
 fn compute_figures(
     warehouse: &mut Warehouse,
     families: &[&Family],
     period: Period,
-) -> Result<BTreeMap<&'static str, DataFrame>> {
+    config: &Config,
+) -> Result<(FigureTables, Vec<(String, String)>)> {
+    let settings = Settings {
+        default_discount_rate: config.default_discount_rate,
+        reporting_currency: &config.reporting_currency,
+        metrics: &config.metrics,
+    };
     let mut tables: Vec<(&'static str, DataFrame)> = Vec::new();
+    let mut run_info = Vec::new();
+    // The parts' times, for the metrics benchmark (benches/metrics-stage.sh) and -vv.
+    let timed = |part: &str, clock: Instant| {
+        tracing::debug!(
+            part,
+            ms = clock.elapsed().as_millis() as u64,
+            "metrics part"
+        );
+    };
     for family in families {
+        let clock = Instant::now();
         let mut inputs = Inputs::default();
         for model in family.models {
             let frame = warehouse.frame(
@@ -392,11 +415,55 @@ fn compute_figures(
             )?;
             inputs.insert(model, frame);
         }
-        tables.extend(metrics::compute(family, &inputs, period)?);
+        timed(&format!("reading {}", family.name), clock);
+        let clock = Instant::now();
+        let computed = metrics::compute(family, &inputs, period, &settings)?;
+        timed(&format!("computing {}", family.name), clock);
+        tables.extend(computed.tables);
+        run_info.extend(computed.run_info);
     }
+    if let Some((_, flows)) = tables
+        .iter()
+        .find(|(name, _)| *name == INVESTMENT_CASH_FLOWS.name)
+    {
+        let clock = Instant::now();
+        let totals = control_totals(warehouse, flows, period, &config.reporting_currency)?;
+        timed("control totals", clock);
+        run_info.push((
+            "Control totals".to_string(),
+            totals.describe(&config.reporting_currency),
+        ));
+    }
+    let clock = Instant::now();
     let borrowed: Vec<(&str, &DataFrame)> = tables.iter().map(|(n, f)| (*n, f)).collect();
     warehouse.store_metrics(period, &borrowed)?;
-    Ok(tables.into_iter().collect())
+    timed("storing", clock);
+    Ok((tables.into_iter().collect(), run_info))
+}
+
+/// The costs and benefits the valuation used against the raw lines, per investment.
+///
+/// # Errors
+///
+/// [`Error::ControlTotals`] naming every investment whose totals differ.
+fn control_totals(
+    warehouse: &Warehouse,
+    flows: &DataFrame,
+    period: Period,
+    currency: &str,
+) -> Result<ControlTotals> {
+    let loaded: Vec<LoadedMoney> = warehouse
+        .money_loaded_by_investment(period, currency)?
+        .into_iter()
+        .map(|m| LoadedMoney {
+            investment_id: m.investment_id,
+            costs: m.costs,
+            benefits: m.benefits,
+        })
+        .collect();
+    let compared = controls::compare(flows, &loaded, currency)
+        .map_err(|e| Error::metrics("control totals", e))?;
+    compared.map_err(Error::ControlTotals)
 }
 
 /// How cost and benefit lines were converted into the reporting currency, in words for Run Info

@@ -9,7 +9,7 @@
 
 use polars::prelude::DataFrame;
 
-use super::{Inputs, MetricTables};
+use super::{Computed, Inputs, Settings};
 use crate::contract::Entity;
 use crate::error::Result;
 use crate::labels::Words;
@@ -135,7 +135,7 @@ pub struct Family {
     pub entities: &'static [Entity],
     pub tables: &'static [Table],
     /// Computes the family's tables as of a period from its models' rows.
-    pub compute: fn(&Inputs, Period) -> Result<MetricTables>,
+    pub compute: fn(&Inputs, Period, &Settings) -> Result<Computed>,
 }
 
 impl Family {

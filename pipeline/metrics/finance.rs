@@ -2,9 +2,10 @@
 //! date, actual cost to date (AC), budget to date (PV), budget at completion (BAC), earned value
 //! (EV) and the cost and schedule performance indices (CPI, SPI).
 //!
-//! In: `mart_investment_monthly`, `stg_investments` and `stg_progress` as DataFrames. Out: one row
-//! per investment that has started by the end of the period, and the portfolio's monthly totals
-//! for the trailing twelve months. Money is DECIMAL(18,2) throughout, rounded once (half away
+//! In: `mart_investment_monthly`, `stg_investments`, `stg_progress` and `stg_benefits` as
+//! DataFrames. Out: one row per investment, the proposed ones included (their flows are all in the
+//! future), with its earned value and its appraisal (see `appraisal`); the portfolio's monthly
+//! totals for the trailing twelve months; and every investment's monthly cash flows. Money is DECIMAL(18,2) throughout, rounded once (half away
 //! from zero) where a figure is made; ratios are floats. A figure whose inputs are missing is
 //! empty, and the row's `notes` says why: an investment without actual cost lines has no actuals,
 //! not actuals of zero. A zero is shown only where the lines say zero (an investment that books
@@ -13,14 +14,19 @@
 use polars::prelude::*;
 
 use super::catalogue::{Column as Declared, Family, Table, Unit, figure, key};
-use super::{Inputs, MetricTables};
+use super::{Computed, Inputs, Settings};
 use crate::contract::Entity;
 use crate::error::{Error, Result};
 use crate::labels::Words;
 use crate::schedule::Period;
 
 /// The models the finance figures are computed from.
-pub const MODELS: [&str; 3] = ["mart_investment_monthly", "stg_investments", "stg_progress"];
+pub const MODELS: [&str; 4] = [
+    "mart_investment_monthly",
+    "stg_investments",
+    "stg_progress",
+    "stg_benefits",
+];
 
 /// The finance family: the investments' budget and earned-value figures and the portfolio's
 /// months.
@@ -28,7 +34,7 @@ pub static FAMILY: Family = Family {
     name: "finance",
     models: &MODELS,
     entities: &[Entity::Investments, Entity::Costs],
-    tables: &[INVESTMENT_FINANCE, PORTFOLIO_MONTHLY],
+    tables: &[INVESTMENT_FINANCE, PORTFOLIO_MONTHLY, INVESTMENT_CASH_FLOWS],
     compute: compute_family,
 };
 
@@ -68,6 +74,20 @@ const fn share(
 }
 
 const PERIOD: Declared = key("period", Words::new("Period", "期间"), Unit::Month, 10.0);
+
+const fn plain(
+    name: &'static str,
+    header: Words,
+    unit: Unit,
+    width: f64,
+    formula: &'static str,
+    when_empty: &'static str,
+) -> Declared {
+    share(name, header, unit, width, formula, when_empty)
+}
+
+/// The simulation's percentiles share one definition but for the percentile.
+const SIMULATED: &str = "PERCENTILE.INC of the NPV over the simulation's draws: future benefits triangular on amount_low / amount / amount_high (the configured band of their benefit_type where missing), all of an investment's moving together; future costs times an overrun factor. Run Info gives the seed, the draws and the cost model.";
 
 /// `metrics.investment_finance`: one row per investment as of the period.
 pub const INVESTMENT_FINANCE: Table = Table {
@@ -199,7 +219,234 @@ pub const INVESTMENT_FINANCE: Table = Table {
             "EV / PV. Below 1 means less work is done than planned by now.",
             "No EV, or no budget to date.",
         ),
+        money(
+            "cv",
+            Words::new("Cost variance (CV)", "成本偏差 (CV)"),
+            14.0,
+            "EV − AC. Negative means the work done cost more than it was worth.",
+            "No EV or no AC.",
+        ),
+        money(
+            "sv",
+            Words::new("Schedule variance (SV)", "进度偏差 (SV)"),
+            14.0,
+            "EV − PV. Negative means less work is done than planned by now.",
+            "No EV or no PV.",
+        ),
+        money(
+            "eac",
+            Words::new("Estimate at completion (EAC)", "完工估算 (EAC)"),
+            17.0,
+            "BAC / CPI, computed as BAC × AC / EV in decimal and rounded once to cents.",
+            "No BAC, no EV or no AC.",
+        ),
+        money(
+            "etc",
+            Words::new("Estimate to complete (ETC)", "完工尚需估算 (ETC)"),
+            17.0,
+            "EAC − AC: what the rest is expected to cost.",
+            "No EAC.",
+        ),
+        money(
+            "vac",
+            Words::new("Variance at completion (VAC)", "完工偏差 (VAC)"),
+            17.0,
+            "BAC − EAC. Negative means the investment is expected to finish over budget.",
+            "No EAC.",
+        ),
+        plain(
+            "tcpi",
+            Words::new("TCPI", "TCPI"),
+            Unit::Ratio,
+            8.0,
+            "(BAC − EV) / (BAC − AC): the cost efficiency the remaining work needs to finish on budget.",
+            "No BAC, EV or AC, or the budget is spent (BAC = AC).",
+        ),
+        plain(
+            "discount_rate",
+            Words::new("Discount rate", "折现率"),
+            Unit::Percent,
+            10.0,
+            "The investment's discount_rate, else the configuration's default_discount_rate.",
+            "Never empty.",
+        ),
+        money(
+            "npv",
+            Words::new("NPV", "净现值 (NPV)"),
+            15.0,
+            "Excel's XNPV(discount rate, monthly net cash flows, month-end dates): Σ flowᵢ / (1 + rate)^((dᵢ − d₀)/365), d₀ the end of the first month with flows. Net flow = benefits − costs: realized and actual up to the period, planned and forecast (else budget) after it. On the Portfolio sheet a live XNPV over the investment's row of the Cash Flows sheet.",
+            "No cost or benefit lines, or a line lacks an FX rate.",
+        ),
+        plain(
+            "irr",
+            Words::new("IRR", "内部收益率 (IRR)"),
+            Unit::Percent,
+            9.0,
+            "Excel's XIRR of the same flows: Newton's method from 0.1, with a bracketing fallback when it fails; the root it reaches when the flows change sign more than once. On the Portfolio sheet a live XIRR over the Cash Flows row.",
+            "The flows never change sign (no benefits, say), or no rate makes their present value zero.",
+        ),
+        money(
+            "forward_npv",
+            Words::new("Forward NPV", "前瞻净现值"),
+            15.0,
+            "XNPV of the flows after the period only, discounted to the period's last day: what continuing is still worth, sunk cost left out.",
+            "No cash flows after the period, or a line lacks an FX rate.",
+        ),
+        money(
+            "npv_p10",
+            Words::new("NPV P10", "净现值 P10"),
+            14.0,
+            SIMULATED,
+            "No NPV.",
+        ),
+        money(
+            "npv_p50",
+            Words::new("NPV P50", "净现值 P50"),
+            14.0,
+            SIMULATED,
+            "No NPV.",
+        ),
+        money(
+            "npv_p90",
+            Words::new("NPV P90", "净现值 P90"),
+            14.0,
+            SIMULATED,
+            "No NPV.",
+        ),
+        plain(
+            "probability_npv_positive",
+            Words::new("P(NPV > 0)", "NPV 为正的概率"),
+            Unit::Percent,
+            10.0,
+            "Share of the simulation's draws whose NPV is above zero.",
+            "No NPV.",
+        ),
+        money(
+            "forward_npv_p50",
+            Words::new("Forward NPV P50", "前瞻净现值 P50"),
+            15.0,
+            "The median forward NPV over the simulation's draws.",
+            "No forward NPV.",
+        ),
+        plain(
+            "roi_lifecycle",
+            Words::new("ROI (lifecycle)", "全生命周期 ROI"),
+            Unit::Percent,
+            11.0,
+            "(Σ benefits − Σ costs) / Σ costs over every month of the cash flows.",
+            "No costs, no benefits, or a line lacks an FX rate.",
+        ),
+        plain(
+            "roi_to_date",
+            Words::new("ROI to date", "至今 ROI"),
+            Unit::Percent,
+            11.0,
+            "(Σ realized benefits − Σ actual costs) / Σ actual costs of the months up to the period.",
+            "No actual costs, no benefits, or a line lacks an FX rate.",
+        ),
+        figure(
+            "payback_date",
+            Words::new("Payback date", "回收日期"),
+            Unit::Date,
+            12.0,
+            Words::en(
+                "The day the cumulative net cash flow turns ≥ 0 after being negative, each month's flow taken as coming in evenly over the month.",
+            ),
+            Words::en("The cumulative net cash flow never turns positive."),
+        ),
+        plain(
+            "payback_months",
+            Words::new("Payback (months)", "回收期（月）"),
+            Unit::Number,
+            10.0,
+            "Months from the start of the first month with flows to the payback date.",
+            "No payback.",
+        ),
+        figure(
+            "discounted_payback_date",
+            Words::new("Discounted payback date", "折现回收日期"),
+            Unit::Date,
+            12.0,
+            Words::en(
+                "As the payback date, on the flows discounted at the discount rate to the end of the first month.",
+            ),
+            Words::en("The discounted cumulative net cash flow never turns positive."),
+        ),
+        plain(
+            "discounted_payback_months",
+            Words::new("Discounted payback (months)", "折现回收期（月）"),
+            Unit::Number,
+            12.0,
+            "Months from the start of the first month with flows to the discounted payback date.",
+            "No discounted payback.",
+        ),
+        plain(
+            "benefit_realization",
+            Words::new("Benefit realization", "收益实现率"),
+            Unit::Percent,
+            11.0,
+            "Realized benefits to date / planned benefits to date.",
+            "No planned benefits by the period.",
+        ),
+        figure(
+            "recommendation",
+            Words::new("Recommendation", "建议"),
+            Unit::Text,
+            13.0,
+            Words::en(
+                "continue, fix, stop or review by [metrics.decisions], in this order: stop when forward NPV at P50 is below its threshold, or P(NPV > 0) is while nothing is spent yet; fix when CPI or SPI is; review when P(NPV > 0) is for an investment under way (spent money is sunk: the case is re-examined, not stopped on it), when benefit realization is, or when there is no forward NPV; else continue. Categories of run_categories are never stopped or reviewed on NPV.",
+            ),
+            Words::en("The investment is completed or cancelled: no decision left."),
+        ),
+        figure(
+            "recommendation_reason",
+            Words::new("Why", "原因"),
+            Unit::Text,
+            50.0,
+            Words::en("The thresholds crossed, or the figures behind a continue."),
+            Words::en(
+                "Never empty: for a closed investment it says why there is no recommendation.",
+            ),
+        ),
         key("notes", Words::new("Notes", "说明"), Unit::Text, 60.0),
+    ],
+};
+
+/// `metrics.investment_cash_flows`: every investment's monthly flows as the valuation uses them.
+pub const INVESTMENT_CASH_FLOWS: Table = Table {
+    name: "investment_cash_flows",
+    columns: &[
+        PERIOD,
+        key(
+            "investment_id",
+            Words::new("Investment", "投资项目"),
+            Unit::Text,
+            12.0,
+        ),
+        key("month", Words::new("Month", "月份"), Unit::Month, 10.0),
+        key("flow_date", Words::new("Dated", "日期"), Unit::Date, 11.0),
+        money(
+            "costs",
+            Words::new("Costs", "成本"),
+            14.0,
+            "Actual costs up to the period; after it the month's forecast, else its budget.",
+            "A cost line of the month lacks an FX rate.",
+        ),
+        money(
+            "benefits",
+            Words::new("Benefits", "收益"),
+            14.0,
+            "Realized benefits up to the period; planned benefits after it.",
+            "A benefit line of the month lacks an FX rate.",
+        ),
+        money(
+            "net_flow",
+            Words::new("Net cash flow", "净现金流"),
+            14.0,
+            "Benefits − costs, dated on the month's last day.",
+            "Costs or benefits are empty.",
+        ),
+        key("basis", Words::new("Basis", "依据"), Unit::Text, 10.0),
     ],
 };
 
@@ -238,19 +485,25 @@ pub const PORTFOLIO_MONTHLY: Table = Table {
 /// # Errors
 ///
 /// [`Error::Metrics`] when a computation fails (an input lacks an expected column).
-pub fn compute_family(inputs: &Inputs, period: Period) -> Result<MetricTables> {
+pub fn compute_family(inputs: &Inputs, period: Period, settings: &Settings) -> Result<Computed> {
     let figures = compute(
         &FinanceInputs {
             monthly: inputs.frame("mart_investment_monthly")?.clone(),
             investments: inputs.frame("stg_investments")?.clone(),
             progress: inputs.frame("stg_progress")?.clone(),
+            benefits: inputs.frame("stg_benefits")?.clone(),
         },
         period,
+        settings,
     )?;
-    Ok(vec![
-        (INVESTMENT_FINANCE.name, figures.investments),
-        (PORTFOLIO_MONTHLY.name, figures.portfolio_monthly),
-    ])
+    Ok(Computed {
+        tables: vec![
+            (INVESTMENT_FINANCE.name, figures.investments),
+            (PORTFOLIO_MONTHLY.name, figures.portfolio_monthly),
+            (INVESTMENT_CASH_FLOWS.name, figures.cash_flows),
+        ],
+        run_info: vec![("Risk-adjusted NPV".to_string(), figures.simulation)],
+    })
 }
 
 /// The money type of every figure.
@@ -266,14 +519,20 @@ pub struct FinanceInputs {
     pub investments: DataFrame,
     /// `stg_progress`: investment_id, period, percent_complete.
     pub progress: DataFrame,
+    /// `stg_benefits`: the benefit lines, with their low and high amounts.
+    pub benefits: DataFrame,
 }
 
 /// The finance tables for one period.
 pub struct Finance {
-    /// One row per investment; see [`investment_finance`] for the columns.
+    /// One row per investment, as [`INVESTMENT_FINANCE`] declares.
     pub investments: DataFrame,
     /// period (the as-of month), month, actual, budget, forecast: twelve rows ending at the period.
     pub portfolio_monthly: DataFrame,
+    /// Every investment's monthly flows, as [`INVESTMENT_CASH_FLOWS`] declares.
+    pub cash_flows: DataFrame,
+    /// The simulation's settings, in words for Run Info.
+    pub simulation: String,
 }
 
 /// Computes the finance tables as of `period`.
@@ -281,12 +540,29 @@ pub struct Finance {
 /// # Errors
 ///
 /// [`Error::Metrics`] when a computation fails, which means the inputs lack an expected column.
-pub fn compute(inputs: &FinanceInputs, period: Period) -> Result<Finance> {
+pub fn compute(inputs: &FinanceInputs, period: Period, settings: &Settings) -> Result<Finance> {
+    let earned =
+        investment_finance(inputs, period).map_err(|e| Error::metrics("investment_finance", e))?;
+    let appraisal = super::appraisal::appraise(
+        earned,
+        &inputs.monthly,
+        &inputs.investments,
+        &inputs.benefits,
+        period,
+        settings,
+    )
+    .map_err(|e| Error::metrics("investment_finance", e))?;
+    let order: Vec<&str> = INVESTMENT_FINANCE.columns.iter().map(|c| c.name).collect();
+    let investments = appraisal
+        .investments
+        .select(order)
+        .map_err(|e| Error::metrics("investment_finance", e))?;
     Ok(Finance {
-        investments: investment_finance(inputs, period)
-            .map_err(|e| Error::metrics("investment_finance", e))?,
+        investments,
         portfolio_monthly: portfolio_monthly(&inputs.monthly, period)
             .map_err(|e| Error::metrics("portfolio_monthly", e))?,
+        cash_flows: appraisal.cash_flows,
+        simulation: appraisal.simulation,
     })
 }
 
@@ -374,9 +650,6 @@ fn investment_finance(inputs: &FinanceInputs, period: Period) -> PolarsResult<Da
         .agg([col("percent_complete").last()]);
 
     let left = || JoinArgs::new(JoinType::Left);
-    let started = col("start_date")
-        .is_null()
-        .or(col("start_date").lt_eq(date_lit(period.last_day())));
     // An investment that books a scenario's lines but has none in a window spent (or planned)
     // nothing in it: zero. One that books none of them at all has no such figure: empty. After the
     // left joins both are null; the window's presence column and the lifetime counts tell them
@@ -395,7 +668,6 @@ fn investment_finance(inputs: &FinanceInputs, period: Period) -> PolarsResult<Da
         .investments
         .clone()
         .lazy()
-        .filter(started)
         .select([
             col("investment_id"),
             col("name"),
@@ -751,6 +1023,20 @@ mod tests {
         ),
     ];
 
+    /// (planned, realized) benefits of each of LINES: INV-A gets back part of what it spends by
+    /// the period and plans 400.00 for November; the others have none.
+    const BENEFITS: [(&str, &str); 9] = [
+        ("0", "0"),
+        ("100.00", "80.00"),
+        ("100.00", "90.00"),
+        ("400.00", "0"),
+        ("0", "0"),
+        ("0", "0"),
+        ("0", "0"),
+        ("0", "0"),
+        ("0", "0"),
+    ];
+
     pub(super) fn inputs() -> FinanceInputs {
         let dates_of: Vec<Option<&str>> = LINES.iter().map(|l| Some(l.1)).collect();
         let monthly = DataFrame::new_infer_height(vec![
@@ -782,6 +1068,14 @@ mod tests {
             counts(
                 "forecast_lines",
                 &LINES.iter().map(|l| l.7).collect::<Vec<_>>(),
+            ),
+            money(
+                "planned_benefit",
+                &BENEFITS.iter().map(|b| Some(b.0)).collect::<Vec<_>>(),
+            ),
+            money(
+                "realized_benefit",
+                &BENEFITS.iter().map(|b| Some(b.1)).collect::<Vec<_>>(),
             ),
         ])
         .unwrap();
@@ -836,6 +1130,11 @@ mod tests {
                     Some("1000.10"),
                 ],
             ),
+            Series::new(
+                "discount_rate".into(),
+                [None, None, None, None, None, None, Some(0.1)],
+            )
+            .into_column(),
         ])
         .unwrap();
         let progress = DataFrame::new_infer_height(vec![
@@ -852,10 +1151,31 @@ mod tests {
             Series::new("percent_complete".into(), [0.30, 0.25, 0.35, 0.5]).into_column(),
         ])
         .unwrap();
+        let benefits = DataFrame::new_infer_height(vec![
+            text("investment_id", &[]),
+            dates("period", &[]),
+            text("scenario", &[]),
+            text("benefit_type", &[]),
+            money("amount_reporting", &[]),
+            money("amount_low_reporting", &[]),
+            money("amount_high_reporting", &[]),
+        ])
+        .unwrap();
         FinanceInputs {
             monthly,
             investments,
             progress,
+            benefits,
+        }
+    }
+
+    pub(super) fn settings() -> Settings<'static> {
+        static METRICS: std::sync::OnceLock<crate::config::metrics::MetricsConfig> =
+            std::sync::OnceLock::new();
+        Settings {
+            default_discount_rate: 0.08,
+            reporting_currency: "EUR",
+            metrics: METRICS.get_or_init(Default::default),
         }
     }
 
@@ -872,12 +1192,19 @@ mod tests {
 
     #[test]
     fn variance_actual_to_date_and_earned_value_as_of_a_period() {
-        let f = compute(&inputs(), period("2026-10")).unwrap().investments;
-        // INV-C starts after the period and is left out.
+        let f = compute(&inputs(), period("2026-10"), &settings())
+            .unwrap()
+            .investments;
         let ids: Vec<String> = (0..f.height())
             .map(|r| cell(&f, "investment_id", r))
             .collect();
-        assert_eq!(ids, ["INV-A", "INV-B", "INV-D", "INV-E", "INV-F", "INV-G"]);
+        // Every investment is there, INV-C too although it starts after the period.
+        assert_eq!(
+            ids,
+            [
+                "INV-A", "INV-B", "INV-C", "INV-D", "INV-E", "INV-F", "INV-G"
+            ]
+        );
         let row = |c: &str| cell(&f, c, 0);
         assert_eq!(row("actual_month"), "130.50");
         assert_eq!(row("budget_month"), "100.00");
@@ -899,8 +1226,55 @@ mod tests {
     }
 
     #[test]
+    fn an_investment_is_appraised_from_its_earned_value_and_cash_flows() {
+        let f = compute(&inputs(), period("2026-10"), &settings())
+            .unwrap()
+            .investments;
+        let row = |c: &str| cell(&f, c, 0);
+        // EV 360.00, AC 340.50, PV 300.00, BAC 1,200.00 (the test above).
+        assert_eq!(row("cv"), "19.50");
+        assert_eq!(row("sv"), "60.00");
+        // EAC = BAC / CPI = 1,200 × 340.50 / 360 = 1,135.00 exactly.
+        assert_eq!(row("eac"), "1135.00");
+        assert_eq!(row("etc"), "794.50");
+        assert_eq!(row("vac"), "65.00");
+        assert_eq!(row("tcpi"), (840.0_f64 / 859.5).to_string());
+        // Net flows: −100.00 on 2025-12-31, zero months, −30.00 on 2026-09-30 (273 days later),
+        // −40.50 on 2026-10-31 (304 days), and the forecast month +280.00 on 2026-11-30 (334).
+        let npv =
+            -100.0 - 30.0 / 1.08_f64.powf(273.0 / 365.0) - 40.5 / 1.08_f64.powf(304.0 / 365.0)
+                + 280.0 / 1.08_f64.powf(334.0 / 365.0);
+        assert_eq!(row("discount_rate"), "0.08");
+        assert_eq!(row("npv"), format!("{npv:.2}"));
+        assert_eq!(
+            row("forward_npv"),
+            format!("{:.2}", 280.0 / 1.08_f64.powf(30.0 / 365.0))
+        );
+        // Costs 460.50 and benefits 570.00 in all; 340.50 and 170.00 up to the period.
+        assert_eq!(row("roi_lifecycle"), (109.5_f64 / 460.5).to_string());
+        assert_eq!(row("roi_to_date"), (-170.5_f64 / 340.5).to_string());
+        // Cumulative −100, −130, −170.50, then +109.50 in November, the twelfth month, after
+        // 170.50 / 280 of it: day 1 + floor(0.6089 × 30) = the 19th.
+        assert_eq!(
+            row("payback_months"),
+            (11.0 + 170.5_f64 / 280.0).to_string()
+        );
+        assert_eq!(row("payback_date"), "2026-11-19");
+        assert_eq!(row("benefit_realization"), "0.85");
+        let irr: f64 = row("irr").parse().unwrap();
+        let at_irr = -100.0
+            - 30.0 / (1.0 + irr).powf(273.0 / 365.0)
+            - 40.5 / (1.0 + irr).powf(304.0 / 365.0)
+            + 280.0 / (1.0 + irr).powf(334.0 / 365.0);
+        assert!(at_irr.abs() < 1e-7, "XNPV at the IRR is {at_irr}");
+        assert_eq!(row("notes"), "");
+    }
+
+    #[test]
     fn a_month_without_budget_gives_an_empty_percentage_with_the_reason() {
-        let f = compute(&inputs(), period("2026-10")).unwrap().investments;
+        let f = compute(&inputs(), period("2026-10"), &settings())
+            .unwrap()
+            .investments;
         let row = |c: &str| cell(&f, c, 1);
         assert_eq!(row("variance_month"), "50.00");
         assert_eq!(row("variance_month_pct"), "∅");
@@ -911,28 +1285,39 @@ mod tests {
         assert_eq!(row("cpi"), "∅");
         assert_eq!(
             row("notes"),
-            "no budget in 2026-10, so no variance %; no budget this year, so no YTD variance %; no progress reported by 2026-10, so no EV, CPI or SPI"
+            "no budget in 2026-10, so no variance %; no budget this year, so no YTD variance %; \
+             no progress reported by 2026-10, so no EV, CPI or SPI; no EV, so no EAC, ETC or VAC; \
+             no planned benefits by 2026-10, so no benefit realization; \
+             the cash flows never change sign, so no IRR; no benefits, so no ROI; \
+             the cumulative net cash flow never turns positive, so no payback"
         );
     }
 
     #[test]
     fn a_line_without_an_fx_rate_empties_the_totals_instead_of_understating_them() {
-        let f = compute(&inputs(), period("2026-10")).unwrap().investments;
-        let row = |c: &str| cell(&f, c, 2);
+        let f = compute(&inputs(), period("2026-10"), &settings())
+            .unwrap()
+            .investments;
+        let row = |c: &str| cell(&f, c, 3);
         assert_eq!(row("actual_month"), "∅");
         assert_eq!(row("actual_ytd"), "∅");
         assert_eq!(row("actual_to_date"), "∅");
         assert_eq!(row("variance_month"), "∅");
         assert_eq!(
             row("notes"),
-            "a cost line lacks an FX rate, so actual and budget totals are empty; no progress reported by 2026-10, so no EV, CPI or SPI"
+            "a cost line lacks an FX rate, so actual and budget totals are empty; \
+             no progress reported by 2026-10, so no EV, CPI or SPI; no EV, so no EAC, ETC or VAC; \
+             no planned benefits by 2026-10, so no benefit realization; \
+             a cost or benefit line lacks an FX rate, so no NPV, IRR, ROI or payback"
         );
     }
 
     #[test]
     fn an_investment_without_cost_lines_or_budget_has_empty_money_figures_with_the_reason() {
-        let f = compute(&inputs(), period("2026-10")).unwrap().investments;
-        let row = |c: &str| cell(&f, c, 3);
+        let f = compute(&inputs(), period("2026-10"), &settings())
+            .unwrap()
+            .investments;
+        let row = |c: &str| cell(&f, c, 4);
         assert_eq!(row("investment_id"), "INV-E");
         for figure in [
             "actual_month",
@@ -949,14 +1334,21 @@ mod tests {
         }
         assert_eq!(
             row("notes"),
-            "no actual cost lines, so no actuals, variance, AC or CPI; no budget cost lines, so no budget, variance or PV; no budget_total and no budget lines, so no BAC, EV, CPI or SPI; no progress reported by 2026-10, so no EV, CPI or SPI"
+            "no actual cost lines, so no actuals, variance, AC or CPI; \
+             no budget cost lines, so no budget, variance or PV; \
+             no budget_total and no budget lines, so no BAC, EV, CPI or SPI; \
+             no progress reported by 2026-10, so no EV, CPI or SPI; no EV, so no EAC, ETC or VAC; \
+             no planned benefits by 2026-10, so no benefit realization; \
+             no cost or benefit lines, so no NPV, IRR, ROI or payback"
         );
     }
 
     #[test]
     fn actuals_without_a_budget_give_no_bac_rather_than_a_bac_of_zero() {
-        let f = compute(&inputs(), period("2026-10")).unwrap().investments;
-        let row = |c: &str| cell(&f, c, 4);
+        let f = compute(&inputs(), period("2026-10"), &settings())
+            .unwrap()
+            .investments;
+        let row = |c: &str| cell(&f, c, 5);
         assert_eq!(row("investment_id"), "INV-F");
         assert_eq!(row("actual_to_date"), "75.00");
         assert_eq!(row("budget_to_date"), "∅");
@@ -964,16 +1356,22 @@ mod tests {
         assert_eq!(row("earned_value"), "∅");
         assert_eq!(
             row("notes"),
-            "no budget cost lines, so no budget, variance or PV; no budget_total and no budget lines, so no BAC, EV, CPI or SPI"
+            "no budget cost lines, so no budget, variance or PV; \
+             no budget_total and no budget lines, so no BAC, EV, CPI or SPI; \
+             no EV, so no EAC, ETC or VAC; no planned benefits by 2026-10, so no benefit realization; \
+             the cash flows never change sign, so no IRR; no cash flows after 2026-10, so no forward NPV; \
+             no benefits, so no ROI; the cumulative net cash flow never turns positive, so no payback"
         );
     }
 
     #[test]
     fn earned_value_is_exact_money_rounded_half_away_from_zero() {
-        let f = compute(&inputs(), period("2026-10")).unwrap().investments;
+        let f = compute(&inputs(), period("2026-10"), &settings())
+            .unwrap()
+            .investments;
         assert_eq!(f.column("earned_value").unwrap().dtype(), &MONEY);
         assert_eq!(f.column("actual_to_date").unwrap().dtype(), &MONEY);
-        let row = |c: &str| cell(&f, c, 5);
+        let row = |c: &str| cell(&f, c, 6);
         assert_eq!(row("investment_id"), "INV-G");
         assert_eq!(row("earned_value"), "350.04");
         assert_eq!(row("cpi"), (350.04_f64 / 500.0).to_string());
@@ -981,7 +1379,7 @@ mod tests {
 
     #[test]
     fn portfolio_months_without_lines_are_empty_and_the_window_is_twelve_months() {
-        let m = compute(&inputs(), period("2026-10"))
+        let m = compute(&inputs(), period("2026-10"), &settings())
             .unwrap()
             .portfolio_monthly;
         assert_eq!(m.height(), 12);
@@ -1003,7 +1401,12 @@ mod declaration_tests {
 
     #[test]
     fn the_computed_tables_have_exactly_the_declared_columns() {
-        let f = compute(&super::tests::inputs(), "2026-10".parse().unwrap()).unwrap();
+        let f = compute(
+            &super::tests::inputs(),
+            "2026-10".parse().unwrap(),
+            &super::tests::settings(),
+        )
+        .unwrap();
         INVESTMENT_FINANCE.check(&f.investments).unwrap();
         PORTFOLIO_MONTHLY.check(&f.portfolio_monthly).unwrap();
     }

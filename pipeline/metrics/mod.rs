@@ -6,13 +6,21 @@
 //! unit, formula, what an empty cell means) for the warehouse, the sheets and the Definitions
 //! sheet alike.
 
+mod appraisal;
 pub mod catalogue;
+pub mod columns;
+pub mod controls;
+pub mod decisions;
+pub mod excel;
 pub mod finance;
+pub mod simulation;
+pub mod valuation;
 
 use std::collections::BTreeMap;
 
 use polars::prelude::DataFrame;
 
+use crate::config::metrics::MetricsConfig;
 use crate::error::{Error, Result};
 use crate::schedule::Period;
 
@@ -20,6 +28,22 @@ pub use catalogue::{FAMILIES, Family};
 
 /// A family's metric tables for one period, by table name, in the family's declared order.
 pub type MetricTables = Vec<(&'static str, DataFrame)>;
+
+/// What a family computed: its tables, and what Run Info should say of how (`label`, `text`).
+#[derive(Debug, Default)]
+pub struct Computed {
+    pub tables: MetricTables,
+    pub run_info: Vec<(String, String)>,
+}
+
+/// The settings every family may read.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings<'a> {
+    /// The discount rate of investments without their own.
+    pub default_discount_rate: f64,
+    pub reporting_currency: &'a str,
+    pub metrics: &'a MetricsConfig,
+}
 
 /// What a family is computed from: its models' rows, by model name.
 #[derive(Debug, Default)]
@@ -56,9 +80,14 @@ impl Inputs {
 ///
 /// [`Error::Metrics`] when a computation fails or a table differs from its declaration; both are
 /// defects in itvalue, not in the data.
-pub fn compute(family: &Family, inputs: &Inputs, period: Period) -> Result<MetricTables> {
-    let tables = (family.compute)(inputs, period)?;
-    for (name, frame) in &tables {
+pub fn compute(
+    family: &Family,
+    inputs: &Inputs,
+    period: Period,
+    settings: &Settings,
+) -> Result<Computed> {
+    let computed = (family.compute)(inputs, period, settings)?;
+    for (name, frame) in &computed.tables {
         let declared = family.table(name).ok_or_else(|| {
             Error::metrics(
                 family.name,
@@ -74,5 +103,5 @@ pub fn compute(family: &Family, inputs: &Inputs, period: Period) -> Result<Metri
             )
         })?;
     }
-    Ok(tables)
+    Ok(computed)
 }

@@ -6,6 +6,7 @@
 //! and SVG beside it, and `run_results.json`, all [`Staged`] first and put in place only after the
 //! run's warehouse changes are committed.
 
+mod cash_flows;
 mod charts;
 mod model_sheets;
 mod sheet;
@@ -49,6 +50,8 @@ pub struct RunInfo {
     pub left_out: Vec<LeftOut>,
     /// Models or tests outside what the pack needs that failed, in words; empty when none did.
     pub failures: Option<String>,
+    /// What the figure families say of how they were computed (`label`, `text`).
+    pub figures: Vec<(String, String)>,
 }
 
 /// A sheet or chart the pack does not hold, and why.

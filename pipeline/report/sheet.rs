@@ -97,6 +97,7 @@ pub fn write_table(
     frame: &DataFrame,
     columns: &[ColumnSpec],
     table_name: &str,
+    formulas: &[(String, Vec<Option<String>>)],
 ) -> Result<u32, XlsxError> {
     let rows = frame.height() as u32;
     let mut table_columns = Vec::with_capacity(columns.len());
@@ -119,8 +120,17 @@ pub fn write_table(
                 .map_err(|e| XlsxError::ParameterError(e.to_string()))?,
             _ => series.clone(),
         };
+        let column_formulas = formulas
+            .iter()
+            .find(|(name, _)| *name == spec.column)
+            .map(|(_, f)| f.as_slice())
+            .unwrap_or(&[]);
         for (r, value) in series.iter().enumerate() {
-            write_value(sheet, first_row + 1 + r as u32, c, &value, &format)?;
+            let row = first_row + 1 + r as u32;
+            match column_formulas.get(r).and_then(Option::as_deref) {
+                Some(formula) => write_formula(sheet, row, c, formula, &value, &format)?,
+                None => write_value(sheet, row, c, &value, &format)?,
+            }
         }
     }
     let last_row = first_row + rows.max(1);
@@ -130,6 +140,33 @@ pub fn write_table(
         .set_columns(&table_columns);
     sheet.add_table(first_row, 0, last_row, columns.len() as u16 - 1, &table)?;
     Ok(last_row)
+}
+
+/// A formula with `{row}` filled in and `value` as its cached result, so that a reader that
+/// does not recalculate shows the figure itvalue computed.
+fn write_formula(
+    sheet: &mut Worksheet,
+    row: u32,
+    col: u16,
+    formula: &str,
+    value: &AnyValue,
+    format: &Format,
+) -> Result<(), XlsxError> {
+    let text = formula.replace("{row}", &(row + 1).to_string());
+    let cached = match value {
+        AnyValue::Float64(f) => f.to_string(),
+        AnyValue::Null => String::new(),
+        other => other
+            .extract::<f64>()
+            .map_or_else(|| other.to_string(), |f| f.to_string()),
+    };
+    sheet.write_formula_with_format(
+        row,
+        col,
+        rust_xlsxwriter::Formula::new(text).set_result(cached),
+        format,
+    )?;
+    Ok(())
 }
 
 fn write_value(

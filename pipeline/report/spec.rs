@@ -8,9 +8,10 @@
 use polars::prelude::DataFrame;
 use rust_xlsxwriter::{Chart, ChartType, Format, Workbook, Worksheet, XlsxError};
 
-use super::sheet::{ColumnSpec, write_table};
+use super::sheet::{ColumnSpec, excel_date, number_format, write_table};
 use crate::error::WorkbookError;
 use crate::format::group_thousands;
+use crate::metrics::catalogue::Unit;
 
 /// A sheet of the workbook.
 #[derive(Debug, Clone)]
@@ -37,6 +38,81 @@ pub enum Block {
     Table(TableBlock),
     /// A chart of an earlier table, beside it.
     Chart(ChartSpec),
+    /// Numbers under a row of dates; a blank row follows.
+    Grid(GridBlock),
+}
+
+/// Numbers under a row of dates, one row per item and one column per date (the Cash Flows
+/// sheet's months). Plain cells with a bold header, not an Excel table: a table's headers are
+/// text, and formulas elsewhere read the dates as dates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GridBlock {
+    /// A bold line above the grid.
+    pub heading: Option<String>,
+    /// A word above each date (`actual`, `plan`), when the columns differ in kind.
+    pub tags: Option<Vec<String>>,
+    /// The text columns left of the numbers, each (header, width, one value per row).
+    pub labels: Vec<(String, f64, Vec<String>)>,
+    pub dates: Vec<chrono::NaiveDate>,
+    /// One row of `dates.len()` numbers per item; `None` is a blank cell.
+    pub values: Vec<Vec<Option<f64>>>,
+    pub unit: Unit,
+    /// The width of each date column.
+    pub width: f64,
+}
+
+impl GridBlock {
+    /// Rows above the first row of numbers: the heading, the tags and the dates.
+    fn rows_above(&self) -> u32 {
+        u32::from(self.heading.is_some()) + u32::from(self.tags.is_some()) + 1
+    }
+
+    /// The 0-based column of the first date.
+    pub fn first_date_column(&self) -> u16 {
+        self.labels.len() as u16
+    }
+}
+
+/// Where a grid lands on its sheet (0-based rows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GridPlace {
+    /// The row of the dates.
+    pub date_row: u32,
+    /// The row of the grid's first item.
+    pub first_row: u32,
+}
+
+impl SheetSpec {
+    /// Where the `index`-th block (a grid) lands, as [`lay_out`] will place it.
+    pub fn grid_place(&self, index: usize) -> Option<GridPlace> {
+        let Block::Grid(grid) = self.blocks.get(index)? else {
+            return None;
+        };
+        let top: u32 = self.blocks[..index].iter().map(block_height).sum();
+        let first_row = top + grid.rows_above();
+        Some(GridPlace {
+            date_row: first_row - 1,
+            first_row,
+        })
+    }
+}
+
+/// The rows a block takes, the blank row after it included.
+fn block_height(block: &Block) -> u32 {
+    match block {
+        Block::Title(_) => 2,
+        Block::Heading(_) => 1,
+        Block::KeyValues { rows, .. } => rows.len() as u32 + 1,
+        Block::Table(table) => {
+            // Only the sheet's last table may be cut (Data Quality's rejects), so what a cut
+            // changes is never above another block.
+            u32::from(table.heading.is_some() || table.heading_when_cut.is_some())
+                + table.frame.height().max(1) as u32
+                + 2
+        }
+        Block::Chart(_) => 0,
+        Block::Grid(grid) => grid.rows_above() + grid.values.len() as u32 + 1,
+    }
 }
 
 /// A frame shown as an Excel table.
@@ -52,6 +128,9 @@ pub struct TableBlock {
     /// to write instead, with `{shown}`, `{total}` and `{rest}` filled in. The first rows that fit
     /// are shown; without it, too many rows are an error. Never a silent cut.
     pub heading_when_cut: Option<String>,
+    /// Columns whose cells are formulas, one per row (`None`: the plain value), with `{row}`
+    /// standing for the cell's 1-based row; the frame's value is the formula's cached result.
+    pub formulas: Vec<(String, Vec<Option<String>>)>,
 }
 
 impl TableBlock {
@@ -62,6 +141,7 @@ impl TableBlock {
             columns,
             heading: None,
             heading_when_cut: None,
+            formulas: Vec::new(),
         }
     }
 
@@ -159,7 +239,7 @@ fn lay_out(sheet: &mut Worksheet, spec: &SheetSpec) -> Result<(), XlsxError> {
         }
         widths[column] = widths[column].max(width);
     };
-    for block in &spec.blocks {
+    for (index, block) in spec.blocks.iter().enumerate() {
         match block {
             Block::Title(text) => {
                 let title = Format::new().set_bold().set_font_size(14);
@@ -205,7 +285,14 @@ fn lay_out(sheet: &mut Worksheet, spec: &SheetSpec) -> Result<(), XlsxError> {
                     row += 1;
                 }
                 let frame = table.frame.slice(0, fit);
-                let last = write_table(sheet, row, &frame, &table.columns, &table.name)?;
+                let last = write_table(
+                    sheet,
+                    row,
+                    &frame,
+                    &table.columns,
+                    &table.name,
+                    &table.formulas,
+                )?;
                 for (c, column) in table.columns.iter().enumerate() {
                     widen(c, column.width, &mut widths);
                 }
@@ -227,6 +314,25 @@ fn lay_out(sheet: &mut Worksheet, spec: &SheetSpec) -> Result<(), XlsxError> {
                 let beside = data.block.columns.len() as u16 + 1;
                 sheet.insert_chart(data.header_row, beside, &excel)?;
             }
+            Block::Grid(grid) => {
+                // Formulas on other sheets point into the grid where grid_place says it is.
+                let expected = spec
+                    .grid_place(index)
+                    .map(|p| p.first_row - grid.rows_above());
+                if expected != Some(row) {
+                    return Err(XlsxError::ParameterError(format!(
+                        "sheet {}: a grid laid out on row {row}, not on row {expected:?} where formulas expect it",
+                        spec.name
+                    )));
+                }
+                row = write_grid(sheet, row, grid, &bold)?;
+                for (c, (_, width, _)) in grid.labels.iter().enumerate() {
+                    widen(c, *width, &mut widths);
+                }
+                for c in 0..grid.dates.len() {
+                    widen(grid.labels.len() + c, grid.width, &mut widths);
+                }
+            }
         }
     }
     for (c, width) in widths.iter().enumerate() {
@@ -245,6 +351,57 @@ fn lay_out(sheet: &mut Worksheet, spec: &SheetSpec) -> Result<(), XlsxError> {
         }
     }
     Ok(())
+}
+
+/// Writes `grid` from `row` on and returns the row after its blank row.
+fn write_grid(
+    sheet: &mut Worksheet,
+    mut row: u32,
+    grid: &GridBlock,
+    bold: &Format,
+) -> Result<u32, XlsxError> {
+    if let Some(heading) = &grid.heading {
+        sheet.write_string_with_format(row, 0, heading, bold)?;
+        row += 1;
+    }
+    let first = grid.first_date_column();
+    if let Some(tags) = &grid.tags {
+        let tag = Format::new()
+            .set_italic()
+            .set_align(rust_xlsxwriter::FormatAlign::Right);
+        for (c, text) in tags.iter().enumerate() {
+            sheet.write_string_with_format(row, first + c as u16, text, &tag)?;
+        }
+        row += 1;
+    }
+    let date_header = bold.clone().set_num_format(number_format(Unit::Date));
+    for (c, (header, _, _)) in grid.labels.iter().enumerate() {
+        sheet.write_string_with_format(row, c as u16, header, bold)?;
+    }
+    for (c, date) in grid.dates.iter().enumerate() {
+        sheet.write_datetime_with_format(
+            row,
+            first + c as u16,
+            excel_date(*date)?,
+            &date_header,
+        )?;
+    }
+    row += 1;
+    let number = Format::new().set_num_format(number_format(grid.unit));
+    for (r, values) in grid.values.iter().enumerate() {
+        for (c, (_, _, labels)) in grid.labels.iter().enumerate() {
+            if let Some(text) = labels.get(r) {
+                sheet.write_string(row, c as u16, text)?;
+            }
+        }
+        for (c, value) in values.iter().enumerate() {
+            if let Some(value) = value {
+                sheet.write_number_with_format(row, first + c as u16, *value, &number)?;
+            }
+        }
+        row += 1;
+    }
+    Ok(row + 1)
 }
 
 /// The native chart of `spec`, its ranges on the rows `data` landed on.

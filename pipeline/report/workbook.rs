@@ -7,6 +7,7 @@
 use polars::prelude::{Column as FrameColumn, DataFrame, IntoColumn, NamedFrom, Series};
 use rust_xlsxwriter::{DocProperties, Workbook};
 
+use super::cash_flows::cash_flow_sheet;
 use super::sheet::{ColumnSpec, excel_date, unit_for_type};
 use super::spec::{Block, ChartKind, ChartSpec, SeriesSpec, SheetSpec, TableBlock, write_sheet};
 use super::{ModelSheetData, PackInputs};
@@ -14,7 +15,7 @@ use crate::config::ColumnFormat;
 use crate::error::WorkbookError;
 use crate::labels::{self as label, Lang};
 use crate::metrics::catalogue::{FAMILIES, Table, Unit};
-use crate::metrics::finance::{INVESTMENT_FINANCE, PORTFOLIO_MONTHLY};
+use crate::metrics::finance::{INVESTMENT_CASH_FLOWS, INVESTMENT_FINANCE, PORTFOLIO_MONTHLY};
 
 /// Excel's columns per sheet, and the rows above a model's data (title, blank, header).
 const EXCEL_COLUMNS: usize = 16_384;
@@ -33,7 +34,28 @@ const BUDGET_COLOUR: u32 = 0xa5a5a5;
 pub fn sheets(inputs: &PackInputs) -> Result<Vec<SheetSpec>, WorkbookError> {
     let mut sheets = Vec::new();
     if let Some(frame) = inputs.figures.get(INVESTMENT_FINANCE.name) {
-        sheets.push(portfolio(inputs, frame));
+        let columns = declared_columns(&INVESTMENT_FINANCE, inputs.lang);
+        let flows = inputs
+            .figures
+            .get(INVESTMENT_CASH_FLOWS.name)
+            .zip(columns.iter().position(|c| c.column == "discount_rate"))
+            .map(|(flows, rate)| {
+                cash_flow_sheet(
+                    frame,
+                    flows,
+                    rate as u16,
+                    inputs.period,
+                    inputs.reporting_currency,
+                    inputs.lang,
+                )
+            })
+            .transpose()?;
+        let mut table = TableBlock::new("Portfolio", frame.clone(), columns);
+        if let Some(flows) = &flows {
+            table.formulas = flows.formulas.clone();
+        }
+        sheets.push(portfolio(inputs, table));
+        sheets.extend(flows.map(|f| f.sheet));
     }
     if let Some(frame) = inputs.figures.get(PORTFOLIO_MONTHLY.name) {
         sheets.push(monthly(inputs, frame));
@@ -94,7 +116,7 @@ fn fill(words: label::Words, lang: Lang, values: &[(&'static str, String)]) -> S
     words.fill(lang, &pairs)
 }
 
-fn portfolio(inputs: &PackInputs, frame: &DataFrame) -> SheetSpec {
+fn portfolio(inputs: &PackInputs, table: TableBlock) -> SheetSpec {
     let lang = inputs.lang;
     SheetSpec {
         name: label::PORTFOLIO.get(lang).to_string(),
@@ -104,11 +126,7 @@ fn portfolio(inputs: &PackInputs, frame: &DataFrame) -> SheetSpec {
                 lang,
                 &period_and_currency(inputs),
             )),
-            Block::Table(TableBlock::new(
-                "Portfolio",
-                frame.clone(),
-                declared_columns(&INVESTMENT_FINANCE, lang),
-            )),
+            Block::Table(table),
         ],
         freeze: Some((3, 2)),
     }
@@ -439,6 +457,8 @@ fn run_info(inputs: &PackInputs) -> Result<SheetSpec, WorkbookError> {
             count_by(run.tests.iter().map(|t| t.status.as_str()), lang),
         ),
     ];
+    let mut rows = rows;
+    rows.extend(run.figures.iter().cloned());
     let mut blocks = vec![
         Block::Title(l(label::RUN_INFO_TITLE)),
         Block::KeyValues {

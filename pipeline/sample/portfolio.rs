@@ -126,6 +126,8 @@ struct Benefit {
     start: Period,
     realization: f64,
     lag: i32,
+    /// How many months the business case counts benefits for.
+    months: i32,
 }
 
 /// One application of the catalogue.
@@ -287,21 +289,25 @@ fn benefit_for(
     start: Period,
     end: Period,
 ) -> Option<Benefit> {
-    let (kind, multiple, begins) = match category {
+    // Business cases count three years of benefits, four for a transformation.
+    let (kind, multiple, begins, months) = match category {
         "grow" => (
             draws.pick(&["revenue", "revenue", "productivity"]),
             draws.between(0.5, 1.6),
             end.next(),
+            36,
         ),
         "transform" => (
             draws.pick(&["cost_saving", "productivity", "revenue"]),
             draws.between(0.4, 1.2),
             end.next(),
+            48,
         ),
         _ if draws.chance(0.4) => (
             draws.pick(&["cost_saving", "risk_reduction"]),
             draws.between(0.2, 0.6),
             start.plus(3),
+            36,
         ),
         _ => return None,
     };
@@ -316,6 +322,7 @@ fn benefit_for(
         start: begins,
         realization,
         lag: draws.int(1, 4) as i32,
+        months,
     })
 }
 
@@ -492,7 +499,6 @@ impl Portfolio {
         let mut draws = Draws::new(frame.seed, "costs");
         let mut rows: Vec<Vec<Cell>> = Vec::new();
         let mut totals = BTreeMap::new();
-        let horizon = frame.end.plus(12);
         for v in &self.investments {
             let duration = (v.end.year() - v.start.year()) * 12 + v.end.month() as i32
                 - v.start.month() as i32
@@ -505,7 +511,8 @@ impl Portfolio {
                 0
             };
             for (k, month) in months(v.start, v.end.plus(tail)).enumerate() {
-                if month < frame.start || month > horizon {
+                // The plan is whole (every budgeted month); history starts at frame.start.
+                if month < frame.start {
                     continue;
                 }
                 let planned = (k as i32) < duration;
@@ -591,15 +598,12 @@ impl Portfolio {
             let planned = |m: Period| -> i64 {
                 let k =
                     (m.year() - b.start.year()) * 12 + m.month() as i32 - b.start.month() as i32;
-                if !(0..24).contains(&k) {
+                if !(0..b.months).contains(&k) {
                     return 0;
                 }
                 (b.monthly as f64 * (f64::from(k + 1) / 6.0).min(1.0)).round() as i64
             };
-            for month in months(
-                b.start.max(frame.start),
-                b.start.plus(23).min(frame.end.plus(24)),
-            ) {
+            for month in months(b.start.max(frame.start), b.start.plus(b.months - 1)) {
                 let plan = planned(month);
                 rows.push(vec![
                     Cell::text(&v.id),

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use duckdb::Connection;
 use polars::prelude::DataFrame;
+use rust_decimal::Decimal;
 
 use crate::contract::Entity;
 use crate::error::{Error, Result};
@@ -29,6 +30,15 @@ pub struct IncrementalSource {
     pub entity: Entity,
     /// [`crate::config::DatabaseSource::fingerprint`].
     pub fingerprint: String,
+}
+
+/// An investment's raw cost and benefit lines, converted and summed for the control totals.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvestmentMoney {
+    pub investment_id: String,
+    /// `None` when a line has no rate into the reporting currency.
+    pub costs: Option<Decimal>,
+    pub benefits: Option<Decimal>,
 }
 
 /// An open warehouse file.
@@ -421,6 +431,94 @@ impl Warehouse {
             })
             .map_err(fail)?;
         rows.collect::<duckdb::Result<_>>().map_err(fail)
+    }
+
+    /// The money of `raw.costs` and `raw.benefits` per investment, for the control totals: each
+    /// line converted into the reporting currency at the rate `stg_fx_rates` gives it (rounded
+    /// to the cent per line, as the staging models round), selected as the valuation selects its
+    /// flows — actual costs and realized benefits in the months up to `period`, and after it the
+    /// month's forecast cost lines (else its budget lines) and planned benefits. It reads the raw
+    /// lines, not the models, so a model that drops or repeats lines does not hide from it.
+    ///
+    /// A total is `None` when one of its lines has no rate. An investment with lines of only one
+    /// kind has zero of the other.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] when the raw tables or `stg_fx_rates` cannot be read.
+    pub fn money_loaded_by_investment(
+        &self,
+        period: Period,
+        reporting_currency: &str,
+    ) -> Result<Vec<InvestmentMoney>> {
+        let fail = |e| Error::warehouse(&self.path, "computing the control totals", e);
+        let sql = format!(
+            "WITH converted AS (
+                SELECT 'cost' AS kind, c.investment_id, c.period, c.scenario,
+                    CAST(round(c.amount * CAST(r.rate_to_reporting AS DECIMAL(18, 8)), 2)
+                        AS DECIMAL(18, 2)) AS amount
+                FROM raw.costs AS c
+                LEFT JOIN main.stg_fx_rates AS r
+                    ON r.currency = coalesce(c.currency, $1) AND r.period = c.period
+                UNION ALL
+                SELECT 'benefit', b.investment_id, b.period, b.scenario,
+                    CAST(round(b.amount * CAST(r.rate_to_reporting AS DECIMAL(18, 8)), 2)
+                        AS DECIMAL(18, 2))
+                FROM raw.benefits AS b
+                LEFT JOIN main.stg_fx_rates AS r
+                    ON r.currency = coalesce(b.currency, $1) AND r.period = b.period
+            ),
+            forecast_months AS (
+                SELECT DISTINCT investment_id, period FROM raw.costs WHERE scenario = 'forecast'
+            ),
+            used AS (
+                SELECT * FROM converted AS l
+                WHERE (l.period <= DATE '{day}' AND l.scenario IN ('actual', 'realized'))
+                    OR (l.period > DATE '{day}' AND l.scenario IN ('forecast', 'planned'))
+                    OR (l.period > DATE '{day}' AND l.scenario = 'budget' AND NOT EXISTS (
+                        SELECT 1 FROM forecast_months AS f
+                        WHERE f.investment_id = l.investment_id AND f.period = l.period))
+            )
+            SELECT investment_id,
+                CASE WHEN count(*) FILTER (WHERE kind = 'cost' AND amount IS NULL) = 0
+                    THEN CAST(coalesce(sum(amount) FILTER (WHERE kind = 'cost'), 0) AS VARCHAR)
+                END,
+                CASE WHEN count(*) FILTER (WHERE kind = 'benefit' AND amount IS NULL) = 0
+                    THEN CAST(coalesce(sum(amount) FILTER (WHERE kind = 'benefit'), 0) AS VARCHAR)
+                END
+            FROM used
+            GROUP BY investment_id
+            ORDER BY investment_id",
+            day = period.first_day()
+        );
+        let mut statement = self.conn.prepare(&sql).map_err(fail)?;
+        let rows = statement
+            .query_map([reporting_currency], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            })
+            .map_err(fail)?
+            .collect::<duckdb::Result<Vec<_>>>()
+            .map_err(fail)?;
+        rows.into_iter()
+            .map(|(id, costs, benefits)| {
+                let parse = |text: Option<String>| -> Result<Option<Decimal>> {
+                    text.map(|t| {
+                        t.parse::<Decimal>()
+                            .map_err(|e| fail(duckdb::Error::ToSqlConversionFailure(Box::new(e))))
+                    })
+                    .transpose()
+                };
+                Ok(InvestmentMoney {
+                    investment_id: id,
+                    costs: parse(costs)?,
+                    benefits: parse(benefits)?,
+                })
+            })
+            .collect()
     }
 
     /// The years the loaded timestamps span, for [`Warehouse::define_to_utc`].

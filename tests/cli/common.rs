@@ -26,8 +26,8 @@ pub const SAMPLE_FILES: [&str; 11] = [
 
 /// The rejects of a run on the committed sample: `location | column | value | rule`.
 pub const SAMPLE_REJECTS: [&str; 3] = [
-    "costs.xlsx!Costs!A16656 | investment_id | INV-0201 | investment_id INV-0201 does not match any row of investments",
-    "costs.xlsx!Costs!D8550 | amount | 12,5OO.00 | expected an amount with at most 2 decimals, found the text \"12,5OO.00\"",
+    "costs.xlsx!Costs!A18106 | investment_id | INV-0201 | investment_id INV-0201 does not match any row of investments",
+    "costs.xlsx!Costs!D9276 | amount | 12,5OO.00 | expected an amount with at most 2 decimals, found the text \"12,5OO.00\"",
     "incidents.xlsx!Incidents!C1002 | severity |  | a value is required",
 ];
 
@@ -36,8 +36,8 @@ pub const SAMPLE_CHECK: &str = concat!(
     "source             entity               rows  rejected  superseded  completeness  accuracy  integrity  verdict\n",
     "investments        investments           200         0           0       100.00%   100.00%          —       ok\n",
     "applications       applications          150         0           0       100.00%   100.00%    100.00%       ok\n",
-    "costs              costs               16655         2           0       100.00%   100.00%     99.99%       ok\n",
-    "benefits           benefits             4191         0           0       100.00%   100.00%    100.00%       ok\n",
+    "costs              costs               18105         2           0       100.00%   100.00%     99.99%       ok\n",
+    "benefits           benefits             7559         0           0       100.00%   100.00%    100.00%       ok\n",
     "progress           progress             2348         0           0       100.00%   100.00%    100.00%       ok\n",
     "demands            demands              5000         0           0       100.00%   100.00%    100.00%       ok\n",
     "demand_events      demand_events         932         0           0       100.00%   100.00%    100.00%       ok\n",
@@ -46,8 +46,8 @@ pub const SAMPLE_CHECK: &str = concat!(
     "slo_measurements   slo_measurements     3572         0           0       100.00%   100.00%    100.00%       ok\n",
     "fx_rates           fx_rates              120         0           0       100.00%   100.00%          —       ok\n",
     "rejected values (3 in all; the workbook's Data Quality sheet and ledger.rejects hold every one):\n",
-    "  costs.xlsx!Costs!D8550  amount = \"12,5OO.00\": expected an amount with at most 2 decimals, found the text \"12,5OO.00\"\n",
-    "  costs.xlsx!Costs!A16656  investment_id = \"INV-0201\": investment_id INV-0201 does not match any row of investments\n",
+    "  costs.xlsx!Costs!D9276  amount = \"12,5OO.00\": expected an amount with at most 2 decimals, found the text \"12,5OO.00\"\n",
+    "  costs.xlsx!Costs!A18106  investment_id = \"INV-0201\": investment_id INV-0201 does not match any row of investments\n",
     "  … and 1 more\n",
 );
 
@@ -187,5 +187,16 @@ pub fn row_counts(db: &Connection, schemas: &[&str]) -> Vec<String> {
             );
             format!("{t}={}", summary[0])
         })
+        .collect()
+}
+
+/// The texts of a sheet's row (0-based), a table's headers typically.
+pub fn row_texts(range: &calamine::Range<calamine::Data>, row: usize) -> Vec<String> {
+    range
+        .rows()
+        .nth(row)
+        .unwrap_or_else(|| panic!("the sheet has a row {}", row + 1))
+        .iter()
+        .map(|cell| cell.to_string())
         .collect()
 }

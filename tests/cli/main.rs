@@ -9,3 +9,4 @@ mod ingest;
 mod models;
 mod run;
 mod trustworthy;
+mod valuation;

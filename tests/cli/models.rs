@@ -448,13 +448,7 @@ fn a_configured_model_sheet_shows_the_period_rows_in_order() {
     let workbook = ws.path(&format!("reports/{PERIOD}/itvalue-{PERIOD}.xlsx"));
     let mut book: Xlsx<_> = open_workbook(&workbook).unwrap();
     let range = book.worksheet_range("Incident Impact").unwrap();
-    let headers: Vec<String> = range
-        .rows()
-        .nth(2)
-        .unwrap()
-        .iter()
-        .map(|h| h.to_string())
-        .collect();
+    let headers = common::row_texts(&range, 2);
     assert_eq!(
         headers,
         [
@@ -678,6 +672,7 @@ fn the_analyst_guide_example_runs_in_order_tested_and_as_a_sheet() {
         book.sheet_names(),
         [
             "Portfolio",
+            "Cash Flows",
             "Monthly",
             "Incident Impact",
             "Open Incidents",

@@ -50,6 +50,7 @@ fn run_writes_the_workbook_and_charts_whose_figures_match_the_warehouse() {
         book.sheet_names(),
         [
             "Portfolio",
+            "Cash Flows",
             "Monthly",
             "Incident Impact",
             "Data Quality",
@@ -360,7 +361,7 @@ fn a_source_over_its_reject_threshold_stops_the_run_before_anything_is_loaded() 
     out.assert_code(65);
     assert!(
         out.stderr.contains(
-            "error: too many rejected rows, nothing loaded: source costs rejected 2 of 16655 rows (0.01%), over its max_reject_rate of 0.00%"
+            "error: too many rejected rows, nothing loaded: source costs rejected 2 of 18105 rows (0.01%), over its max_reject_rate of 0.00%"
         ),
         "{}",
         out.stderr

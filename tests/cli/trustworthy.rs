@@ -792,7 +792,7 @@ fn an_incident_export_alone_gives_a_pack_by_configuration_alone() {
     assert!(out.stdout.contains("for 2026-08\n"), "{}", out.stdout);
     assert!(
         out.stdout.contains(
-            "  left out the finance figures (metrics.investment_finance, metrics.portfolio_monthly) and their sheets and charts: no source feeds investments or costs\n"
+            "  left out the finance figures (metrics.investment_finance, metrics.portfolio_monthly, metrics.investment_cash_flows) and their sheets and charts: no source feeds investments or costs\n"
         ),
         "{}",
         out.stdout
