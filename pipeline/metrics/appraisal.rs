@@ -19,7 +19,7 @@ use super::Settings;
 use super::columns::{dates, floats, money, texts};
 use super::decisions::{Signals, Stage, recommend};
 use super::simulation::{BenefitLine, Overrun, Simulated, simulate};
-use super::valuation::{Flow, Valuation, cash_flows, value};
+use super::valuation::{BenefitsToDate, Flow, Valuation, cash_flows, value};
 use crate::config::metrics::CostOverrun;
 use crate::schedule::Period;
 
@@ -104,24 +104,31 @@ fn future_lines(
 fn benefits_to_date(
     monthly: &DataFrame,
     period: Period,
-) -> PolarsResult<BTreeMap<String, (Decimal, Decimal)>> {
+) -> PolarsResult<BTreeMap<String, BenefitsToDate>> {
     let ids = texts(monthly, "investment_id")?;
     let months = dates(monthly, "period")?;
     let planned = money(monthly, "planned_benefit")?;
     let realized = money(monthly, "realized_benefit")?;
-    let mut totals: BTreeMap<String, (Decimal, Decimal)> = BTreeMap::new();
+    let mut totals: BTreeMap<String, BenefitsToDate> = BTreeMap::new();
     for i in 0..monthly.height() {
         let (Some(id), Some(month)) = (&ids[i], months[i]) else {
             continue;
         };
         if month <= period.first_day() {
-            let t = totals.entry(id.clone()).or_default();
-            t.0 += planned[i].unwrap_or_default();
-            t.1 += realized[i].unwrap_or_default();
+            let t = totals.entry(id.clone()).or_insert(NO_BENEFITS);
+            // An empty month (a line without an FX rate) empties the total.
+            t.planned = t.planned.zip(planned[i]).map(|(a, b)| a + b);
+            t.realized = t.realized.zip(realized[i]).map(|(a, b)| a + b);
         }
     }
     Ok(totals)
 }
+
+/// No benefit lines up to the period.
+const NO_BENEFITS: BenefitsToDate = BenefitsToDate {
+    planned: Some(Decimal::ZERO),
+    realized: Some(Decimal::ZERO),
+};
 
 /// CV, SV, EAC, ETC, VAC in exact money and TCPI, from EV, AC, PV and BAC.
 fn forecasts(
@@ -133,9 +140,9 @@ fn forecasts(
 ) {
     row.cv = ev.zip(ac).map(|(ev, ac)| ev - ac);
     row.sv = ev.zip(pv).map(|(ev, pv)| ev - pv);
-    // EAC = BAC / CPI = BAC × AC / EV, rounded once.
+    // EAC = BAC / CPI = BAC × AC / EV, rounded once; like CPI it needs money spent.
     row.eac = match (bac, ac, ev) {
-        (Some(bac), Some(ac), Some(ev)) if !ev.is_zero() => bac
+        (Some(bac), Some(ac), Some(ev)) if !ev.is_zero() && ac > Decimal::ZERO => bac
             .checked_mul(ac)
             .and_then(|x| x.checked_div(ev))
             .map(cents),
@@ -143,21 +150,26 @@ fn forecasts(
     };
     row.etc = row.eac.zip(ac).map(|(eac, ac)| eac - ac);
     row.vac = bac.zip(row.eac).map(|(bac, eac)| bac - eac);
+    // Past BAC the remaining budget is negative and the ratio says nothing: EAC is the forecast.
     row.tcpi = match (bac, ev, ac) {
-        (Some(bac), Some(ev), Some(ac)) if bac != ac => ((bac - ev) / (bac - ac)).to_f64(),
+        (Some(bac), Some(ev), Some(ac)) if bac > ac => ((bac - ev) / (bac - ac)).to_f64(),
         _ => None,
     };
     let missing = match (ev, ac) {
         (None, _) => Some("no EV"),
         (_, None) => Some("no actual cost"),
+        (_, Some(ac)) if ac <= Decimal::ZERO => Some("no actual cost"),
         (Some(ev), _) if ev.is_zero() => Some("EV is zero"),
         _ => None,
     };
     if let Some(missing) = missing {
         row.notes.push(format!("{missing}, so no EAC, ETC or VAC"));
     }
-    if bac.is_some() && bac == ac {
-        row.notes.push("AC has reached BAC, so no TCPI".to_string());
+    if let (Some(bac), Some(ac)) = (bac, ac)
+        && ac >= bac
+    {
+        row.notes
+            .push("AC has reached BAC, so no TCPI (EAC is the forecast)".to_string());
     }
 }
 
@@ -245,7 +257,7 @@ fn overrun_model(earned: &[Earned], settings: &Settings) -> Overrun {
 struct Portfolio<'a> {
     flows: BTreeMap<String, Vec<Flow>>,
     lines: BTreeMap<String, Vec<BenefitLine>>,
-    to_date: BTreeMap<String, (Decimal, Decimal)>,
+    to_date: BTreeMap<String, BenefitsToDate>,
     facts: BTreeMap<String, Facts>,
     overrun: Overrun,
     period: Period,
@@ -264,13 +276,14 @@ impl Portfolio<'_> {
         };
         forecasts(&mut row, e.ev, e.ac, e.pv, e.bac);
         let flows = self.flows.get(id).map(Vec::as_slice).unwrap_or(&[]);
-        let (planned, realized) = self.to_date.get(id).copied().unwrap_or_default();
-        row.valuation = value(flows, row.rate, self.period, planned, realized);
+        let to_date = self.to_date.get(id).copied().unwrap_or(NO_BENEFITS);
+        row.valuation = value(flows, row.rate, self.period, to_date);
         let nets: Option<Vec<f64>> = flows
             .iter()
             .map(|f| f.net().and_then(|n| n.to_f64()))
             .collect();
-        if let Some(nets) = nets.filter(|n| !n.is_empty()) {
+        // Simulated only what has an NPV: the same gaps, the same reasons.
+        if let Some(nets) = nets.filter(|_| row.valuation.npv.is_some()) {
             let valuation = &settings.metrics.valuation;
             row.simulated = simulate(
                 id,
@@ -501,4 +514,60 @@ fn cash_flow_frame(flows: &BTreeMap<String, Vec<Flow>>, period: Period) -> Polar
         )
         .into_column(),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn money(cents: i64) -> Option<Decimal> {
+        Some(Decimal::new(cents, 2))
+    }
+
+    #[test]
+    fn eac_etc_vac_and_tcpi_follow_bac_ev_and_ac_to_the_cent() {
+        let mut row = Row::default();
+        // BAC 1,000.00, EV 300.00, AC 400.00, PV 350.00: CPI 0.75, EAC 1,333.33 (1,333.333…).
+        forecasts(
+            &mut row,
+            money(30_000),
+            money(40_000),
+            money(35_000),
+            money(100_000),
+        );
+        assert_eq!(row.cv, money(-10_000));
+        assert_eq!(row.sv, money(-5_000));
+        assert_eq!(row.eac, money(133_333));
+        assert_eq!(row.etc, money(93_333));
+        assert_eq!(row.vac, money(-33_333));
+        assert_eq!(row.tcpi, Some(700.0 / 600.0));
+        assert!(row.notes.is_empty(), "{:?}", row.notes);
+    }
+
+    #[test]
+    fn progress_without_money_spent_gives_no_eac_rather_than_an_eac_of_zero() {
+        let mut row = Row::default();
+        forecasts(&mut row, money(5_000), money(0), money(0), money(100_000));
+        assert_eq!((row.eac, row.etc, row.vac), (None, None, None));
+        assert_eq!(row.notes, ["no actual cost, so no EAC, ETC or VAC"]);
+    }
+
+    #[test]
+    fn a_spent_budget_gives_no_tcpi_rather_than_a_negative_one() {
+        let mut row = Row::default();
+        // AC 1,200.00 over a BAC of 1,000.00: the remaining budget is negative.
+        forecasts(
+            &mut row,
+            money(80_000),
+            money(120_000),
+            money(100_000),
+            money(100_000),
+        );
+        assert_eq!(row.tcpi, None);
+        assert_eq!(row.eac, money(150_000));
+        assert_eq!(
+            row.notes,
+            ["AC has reached BAC, so no TCPI (EAC is the forecast)"]
+        );
+    }
 }

@@ -34,7 +34,9 @@ impl NoRate {
         match self {
             NoRate::NoFlows => "no cash flows",
             NoRate::NoSignChange => "the cash flows never change sign",
-            NoRate::NotFound => "no rate makes the cash flows' present value zero",
+            NoRate::NotFound => {
+                "no rate found that brings the cash flows' present value to zero (to 1e-9 of the largest flow)"
+            }
         }
     }
 }
@@ -326,6 +328,31 @@ mod tests {
                     "rate {rate}: XNPV {residual} of flows up to {largest}"
                 );
             }
+        }
+
+        /// An outlay followed by returns changes sign once, so exactly one rate solves it; when
+        /// that rate lies between −90% and 1,000% (XNPV changes sign between them), XIRR finds it.
+        #[test]
+        fn one_sign_change_with_a_root_in_range_always_gives_the_rate(
+            outlay in 1.0..1.0e6_f64,
+            returns in proptest::collection::vec((0.0..0.3_f64, 1..400_i64), 1..40),
+        ) {
+            let mut date = d(2020, 1, 1);
+            let mut values = vec![-outlay];
+            let mut dates = vec![date];
+            // Each return a share of the outlay, so that most cases have a rate in range.
+            for (share, gap) in &returns {
+                date += chrono::Duration::days(*gap);
+                values.push(share * outlay);
+                dates.push(date);
+            }
+            let low = xnpv(-0.9, &values, &dates).unwrap();
+            let high = xnpv(10.0, &values, &dates).unwrap();
+            proptest::prop_assume!(low > 0.0 && high < 0.0);
+            let rate = xirr(&values, &dates);
+            proptest::prop_assert!(rate.is_ok(), "no rate for {values:?}: {rate:?}");
+            let rate = rate.unwrap_or_default();
+            proptest::prop_assert!((-0.9..=10.0).contains(&rate), "rate {rate} out of its bracket");
         }
     }
 }

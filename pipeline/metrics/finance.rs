@@ -1077,6 +1077,20 @@ mod tests {
                 "realized_benefit",
                 &BENEFITS.iter().map(|b| Some(b.1)).collect::<Vec<_>>(),
             ),
+            counts(
+                "planned_lines",
+                &BENEFITS
+                    .iter()
+                    .map(|b| i64::from(b.0 != "0"))
+                    .collect::<Vec<_>>(),
+            ),
+            counts(
+                "realized_lines",
+                &BENEFITS
+                    .iter()
+                    .map(|b| i64::from(b.1 != "0"))
+                    .collect::<Vec<_>>(),
+            ),
         ])
         .unwrap();
         let investments = DataFrame::new_infer_height(vec![

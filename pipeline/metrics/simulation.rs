@@ -290,4 +290,77 @@ mod tests {
         }
         assert_eq!(s.probability_positive, if npv > 0.0 { 1.0 } else { 0.0 });
     }
+
+    #[test]
+    fn the_percentiles_follow_a_worked_triangular_benefit() {
+        // 1,000 spent in January 2026 (the period); one benefit line in February on a triangle
+        // from 0 with its mode at 0 up to 2,000, so its u-quantile is 2,000 × (1 − √(1 − u)); no
+        // overrun. A draw's NPV is −1,000 + B / 1.08^(28/365).
+        let flows = vec![
+            Flow {
+                month: d(2026, 1, 1),
+                costs: Some(Decimal::new(1_000, 0)),
+                benefits: Some(Decimal::ZERO),
+                basis: "actual",
+            },
+            Flow {
+                month: d(2026, 2, 1),
+                costs: Some(Decimal::ZERO),
+                benefits: Some(Decimal::ZERO),
+                basis: "budget",
+            },
+        ];
+        let lines = [BenefitLine {
+            month: d(2026, 2, 1),
+            low: 0.0,
+            likely: 0.0,
+            high: 2_000.0,
+        }];
+        let none = Overrun::Band {
+            low: 1.0,
+            likely: 1.0,
+            high: 1.0,
+        };
+        let period: Period = "2026-01".parse().unwrap();
+        let s = simulate(
+            "INV-W",
+            &flows,
+            &[-1_000.0, 0.0],
+            &lines,
+            0.08,
+            period,
+            &none,
+            10_000,
+            42,
+        )
+        .unwrap();
+        let df = 1.08_f64.powf(-28.0 / 365.0);
+        let npv_at = |u: f64| -1_000.0 + df * 2_000.0 * (1.0 - (1.0 - u).sqrt());
+        // A percentile of 10,000 draws of u lies within about ±0.01 of u itself.
+        let close = |got: f64, p: f64| {
+            let (lo, hi) = (npv_at((p - 0.015).max(0.0)), npv_at((p + 0.015).min(1.0)));
+            assert!(
+                lo <= got && got <= hi,
+                "P{}: {got} not in [{lo}, {hi}]",
+                p * 100.0
+            );
+        };
+        close(s.p10, 0.1);
+        close(s.p50, 0.5);
+        close(s.p90, 0.9);
+        // P(NPV > 0) = P(B > 1,000 / df) = (1 − 1,000 / (2,000 df))², about 0.247.
+        let exact = (1.0 - 1_000.0 / (2_000.0 * df)).powi(2);
+        assert!(
+            (s.probability_positive - exact).abs() < 0.015,
+            "{} vs {exact}",
+            s.probability_positive
+        );
+        // The forward NPV is the benefit alone, discounted to 2026-01-31, the first flow's date.
+        let forward_median = df * 2_000.0 * (1.0 - 0.5_f64.sqrt());
+        assert!(
+            (s.forward_p50 - forward_median).abs() < 0.02 * 2_000.0,
+            "{}",
+            s.forward_p50
+        );
+    }
 }

@@ -51,10 +51,15 @@ struct MonthRow {
     planned: Option<Decimal>,
     realized: Option<Decimal>,
     forecast_lines: i64,
+    /// Whether the month has a line the valuation uses: an actual cost or realized benefit up to
+    /// the period, a forecast or budget cost or planned benefit after it.
+    used: bool,
 }
 
-/// Every investment's flows, month by month from its first month with lines to its last (a month
-/// in between without lines is a flow of zero, basis `none`).
+/// Every investment's flows, month by month from its first month with a line the valuation uses
+/// to its last (a month in between without one is a flow of zero, basis `none`). Months before
+/// the first, with only budget or planned lines up to the period, would move XNPV's first date
+/// and the payback count without adding a flow, so they are left out.
 ///
 /// # Errors
 ///
@@ -70,12 +75,16 @@ pub fn cash_flows(
     let forecast = money(monthly, "forecast_cost")?;
     let planned = money(monthly, "planned_benefit")?;
     let realized = money(monthly, "realized_benefit")?;
-    let forecast_lines = monthly.column("forecast_lines")?.cast(&DataType::Int64)?;
-    let forecast_lines: Vec<i64> = forecast_lines
-        .i64()?
-        .iter()
-        .map(|n| n.unwrap_or(0))
-        .collect();
+    let count = |name: &str| -> PolarsResult<Vec<i64>> {
+        let c = monthly.column(name)?.cast(&DataType::Int64)?;
+        Ok(c.i64()?.iter().map(|n| n.unwrap_or(0)).collect())
+    };
+    let actual_lines = count("actual_lines")?;
+    let budget_lines = count("budget_lines")?;
+    let forecast_lines = count("forecast_lines")?;
+    let planned_lines = count("planned_lines")?;
+    let realized_lines = count("realized_lines")?;
+    let end = period.first_day();
     let mut rows: BTreeMap<String, BTreeMap<NaiveDate, MonthRow>> = BTreeMap::new();
     for i in 0..monthly.height() {
         let (Some(id), Some(month)) = (&ids[i], months[i]) else {
@@ -91,20 +100,27 @@ pub fn cash_flows(
                 planned: planned[i],
                 realized: realized[i],
                 forecast_lines: forecast_lines[i],
+                used: if month <= end {
+                    actual_lines[i] + realized_lines[i] > 0
+                } else {
+                    forecast_lines[i] + budget_lines[i] + planned_lines[i] > 0
+                },
             },
         );
     }
-    let end = period.first_day();
     Ok(rows
         .into_iter()
         .map(|(id, months)| {
-            let first = *months.keys().next().unwrap_or(&end);
-            let last = *months.keys().next_back().unwrap_or(&end);
+            let mut used = months.values().filter(|m| m.used).map(|m| m.month);
+            let Some(first) = used.next() else {
+                return (id, Vec::new());
+            };
+            let last = used.next_back().unwrap_or(first);
             let mut flows = Vec::new();
             let mut month = Period::containing(first);
             while month.first_day() <= last {
                 let day = month.first_day();
-                flows.push(match months.get(&day) {
+                flows.push(match months.get(&day).filter(|m| m.used) {
                     None => Flow {
                         month: day,
                         costs: Some(Decimal::ZERO),
@@ -157,24 +173,32 @@ pub struct Valuation {
     pub notes: Vec<String>,
 }
 
-/// Values `flows` at `rate` (a yearly rate, as XNPV takes it) as of `period`; `planned_to_date`
-/// and `realized_to_date` are the investment's benefits of the months up to the period.
-pub fn value(
-    flows: &[Flow],
-    rate: f64,
-    period: Period,
-    planned_to_date: Decimal,
-    realized_to_date: Decimal,
-) -> Valuation {
+/// An investment's benefits of the months up to the period; `None` when a line of them lacks an
+/// FX rate (a partial total would overstate or understate the realization).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct BenefitsToDate {
+    pub planned: Option<Decimal>,
+    pub realized: Option<Decimal>,
+}
+
+/// Values `flows` at `rate` (a yearly rate, as XNPV takes it) as of `period`.
+pub fn value(flows: &[Flow], rate: f64, period: Period, to_date: BenefitsToDate) -> Valuation {
     let mut v = Valuation::default();
     let end = period.first_day();
-    v.benefit_realization = if planned_to_date > Decimal::ZERO {
-        (realized_to_date / planned_to_date).to_f64()
-    } else {
-        v.notes.push(format!(
-            "no planned benefits by {period}, so no benefit realization"
-        ));
-        None
+    v.benefit_realization = match (to_date.planned, to_date.realized) {
+        (Some(planned), Some(realized)) if planned > Decimal::ZERO => (realized / planned).to_f64(),
+        (Some(_), Some(_)) => {
+            v.notes.push(format!(
+                "no planned benefits by {period}, so no benefit realization"
+            ));
+            None
+        }
+        _ => {
+            v.notes.push(format!(
+                "a benefit line up to {period} lacks an FX rate, so no benefit realization"
+            ));
+            None
+        }
     };
     let nets: Option<Vec<Decimal>> = flows.iter().map(Flow::net).collect();
     let Some(nets) = nets.filter(|n| !n.is_empty()) else {
@@ -188,6 +212,15 @@ pub fn value(
         }
         return v;
     };
+    if flows.iter().all(|f| f.costs.is_some_and(|c| c.is_zero())) {
+        // Benefits for nothing: the case's costs are not loaded (yet), not free.
+        v.benefits_used = flows.iter().filter_map(|f| f.benefits).sum();
+        v.notes.push(
+            "no costs in its cash flows (no actual, forecast or budget lines), so no NPV, IRR, ROI or payback"
+                .into(),
+        );
+        return v;
+    }
     v.costs_used = flows.iter().filter_map(|f| f.costs).sum();
     v.benefits_used = flows.iter().filter_map(|f| f.benefits).sum();
     let values: Vec<f64> = nets.iter().map(|n| n.to_f64().unwrap_or(0.0)).collect();
@@ -218,6 +251,9 @@ pub fn value(
         v.notes.push("no benefits, so no ROI".into());
         v.roi_lifecycle = None;
         v.roi_to_date = None;
+    } else if v.roi_to_date.is_none() {
+        v.notes
+            .push(format!("nothing spent by {period}, so no ROI to date"));
     }
     let simple: Vec<f64> = values.clone();
     let discounted: Vec<f64> = values
@@ -232,9 +268,18 @@ pub fn value(
             v.payback_date = Some(date);
             v.payback_months = Some(months);
         }
-        None => v
-            .notes
-            .push("the cumulative net cash flow never turns positive, so no payback".into()),
+        None => {
+            let mut cumulative = 0.0;
+            let ever_below = simple.iter().any(|x| {
+                cumulative += x;
+                cumulative < 0.0
+            });
+            v.notes.push(if ever_below {
+                "the cumulative net cash flow never turns positive, so no payback".into()
+            } else {
+                "the cumulative net cash flow is never below zero, so no payback".into()
+            });
+        }
     }
     if let Some((date, months)) = payback(flows, &discounted) {
         v.discounted_payback_date = Some(date);
@@ -277,8 +322,9 @@ fn payback(flows: &[Flow], values: &[f64]) -> Option<(NaiveDate, f64)> {
         if below && *value > 0.0 {
             let share = (-before / value).clamp(0.0, 1.0);
             let days = Period::containing(flow.month).last_day().day();
-            let date =
-                flow.month + chrono::Duration::days((share * f64::from(days)).floor() as i64);
+            // A crossing at the very end of the month stays on its last day.
+            let into = ((share * f64::from(days)).floor() as i64).min(i64::from(days) - 1);
+            let date = flow.month + chrono::Duration::days(into);
             return Some((date, i as f64 + share));
         }
     }
@@ -318,13 +364,11 @@ mod tests {
             flow(d(2026, 6, 1), 0, 600_000, "budget"),
         ];
         let period: Period = "2026-03".parse().unwrap();
-        let v = value(
-            &flows,
-            0.1,
-            period,
-            Decimal::new(600_000, 2),
-            Decimal::new(600_000, 2),
-        );
+        let to_date = BenefitsToDate {
+            planned: Some(Decimal::new(600_000, 2)),
+            realized: Some(Decimal::new(600_000, 2)),
+        };
+        let v = value(&flows, 0.1, period, to_date);
         // Worked out term by term: flows dated 2026-01-31, 02-28, 03-31, 04-30, 05-31, 06-30.
         let days = [0.0, 28.0, 59.0, 89.0, 120.0, 150.0];
         let values = [-10_000.0, -10_000.0, 6_000.0, 6_000.0, 6_000.0, 6_000.0];
@@ -346,9 +390,36 @@ mod tests {
         // Cumulative: −10,000, −20,000, −14,000, −8,000, −2,000, +4,000: June, a third in.
         assert_eq!(v.payback_months, Some(5.0 + 2_000.0 / 6_000.0));
         assert_eq!(v.payback_date, Some(d(2026, 6, 11)));
-        assert!(v.discounted_payback_months.unwrap() > 5.0 + 2_000.0 / 6_000.0);
+        // Discounted at 10% from 2026-01-31 the cumulative flow is still −2,341.81 after May;
+        // June brings 6,000 / 1.1^(150/365) = 5,769.53, so it turns positive 0.4059 into June:
+        // day 1 + floor(0.4059 × 30) = the 13th.
+        let discounted: Vec<f64> = values
+            .iter()
+            .zip(days)
+            .map(|(v, t)| v / 1.1_f64.powf(t / 365.0))
+            .collect();
+        let before_june: f64 = discounted[..5].iter().sum();
+        assert_eq!(
+            v.discounted_payback_months,
+            Some(5.0 + -before_june / discounted[5])
+        );
+        assert_eq!(v.discounted_payback_date, Some(d(2026, 6, 13)));
         assert_eq!(v.benefit_realization, Some(1.0));
-        assert!(v.irr.unwrap() > 0.0);
+        // The IRR, found here by bisection of the same sum: 110.296...% a year.
+        let at = |r: f64| -> f64 {
+            values
+                .iter()
+                .zip(days)
+                .map(|(v, t)| v / (1.0 + r).powf(t / 365.0))
+                .sum()
+        };
+        let (mut lo, mut hi) = (0.0, 100.0);
+        for _ in 0..200 {
+            let mid = (lo + hi) / 2.0;
+            if at(mid) > 0.0 { lo = mid } else { hi = mid }
+        }
+        assert!((v.irr.unwrap() - lo).abs() < 1e-10, "{:?} vs {lo}", v.irr);
+        assert!((lo - 1.102_964_710_321_465).abs() < 1e-12);
         assert_eq!(v.costs_used, Decimal::new(2_000_000, 2));
         assert!(v.notes.is_empty(), "{:?}", v.notes);
     }
@@ -360,7 +431,11 @@ mod tests {
             flow(d(2026, 1, 1), 1_000_000, 0, "actual"),
             flow(d(2026, 2, 1), 500_000, 0, "actual"),
         ];
-        let v = value(&costs_only, 0.1, period, Decimal::ZERO, Decimal::ZERO);
+        let none = BenefitsToDate {
+            planned: Some(Decimal::ZERO),
+            realized: Some(Decimal::ZERO),
+        };
+        let v = value(&costs_only, 0.1, period, none);
         assert_eq!(
             v.npv,
             Some(-10_000.0 - 5_000.0 / 1.1_f64.powf(28.0 / 365.0))
@@ -385,11 +460,50 @@ mod tests {
             benefits: money(0),
             basis: "actual",
         }];
-        let v = value(&no_rate, 0.1, period, Decimal::ZERO, Decimal::ZERO);
+        let v = value(&no_rate, 0.1, period, none);
         assert_eq!(v.npv, None);
         assert_eq!(
             v.notes[1],
             "a cost or benefit line lacks an FX rate, so no NPV, IRR, ROI or payback"
         );
+    }
+
+    #[test]
+    fn benefits_without_any_cost_lines_are_not_valued_as_free() {
+        let period: Period = "2026-03".parse().unwrap();
+        let benefits_only = vec![
+            flow(d(2026, 4, 1), 0, 500_000, "budget"),
+            flow(d(2026, 5, 1), 0, 500_000, "budget"),
+        ];
+        let v = value(&benefits_only, 0.1, period, BenefitsToDate::default());
+        assert_eq!(
+            (v.npv, v.irr, v.roi_lifecycle, v.payback_date),
+            (None, None, None, None)
+        );
+        assert_eq!(
+            v.notes,
+            [
+                "a benefit line up to 2026-03 lacks an FX rate, so no benefit realization",
+                "no costs in its cash flows (no actual, forecast or budget lines), so no NPV, IRR, ROI or payback"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_payback_at_the_very_end_of_a_month_is_dated_on_its_last_day() {
+        // −1,000 in January, +1,000 in February: the cumulative flow reaches 0 exactly at the
+        // end of February, which stays February.
+        let flows = vec![
+            flow(d(2026, 1, 1), 100_000, 0, "actual"),
+            flow(d(2026, 2, 1), 0, 100_000, "actual"),
+        ];
+        let to_date = BenefitsToDate {
+            planned: money(100_000),
+            realized: money(100_000),
+        };
+        let v = value(&flows, 0.1, "2026-02".parse().unwrap(), to_date);
+        assert_eq!(v.payback_months, Some(2.0));
+        assert_eq!(v.payback_date, Some(d(2026, 2, 28)));
+        assert_eq!(v.roi_to_date, Some(0.0));
     }
 }

@@ -158,7 +158,20 @@ pub fn cash_flow_sheet(
     Ok(CashFlowSheet { sheet, formulas })
 }
 
-/// `XNPV(rate, values, dates)` and `XIRR(values, dates)` per Portfolio row, over the net grid,
+/// XIRR's guess: itvalue's rate to six decimals. Flows that change sign more than once have
+/// several rates, and where Newton from Excel's default guess of 0.1 fails (itvalue then finds
+/// the rate by bracketing) a spreadsheet would show an error; started beside itvalue's rate,
+/// Excel's and LibreOffice's Newton iterate to the same one.
+fn guess(rate: f64) -> String {
+    let rounded = (rate * 1e6).round() / 1e6;
+    if rounded > -1.0 + 1e-6 {
+        format!("{rounded}")
+    } else {
+        format!("{rate}")
+    }
+}
+
+/// `XNPV(rate, values, dates)` and `XIRR(values, dates, guess)` per Portfolio row, over the net grid,
 /// where itvalue has the figure (an empty figure stays an empty cell, its reason in the notes).
 fn portfolio_formulas(
     sheet: &SheetSpec,
@@ -203,7 +216,7 @@ fn portfolio_formulas(
             irr.get(r)
                 .copied()
                 .flatten()
-                .map(|_| format!("=XIRR({values},{on})")),
+                .map(|rate| format!("=XIRR({values},{on},{})", guess(rate))),
         );
     }
     vec![

@@ -453,19 +453,26 @@ impl Warehouse {
     ) -> Result<Vec<InvestmentMoney>> {
         let fail = |e| Error::warehouse(&self.path, "computing the control totals", e);
         let sql = format!(
-            "WITH converted AS (
+            "WITH rates AS (
+                -- One rate per currency and month whatever the model holds, so a model that
+                -- repeats rates fans out the staged lines but not these.
+                SELECT currency, period, min(rate_to_reporting) AS rate_to_reporting
+                FROM main.stg_fx_rates
+                GROUP BY currency, period
+            ),
+            converted AS (
                 SELECT 'cost' AS kind, c.investment_id, c.period, c.scenario,
                     CAST(round(c.amount * CAST(r.rate_to_reporting AS DECIMAL(18, 8)), 2)
                         AS DECIMAL(18, 2)) AS amount
                 FROM raw.costs AS c
-                LEFT JOIN main.stg_fx_rates AS r
+                LEFT JOIN rates AS r
                     ON r.currency = coalesce(c.currency, $1) AND r.period = c.period
                 UNION ALL
                 SELECT 'benefit', b.investment_id, b.period, b.scenario,
                     CAST(round(b.amount * CAST(r.rate_to_reporting AS DECIMAL(18, 8)), 2)
                         AS DECIMAL(18, 2))
                 FROM raw.benefits AS b
-                LEFT JOIN main.stg_fx_rates AS r
+                LEFT JOIN rates AS r
                     ON r.currency = coalesce(b.currency, $1) AND r.period = b.period
             ),
             forecast_months AS (
