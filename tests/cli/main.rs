@@ -10,3 +10,4 @@ mod models;
 mod run;
 mod trustworthy;
 mod valuation;
+mod value_stream;
