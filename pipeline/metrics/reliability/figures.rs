@@ -66,14 +66,29 @@ pub(super) struct Facts {
     pub impact: Vec<ImpactRow>,
     /// Per application, its service level in each of `months`.
     pub levels: BTreeMap<String, Vec<ServiceLevel>>,
+    /// The indexes into `incidents` of each application's incidents.
+    by_application: BTreeMap<String, Vec<usize>>,
+    /// The indexes into `impact` of each month's rows, and of each application's in a month.
+    impact_by_month: BTreeMap<Option<NaiveDate>, Vec<usize>>,
+    impact_by_application: BTreeMap<(String, Option<NaiveDate>), Vec<usize>>,
 }
 
 impl Facts {
     /// The incidents of `application` (all when `None`).
-    fn of<'a>(&'a self, application: Option<&'a str>) -> impl Iterator<Item = &'a Incident> {
-        self.incidents
-            .iter()
-            .filter(move |i| application.is_none() || i.application.as_deref() == application)
+    pub fn of<'a>(
+        &'a self,
+        application: Option<&'a str>,
+    ) -> Box<dyn Iterator<Item = &'a Incident> + 'a> {
+        match application {
+            None => Box::new(self.incidents.iter()),
+            Some(app) => Box::new(
+                self.by_application
+                    .get(app)
+                    .into_iter()
+                    .flatten()
+                    .map(|i| &self.incidents[*i]),
+            ),
+        }
     }
 
     /// The impact rows of `month` of `application` (all when `None`).
@@ -82,10 +97,12 @@ impl Facts {
         application: Option<&'a str>,
         month: Period,
     ) -> impl Iterator<Item = &'a ImpactRow> {
-        self.impact.iter().filter(move |r| {
-            r.month == Some(month.first_day())
-                && (application.is_none() || r.application.as_deref() == application)
-        })
+        let day = Some(month.first_day());
+        let rows = match application {
+            None => self.impact_by_month.get(&day),
+            Some(app) => self.impact_by_application.get(&(app.to_string(), day)),
+        };
+        rows.into_iter().flatten().map(|i| &self.impact[*i])
     }
 }
 
@@ -123,7 +140,7 @@ fn facts(inputs: &ReliabilityInputs, period: Period, settings: &Settings) -> Pol
     let impact_minutes = floats(inputs.impact, "impact_minutes")?;
     let impact_severity = inputs.impact.column("severity")?.cast(&DataType::Int64)?;
     let impact_severity = impact_severity.i64()?;
-    let impact = (0..inputs.impact.height())
+    let impact: Vec<ImpactRow> = (0..inputs.impact.height())
         .map(|i| ImpactRow {
             application: impact_apps[i].clone(),
             investment: impact_investments[i].clone(),
@@ -135,30 +152,50 @@ fn facts(inputs: &ReliabilityInputs, period: Period, settings: &Settings) -> Pol
         .collect();
     let months = twelve_months(period);
     let measured = slo_measurements(inputs.slo)?;
+    let mut by_application: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, incident) in incidents.iter().enumerate() {
+        if let Some(app) = &incident.application {
+            by_application.entry(app.clone()).or_default().push(i);
+        }
+    }
+    let mut impact_by_month: BTreeMap<Option<NaiveDate>, Vec<usize>> = BTreeMap::new();
+    let mut impact_by_application: BTreeMap<(String, Option<NaiveDate>), Vec<usize>> =
+        BTreeMap::new();
+    for (i, row) in impact.iter().enumerate() {
+        impact_by_month.entry(row.month).or_default().push(i);
+        if let Some(app) = &row.application {
+            impact_by_application
+                .entry((app.clone(), row.month))
+                .or_default()
+                .push(i);
+        }
+    }
     let mut levels = BTreeMap::new();
     for app in applications.values() {
+        // Impact not ended by the period's end runs to it.
+        let windows: Vec<(i64, i64)> = by_application
+            .get(&app.id)
+            .into_iter()
+            .flatten()
+            .map(|i| &incidents[*i])
+            .filter(|i| {
+                i.severity
+                    .is_some_and(|s| s <= i64::from(r.availability_max_severity))
+            })
+            .map(|i| {
+                (
+                    i.impact_start.utc,
+                    i.impact_end.map_or(window.end_utc, |e| e.utc),
+                )
+            })
+            .collect();
         let per_month: Vec<ServiceLevel> = months
             .iter()
             .map(|month| {
                 let from = zone.instant(month_start(*month));
                 let to = zone.instant(month_start(month.next()));
-                // Impact not ended by the period's end runs to it.
-                let mut windows: Vec<(i64, i64)> = incidents
-                    .iter()
-                    .filter(|i| {
-                        i.application.as_deref() == Some(app.id.as_str())
-                            && i.severity
-                                .is_some_and(|s| s <= i64::from(r.availability_max_severity))
-                    })
-                    .map(|i| {
-                        (
-                            i.impact_start.utc,
-                            i.impact_end.map_or(window.end_utc, |e| e.utc),
-                        )
-                    })
-                    .collect();
                 ServiceLevel {
-                    downtime_minutes: covered_minutes(&mut windows, from, to),
+                    downtime_minutes: covered_minutes(&mut windows.clone(), from, to),
                     minutes: (to - from) as f64 / 60_000_000.0,
                     events: measured.get(&(app.id.clone(), month.first_day())).copied(),
                     slo: app.slo.unwrap_or(r.default_slo),
@@ -175,6 +212,9 @@ fn facts(inputs: &ReliabilityInputs, period: Period, settings: &Settings) -> Pol
         applications,
         impact,
         levels,
+        by_application,
+        impact_by_month,
+        impact_by_application,
     })
 }
 
@@ -547,21 +587,30 @@ fn investment_table(facts: &Facts) -> PolarsResult<DataFrame> {
     let ytd_from = facts.period.year_start().first_day();
     let year_from = facts.months[0].first_day();
     let to_day = facts.period.first_day();
+    let mut impact_of_investment: BTreeMap<&str, Vec<usize>> =
+        investments.keys().map(|i| (*i, Vec::new())).collect();
+    for (i, row) in facts.impact.iter().enumerate() {
+        if let Some(list) = row
+            .investment
+            .as_deref()
+            .and_then(|inv| impact_of_investment.get_mut(inv))
+        {
+            list.push(i);
+        }
+    }
     let mut rows = Rows::default();
     for (investment, apps) in &investments {
-        let incidents = facts
-            .incidents
+        let incidents = apps
             .iter()
-            .filter(|i| {
-                i.application.as_deref().is_some_and(|a| apps.contains(a))
-                    && Incident::within(Some(i.opened), from, to)
-            })
+            .flat_map(|a| facts.of(Some(a)))
+            .filter(|i| Incident::within(Some(i.opened), from, to))
             .count() as i64;
+        let rows_of = &impact_of_investment[investment];
         let within = |since: NaiveDate| {
-            facts.impact.iter().filter(move |r| {
-                r.investment.as_deref() == Some(*investment)
-                    && r.month.is_some_and(|m| m >= since && m <= to_day)
-            })
+            rows_of
+                .iter()
+                .map(|i| &facts.impact[*i])
+                .filter(move |r| r.month.is_some_and(|m| m >= since && m <= to_day))
         };
         let (minutes, month_cost, _) = impact_totals(within(to_day));
         let (_, ytd, _) = impact_totals(within(ytd_from));
