@@ -34,6 +34,22 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// A language of the pack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PackLang {
+    En,
+    Zh,
+}
+
+impl From<PackLang> for itvalue::labels::Lang {
+    fn from(lang: PackLang) -> Self {
+        match lang {
+            PackLang::En => itvalue::labels::Lang::En,
+            PackLang::Zh => itvalue::labels::Lang::Zh,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
@@ -50,6 +66,9 @@ pub enum Command {
         /// Extract incremental database sources in full and rebuild incremental models in full.
         #[arg(long)]
         full_refresh: bool,
+        /// The language of the pack's words [default: the configuration's report.language, else en].
+        #[arg(long, value_enum)]
+        lang: Option<PackLang>,
     },
     /// The SQL models on their own: list, lineage, build, test.
     Models {

@@ -48,6 +48,7 @@ fn dispatch(cli: &Cli) -> Result<(), Error> {
         Command::Run {
             period,
             full_refresh,
+            lang,
         } => {
             let config = Config::load(&cli.config)?;
             let progress = TerminalProgress::new(cli.quiet);
@@ -55,6 +56,7 @@ fn dispatch(cli: &Cli) -> Result<(), Error> {
                 period: *period,
                 full_refresh: *full_refresh,
                 now: now()?,
+                lang: lang.map(Into::into),
             };
             let summary = itvalue::job::run(&config, &options, &progress);
             progress.clear();

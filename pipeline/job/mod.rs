@@ -38,6 +38,8 @@ pub struct RunOptions {
     pub full_refresh: bool,
     /// The instant the run takes as "now": which months have ended, in the configured zone.
     pub now: DateTime<Utc>,
+    /// The pack's language; `None` takes the configuration's `report.language`.
+    pub lang: Option<crate::labels::Lang>,
 }
 
 /// What a run that published did.

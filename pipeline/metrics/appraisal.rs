@@ -37,6 +37,8 @@ pub struct Appraisal {
 #[derive(Default)]
 struct Row {
     valuation: Valuation,
+    /// Planned and realized benefits of the months up to the period.
+    benefits_to_date: BenefitsToDate,
     simulated: Option<Simulated>,
     cv: Option<Decimal>,
     sv: Option<Decimal>,
@@ -271,6 +273,7 @@ impl Portfolio<'_> {
         forecasts(&mut row, e.ev, e.ac, e.pv, e.bac);
         let flows = self.flows.get(id).map(Vec::as_slice).unwrap_or(&[]);
         let to_date = self.to_date.get(id).copied().unwrap_or(NO_BENEFITS);
+        row.benefits_to_date = to_date;
         row.valuation = value(flows, row.rate, self.period, to_date);
         let nets: Option<Vec<f64>> = flows
             .iter()
@@ -440,6 +443,14 @@ fn with_columns(mut frame: DataFrame, rows: &[Row]) -> PolarsResult<DataFrame> {
             "discounted_payback_months",
             v(|r| r.valuation.discounted_payback_months),
         ),
+        money_series(
+            "planned_benefits_to_date",
+            rows.iter().map(|r| r.benefits_to_date.planned),
+        )?,
+        money_series(
+            "realized_benefits_to_date",
+            rows.iter().map(|r| r.benefits_to_date.realized),
+        )?,
         float_series(
             "benefit_realization",
             v(|r| r.valuation.benefit_realization),

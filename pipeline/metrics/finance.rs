@@ -381,6 +381,20 @@ pub const INVESTMENT_FINANCE: Table = Table {
             "Months from the start of the first month with flows to the discounted payback date.",
             "No discounted payback.",
         ),
+        money(
+            "planned_benefits_to_date",
+            Words::new("Planned benefits to date", "累计计划收益"),
+            16.0,
+            "Planned benefit lines of every month up to and including the period, in the reporting currency.",
+            "A planned benefit line up to the period lacks an FX rate.",
+        ),
+        money(
+            "realized_benefits_to_date",
+            Words::new("Realized benefits to date", "累计已实现收益"),
+            16.0,
+            "Realized benefit lines of every month up to and including the period, in the reporting currency.",
+            "A realized benefit line up to the period lacks an FX rate.",
+        ),
         plain(
             "benefit_realization",
             Words::new("Benefit realization", "收益实现率"),

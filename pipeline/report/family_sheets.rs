@@ -7,11 +7,18 @@
 //! why).
 
 use super::PackInputs;
+use super::figure_charts;
 use super::sheet::ColumnSpec;
-use super::spec::{Block, SheetSpec, TableBlock};
+use super::spec::{Block, ChartSpec, SheetSpec, TableBlock};
+use polars::prelude::PolarsResult;
+
+use crate::error::WorkbookError;
 use crate::labels::{self as label, Words};
 use crate::metrics::catalogue::Table;
 use crate::metrics::{delivery, flow, reliability};
+
+/// A sheet's charts, and the tables made for them.
+pub type SheetCharts = (Vec<ChartSpec>, Vec<TableBlock>);
 
 /// A sheet of one family's tables.
 pub struct FamilySheet {
@@ -22,6 +29,8 @@ pub struct FamilySheet {
     pub tables: &'static [(&'static Table, Words)],
     /// Rows and columns kept in view: the title rows and the key columns of the first table.
     pub freeze: Option<(u32, u16)>,
+    /// The sheet's charts, above its tables, and the tables made for them, below.
+    pub charts: fn(&PackInputs) -> PolarsResult<SheetCharts>,
 }
 
 /// The Value Stream, Delivery and Reliability sheets, in that order.
@@ -36,6 +45,7 @@ pub const FAMILY_SHEETS: [FamilySheet; 3] = [
             (&flow::FLOW_TREND, label::FLOW_TREND),
         ],
         freeze: None,
+        charts: |inputs| Ok((figure_charts::value_stream_charts(inputs), Vec::new())),
     },
     FamilySheet {
         name: label::DELIVERY,
@@ -49,6 +59,7 @@ pub const FAMILY_SHEETS: [FamilySheet; 3] = [
             ),
         ],
         freeze: None,
+        charts: |inputs| Ok((figure_charts::delivery_charts(inputs), Vec::new())),
     },
     FamilySheet {
         name: label::RELIABILITY,
@@ -68,11 +79,22 @@ pub const FAMILY_SHEETS: [FamilySheet; 3] = [
             (&reliability::RELIABILITY_TREND, label::RELIABILITY_TREND),
         ],
         freeze: None,
+        charts: |inputs| {
+            let (charts, table) = figure_charts::reliability_charts(inputs)?;
+            Ok((charts, table.into_iter().collect()))
+        },
     },
 ];
 
 /// `spec`'s sheet, or `None` when the run computed none of its tables.
-pub fn family_sheet(inputs: &PackInputs, spec: &FamilySheet) -> Option<SheetSpec> {
+///
+/// # Errors
+///
+/// [`WorkbookError::Frame`] when a chart's rows cannot be taken from its table (a defect).
+pub fn family_sheet(
+    inputs: &PackInputs,
+    spec: &FamilySheet,
+) -> Result<Option<SheetSpec>, WorkbookError> {
     let lang = inputs.lang;
     let mut blocks = vec![Block::Title(spec.title.fill(
         lang,
@@ -81,6 +103,12 @@ pub fn family_sheet(inputs: &PackInputs, spec: &FamilySheet) -> Option<SheetSpec
             ("currency", inputs.reporting_currency),
         ],
     ))];
+    let (charts, chart_tables) = (spec.charts)(inputs).map_err(|source| WorkbookError::Frame {
+        sheet: spec.name.get(lang).to_string(),
+        source,
+    })?;
+    blocks.extend(charts.into_iter().map(Block::Chart));
+    let before_tables = blocks.len();
     for (table, heading) in spec.tables {
         let Some(frame) = inputs.figures.get(table.name) else {
             continue;
@@ -102,9 +130,14 @@ pub fn family_sheet(inputs: &PackInputs, spec: &FamilySheet) -> Option<SheetSpec
             TableBlock::new(table.name, frame.clone(), columns).headed(heading.get(lang).into()),
         ));
     }
-    (blocks.len() > 1).then(|| SheetSpec {
+    if blocks.len() == before_tables {
+        return Ok(None);
+    }
+    blocks.extend(chart_tables.into_iter().map(Block::Table));
+    Ok(Some(SheetSpec {
         name: spec.name.get(lang).to_string(),
         blocks,
         freeze: spec.freeze,
-    })
+        names: Vec::new(),
+    }))
 }

@@ -49,6 +49,7 @@ fn run_writes_the_workbook_and_charts_whose_figures_match_the_warehouse() {
     assert_eq!(
         book.sheet_names(),
         [
+            "Summary",
             "Portfolio",
             "Cash Flows",
             "Monthly",
@@ -224,7 +225,7 @@ fn an_unknown_configuration_key_exits_2_naming_the_file_and_the_key() {
     let text = fs::read_to_string(&config).unwrap();
     fs::write(
         &config,
-        text.replace("reports = \"reports\"", "report = \"reports\""),
+        text.replace("reports = \"reports\"", "report_folder = \"reports\""),
     )
     .unwrap();
     let out = ws.itvalue(&["run"]);
@@ -235,7 +236,7 @@ fn an_unknown_configuration_key_exits_2_naming_the_file_and_the_key() {
         out.stderr
     );
     assert!(
-        out.stderr.contains("unknown field `report`"),
+        out.stderr.contains("unknown field `report_folder`"),
         "{}",
         out.stderr
     );

@@ -21,12 +21,17 @@ fn range(path: &Path, sheet: &str) -> calamine::Range<Data> {
     book.worksheet_range(sheet).expect("sheet exists")
 }
 
-/// The rows of the first table of a family sheet (title, blank, heading, header), by header.
+/// The rows of the first table of a family sheet (the first row whose first cell is `Level`
+/// is its header), by header.
 fn first_table(sheet: &calamine::Range<Data>) -> Vec<BTreeMap<String, Data>> {
-    let headers = row_texts(sheet, 3);
+    let header = sheet
+        .rows()
+        .position(|r| r.first().map(|c| c.to_string()) == Some("Level".into()))
+        .expect("a table with a Level column");
+    let headers = row_texts(sheet, header);
     sheet
         .rows()
-        .skip(4)
+        .skip(header + 1)
         .take_while(|row| !row.iter().all(|c| c.is_empty()))
         .map(|row| headers.iter().cloned().zip(row.iter().cloned()).collect())
         .collect()
