@@ -12,6 +12,7 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 
 pub mod metrics;
+pub mod scenario;
 mod sheet;
 mod source;
 
@@ -147,6 +148,8 @@ struct RawConfig {
     sources: Vec<source::RawSource>,
     #[serde(default, rename = "sheet")]
     sheets: Vec<sheet::RawSheet>,
+    #[serde(default, rename = "scenario")]
+    scenarios: Vec<scenario::RawScenario>,
     #[serde(default, rename = "model")]
     model_settings: BTreeMap<String, ModelConfig>,
 }
@@ -271,6 +274,11 @@ impl Config {
             let sheet = sheet::validate(s, i, &sheets).map_err(&fail)?;
             sheets.push(sheet);
         }
+        let mut metrics = raw.metrics;
+        for (i, s) in raw.scenarios.into_iter().enumerate() {
+            let scenario = scenario::validate(s, i, &metrics.scenarios, &sheets).map_err(&fail)?;
+            metrics.scenarios.push(scenario);
+        }
         for (name, settings) in &raw.model_settings {
             if let Some(m) = &settings.materialized
                 && !["table", "view", "incremental"].contains(&m.as_str())
@@ -293,7 +301,7 @@ impl Config {
                 font: raw.charts.font.as_deref().map(resolve),
             },
             fx: raw.fx,
-            metrics: raw.metrics,
+            metrics,
             limits: raw.limits,
             sources,
             sheets,

@@ -27,10 +27,12 @@ const FONT_CANDIDATES: &[&str] = &[
     "C:\\Windows\\Fonts\\arial.ttf",
 ];
 
-/// A chart's data as drawn: category labels and the series' values.
+/// A chart's data as drawn: category labels and the series' values (and, for a scatter chart,
+/// the categories as numbers along the horizontal axis).
 struct Drawn<'a> {
     spec: &'a ChartSpec,
     categories: Vec<String>,
+    x: Vec<Option<f64>>,
     series: Vec<Bars>,
 }
 
@@ -59,6 +61,15 @@ impl<'a> Drawn<'a> {
                 if months { c.get(..7).unwrap_or(c) } else { c }.to_string()
             })
             .collect();
+        let x = if spec.kind == ChartKind::Scatter {
+            let numbers = frame
+                .column(&spec.categories)
+                .and_then(|c| c.cast(&DataType::Float64))
+                .map_err(|e| e.to_string())?;
+            numbers.f64().map_err(|e| e.to_string())?.iter().collect()
+        } else {
+            Vec::new()
+        };
         let mut series = Vec::with_capacity(spec.series.len());
         for s in &spec.series {
             let values = frame
@@ -76,6 +87,7 @@ impl<'a> Drawn<'a> {
         Ok(Drawn {
             spec,
             categories,
+            x,
             series,
         })
     }
@@ -167,6 +179,9 @@ where
 {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(err)?;
+    if chart.spec.kind == ChartKind::Scatter {
+        return draw_scatter(chart, root);
+    }
     let n = chart.categories.len();
     let known = || {
         chart
@@ -208,6 +223,7 @@ where
     match chart.spec.kind {
         ChartKind::Column => draw_columns(chart, &mut ctx).map_err(err)?,
         ChartKind::Line => draw_lines(chart, &mut ctx).map_err(err)?,
+        ChartKind::Scatter => unreachable!("drawn by draw_scatter"),
     }
     ctx.configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
@@ -279,6 +295,88 @@ fn draw_lines<DB: DrawingBackend>(
         }
     }
     Ok(())
+}
+
+/// Lines with a marker at each point over a numeric horizontal axis (the frontier: best
+/// objective by envelope); a point without a value breaks its line.
+fn draw_scatter<DB: DrawingBackend>(
+    chart: &Drawn,
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+) -> std::result::Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let points = |bars: &Bars| -> Vec<Option<(f64, f64)>> {
+        chart
+            .x
+            .iter()
+            .zip(&bars.values)
+            .map(|(x, y)| Some(((*x)?, (*y)?)))
+            .collect()
+    };
+    let all: Vec<(f64, f64)> = chart.series.iter().flat_map(points).flatten().collect();
+    let range = |pick: fn(&(f64, f64)) -> f64| {
+        let low = all.iter().map(pick).fold(f64::INFINITY, f64::min);
+        let high = all.iter().map(pick).fold(f64::NEG_INFINITY, f64::max);
+        if low.is_finite() && high.is_finite() {
+            let pad = ((high - low) * 0.06).max(high.abs().max(1.0) * 0.01);
+            (low - pad)..(high + pad)
+        } else {
+            0.0..1.0
+        }
+    };
+    let mut ctx = ChartBuilder::on(root)
+        .caption(chart.spec.title.as_str(), ("sans-serif", 22))
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(100)
+        .build_cartesian_2d(range(|p| p.0), range(|p| p.1))
+        .map_err(err)?;
+    ctx.configure_mesh()
+        .light_line_style(WHITE)
+        .x_labels(8)
+        .x_label_formatter(&|x| thousands(*x))
+        .y_desc(chart.spec.value_label.as_str())
+        .y_label_formatter(&|y| thousands(*y))
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(err)?;
+    for bars in &chart.series {
+        let colour = bars.colour;
+        let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+        for point in points(bars) {
+            match point {
+                Some(p) => runs.last_mut().map(|r| r.push(p)).unwrap_or(()),
+                None => runs.push(Vec::new()),
+            }
+        }
+        let mut labelled = false;
+        for run in runs.into_iter().filter(|r| !r.is_empty()) {
+            ctx.draw_series(
+                run.iter()
+                    .map(|p| Circle::new(*p, 4, colour.filled())),
+            )
+            .map_err(err)?;
+            let drawn = ctx
+                .draw_series(LineSeries::new(run, colour.stroke_width(2)))
+                .map_err(err)?;
+            if !labelled {
+                drawn.label(bars.name.as_str()).legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 12, y)], colour.stroke_width(2))
+                });
+                labelled = true;
+            }
+        }
+    }
+    ctx.configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .label_font(("sans-serif", 14))
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)
 }
 
 /// 1234567.8 as "1,234,568": chart axes show whole units.

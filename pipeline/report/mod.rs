@@ -9,6 +9,7 @@
 mod cash_flows;
 mod charts;
 mod model_sheets;
+mod scenarios;
 mod sheet;
 pub mod spec;
 mod staging;

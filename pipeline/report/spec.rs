@@ -186,6 +186,9 @@ pub enum ChartKind {
     Column,
     /// A line per series.
     Line,
+    /// A line with markers per series over a numeric horizontal axis: the categories column
+    /// holds the x values (the frontier's envelope).
+    Scatter,
 }
 
 /// One series of a chart: a column of its table, its name and colour.
@@ -409,6 +412,7 @@ fn excel_chart(sheet: &str, spec: &ChartSpec, data: &Placed) -> Result<Chart, Xl
     let kind = match spec.kind {
         ChartKind::Column => ChartType::Column,
         ChartKind::Line => ChartType::Line,
+        ChartKind::Scatter => ChartType::ScatterStraightWithMarkers,
     };
     let column_of = |name: &str| {
         data.block

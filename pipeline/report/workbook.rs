@@ -60,6 +60,7 @@ pub fn sheets(inputs: &PackInputs) -> Result<Vec<SheetSpec>, WorkbookError> {
     if let Some(frame) = inputs.figures.get(PORTFOLIO_MONTHLY.name) {
         sheets.push(monthly(inputs, frame));
     }
+    sheets.extend(super::scenarios::scenario_sheets(inputs)?);
     for (i, data) in inputs.model_sheets.iter().enumerate() {
         check_excel_limits(data)?;
         sheets.push(model_sheet(inputs, data, i));
@@ -369,7 +370,8 @@ fn definitions(inputs: &PackInputs) -> Result<SheetSpec, WorkbookError> {
     let mut rows: Vec<[String; 4]> = Vec::new();
     for family in FAMILIES {
         for table in family.tables {
-            if !inputs.figures.contains_key(table.name) {
+            // A table without rows (no scenario configured, say) shows no figure to define.
+            if inputs.figures.get(table.name).is_none_or(|f| f.height() == 0) {
                 continue;
             }
             for column in table.columns {
