@@ -96,7 +96,9 @@ fn scenario(investments: &[Investment]) -> Scenario {
     };
     let amount = |x: f64| Decimal::new((x * 0.4).round() as i64, 0);
     let ids = |from: usize, count: usize| -> Vec<String> {
-        (from..from + count).map(|i| format!("INV-{i:05}")).collect()
+        (from..from + count)
+            .map(|i| format!("INV-{i:05}"))
+            .collect()
     };
     let mut exclusive = BTreeMap::new();
     for g in 0..20 {
@@ -108,7 +110,10 @@ fn scenario(investments: &[Investment]) -> Scenario {
     }
     let mut quarters = BTreeMap::new();
     for q in 1..=4 {
-        let quarter = Quarter { year: 2027, quarter: q };
+        let quarter = Quarter {
+            year: 2027,
+            quarter: q,
+        };
         let (first, last) = (quarter.first().to_string(), quarter.last().to_string());
         quarters.insert(quarter, amount(cost(&first, &last) * 1.2));
     }
@@ -215,7 +220,11 @@ fn main() {
             program.rows.len(),
             greedy.as_secs_f64(),
             solved.elapsed.as_secs_f64(),
-            if proven { "proven optimal" } else { "time limit" },
+            if proven {
+                "proven optimal"
+            } else {
+                "time limit"
+            },
             prices.iter().flatten().count(),
             relaxations.as_secs_f64(),
             evaluated.frontier.len(),

@@ -123,8 +123,8 @@ impl Budget {
 pub struct Scenario {
     /// Its name: the key of its rows in `metrics.scenario_*` and the name of its sheet.
     pub name: String,
-    /// The months whose costs the envelope covers; `None`: the months the yearly and quarterly
-    /// budgets cover, else the calendar year after the period.
+    /// The months whose costs the envelope covers; `None`: the whole calendar years the yearly
+    /// and quarterly budgets fall in, else the calendar year after the period.
     pub window: Option<(Period, Period)>,
     pub budget: Budget,
     pub objective: Objective,
@@ -342,9 +342,7 @@ pub(super) fn validate(
         ));
     }
     let frontier = frontier(raw.frontier, &key)?;
-    let time_limit_seconds = raw
-        .time_limit_seconds
-        .unwrap_or(DEFAULT_TIME_LIMIT_SECONDS);
+    let time_limit_seconds = raw.time_limit_seconds.unwrap_or(DEFAULT_TIME_LIMIT_SECONDS);
     if !(0.1..=3600.0).contains(&time_limit_seconds) {
         return Err(format!(
             "{} = {time_limit_seconds}: expected 0.1 to 3600 seconds",
@@ -563,7 +561,8 @@ mod tests {
         Ok(out)
     }
 
-    const BASIC: &str = "[[scenario]]\nname = \"Budget 2027\"\n[scenario.budget]\ntotal = 9_000_000\n";
+    const BASIC: &str =
+        "[[scenario]]\nname = \"Budget 2027\"\nbudget = { total = 9_000_000 }\n";
 
     #[test]
     fn a_scenario_needs_only_a_name_and_an_envelope() {
@@ -648,8 +647,10 @@ quarters = { "2027-Q1" = 300 }
             "{}",
             error("objective = \"irr\"\n")
         );
-        assert!(error("objective = \"weighted\"\nweights = { colour = 1 }\n")
-            .contains("weights: \"colour\" is not a figure a score may weigh"));
+        assert!(
+            error("objective = \"weighted\"\nweights = { colour = 1 }\n")
+                .contains("weights: \"colour\" is not a figure a score may weigh")
+        );
         assert!(
             error("category_max_share = { innovate = 0.2 }\n")
                 .contains("\"innovate\" is not a category")
@@ -685,14 +686,22 @@ quarters = { "2027-Q1" = 300 }
                 .contains("holds '/'")
         );
         assert!(
-            parse(&format!("{BASIC}{}", BASIC.replace("Budget 2027", "budget 2027")))
-                .unwrap_err()
-                .contains("scenario[1] (budget 2027): name is already the name of sheet \"Budget 2027\"")
+            parse(&format!(
+                "{BASIC}{}",
+                BASIC.replace("Budget 2027", "budget 2027")
+            ))
+            .unwrap_err()
+            .contains(
+                "scenario[1] (budget 2027): name is already the name of sheet \"Budget 2027\""
+            )
         );
         assert!(
-            parse(&format!("{BASIC}{}", BASIC.replace("Budget 2027", "Budget-2027")))
-                .unwrap_err()
-                .contains("its chart file would be frontier-budget-2027.png")
+            parse(&format!(
+                "{BASIC}{}",
+                BASIC.replace("Budget 2027", "Budget-2027")
+            ))
+            .unwrap_err()
+            .contains("its chart file would be frontier-budget-2027.png")
         );
     }
 }

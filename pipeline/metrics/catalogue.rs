@@ -185,7 +185,11 @@ mod tests {
         for (i, family) in FAMILIES.iter().enumerate() {
             for name in family.after {
                 let earlier = FAMILIES[..i].iter().any(|f| f.name == *name);
-                assert!(earlier, "{} reads {name}, which is not before it", family.name);
+                assert!(
+                    earlier,
+                    "{} reads {name}, which is not before it",
+                    family.name
+                );
             }
         }
     }

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use good_lp::solvers::microlp::microlp;
 use good_lp::{
-    Expression, ProblemVariables, ResolutionError, Solution, SolutionStatus, SolverModel,
-    Variable, WithInitialSolution, WithTimeLimit, variable,
+    Expression, ProblemVariables, ResolutionError, Solution, SolutionStatus, SolverModel, Variable,
+    WithInitialSolution, WithTimeLimit, variable,
 };
 
 /// A row of a program: `Σ coefficient × x ≤ limit`.

@@ -353,11 +353,8 @@ where
         }
         let mut labelled = false;
         for run in runs.into_iter().filter(|r| !r.is_empty()) {
-            ctx.draw_series(
-                run.iter()
-                    .map(|p| Circle::new(*p, 4, colour.filled())),
-            )
-            .map_err(err)?;
+            ctx.draw_series(run.iter().map(|p| Circle::new(*p, 4, colour.filled())))
+                .map_err(err)?;
             let drawn = ctx
                 .draw_series(LineSeries::new(run, colour.stroke_width(2)))
                 .map_err(err)?;

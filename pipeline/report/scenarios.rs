@@ -131,7 +131,10 @@ fn sheet(inputs: &PackInputs, name: &str, index: usize) -> Result<SheetSpec, Wor
     }
     rows.extend([
         (words::OBJECTIVE.get(lang).to_string(), objective.clone()),
-        (words::WINDOW.get(lang).to_string(), format!("{from} – {to}")),
+        (
+            words::WINDOW.get(lang).to_string(),
+            format!("{from} – {to}"),
+        ),
         (
             words::ENVELOPE_TOTAL.get(lang).to_string(),
             money(number_of(&summary, "envelope", name)?, currency),

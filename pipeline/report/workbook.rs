@@ -371,7 +371,11 @@ fn definitions(inputs: &PackInputs) -> Result<SheetSpec, WorkbookError> {
     for family in FAMILIES {
         for table in family.tables {
             // A table without rows (no scenario configured, say) shows no figure to define.
-            if inputs.figures.get(table.name).is_none_or(|f| f.height() == 0) {
+            if inputs
+                .figures
+                .get(table.name)
+                .is_none_or(|f| f.height() == 0)
+            {
                 continue;
             }
             for column in table.columns {

@@ -8,5 +8,6 @@ mod fixtures;
 mod ingest;
 mod models;
 mod run;
+mod scenarios;
 mod trustworthy;
 mod valuation;

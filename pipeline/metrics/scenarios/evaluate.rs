@@ -115,27 +115,34 @@ pub fn objective_words(objective: &Objective, currency: &str) -> (String, String
     }
 }
 
-/// The window: as configured, else the months the yearly and quarterly budgets cover, else the
-/// calendar year after the period.
+/// The window: as configured, else the whole calendar years the yearly and quarterly budgets
+/// fall in (a budget for 2027-Q1 alone makes the window 2027), else the calendar year after the
+/// period.
 pub fn window(scenario: &Scenario, period: Period) -> (Period, Period) {
     if let Some(window) = scenario.window {
         return window;
     }
     let spans = budget_spans(&scenario.budget);
-    match (
-        spans.iter().map(|s| s.1).min(),
-        spans.iter().map(|s| s.2).max(),
-    ) {
+    let years = (
+        spans.iter().map(|s| s.1.year()).min(),
+        spans.iter().map(|s| s.2.year()).max(),
+    );
+    let (first, last) = match years {
         (Some(first), Some(last)) => (first, last),
-        _ => {
-            let january = Period::new(period.year() + 1, 1).unwrap_or(period.next());
-            (january, january.plus(11))
-        }
+        _ => (period.year() + 1, period.year() + 1),
+    };
+    match (Period::new(first, 1), Period::new(last, 12)) {
+        (Some(first), Some(last)) => (first, last),
+        _ => (period.next(), period.plus(12)),
     }
 }
 
 /// The budget rows of the window's months after the period; the rows entirely past are noted.
-fn budget_rows(scenario: &Scenario, months: (Period, Period), notes: &mut Vec<String>) -> Vec<BudgetRow> {
+fn budget_rows(
+    scenario: &Scenario,
+    months: (Period, Period),
+    notes: &mut Vec<String>,
+) -> Vec<BudgetRow> {
     let mut rows = Vec::new();
     if let Some(total) = scenario.budget.total {
         rows.push(BudgetRow {
@@ -327,7 +334,12 @@ pub fn evaluate(
 }
 
 /// Solves the levels of the frontier and 100%, in rising order, each seeded with the one below.
-fn solve_chain(model: &Model, scenario: &Scenario, time_limit: Duration, currency: &str) -> Vec<Level> {
+fn solve_chain(
+    model: &Model,
+    scenario: &Scenario,
+    time_limit: Duration,
+    currency: &str,
+) -> Vec<Level> {
     let mut levels: Vec<f64> = scenario.frontier.clone();
     if !levels.contains(&1.0) {
         levels.push(1.0);
@@ -358,7 +370,10 @@ fn solve_chain(model: &Model, scenario: &Scenario, time_limit: Duration, currenc
             Ok(Solved::Infeasible) => (None, "infeasible".to_string(), false),
             Ok(Solved::NothingInTime) => (
                 None,
-                format!("no selection found within {} s", scenario.time_limit_seconds),
+                format!(
+                    "no selection found within {} s",
+                    scenario.time_limit_seconds
+                ),
                 false,
             ),
             Err(e) => (None, e.to_string(), false),
@@ -369,7 +384,9 @@ fn solve_chain(model: &Model, scenario: &Scenario, time_limit: Duration, currenc
                 None => (Some(s), status, optimal),
                 Some(broken) => (
                     None,
-                    format!("the solver's selection breaks a constraint ({broken}), so it is not used"),
+                    format!(
+                        "the solver's selection breaks a constraint ({broken}), so it is not used"
+                    ),
                     false,
                 ),
             },
@@ -386,7 +403,10 @@ fn solve_chain(model: &Model, scenario: &Scenario, time_limit: Duration, currenc
 }
 
 /// The better of the starting selections that keep every row.
-fn best_start<const N: usize>(program: &Program, starts: [Option<Vec<bool>>; N]) -> Option<Vec<bool>> {
+fn best_start<const N: usize>(
+    program: &Program,
+    starts: [Option<Vec<bool>>; N],
+) -> Option<Vec<bool>> {
     starts
         .into_iter()
         .flatten()
@@ -398,7 +418,10 @@ fn frontier_rows(model: &Model, scenario: &Scenario, chain: &[Level]) -> Vec<Fro
     let envelope = scenario.budget.envelope();
     let mut rows: Vec<FrontierRow> = Vec::new();
     let mut previous: Option<(&Vec<bool>, f64, Decimal)> = None;
-    for level in chain.iter().filter(|l| scenario.frontier.contains(&l.level)) {
+    for level in chain
+        .iter()
+        .filter(|l| scenario.frontier.contains(&l.level))
+    {
         let at = program::scaled(envelope, level.level);
         let mut row = FrontierRow {
             level: level.level,
@@ -462,9 +485,9 @@ fn envelope_rows(
         })
         .collect();
     for (category, share) in &scenario.category_max_share {
-        let funded = model.zip(selection).map(|(m, s)| {
-            (m.category_cost(s, category), m.funded_cost(s))
-        });
+        let funded = model
+            .zip(selection)
+            .map(|(m, s)| (m.category_cost(s, category), m.funded_cost(s)));
         rows.push(EnvelopeRow {
             constraint: format!(
                 "the cap of {category} at {}% of the funded cost",

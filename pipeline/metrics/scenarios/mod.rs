@@ -100,7 +100,7 @@ pub const SCENARIO_SUMMARY: Table = Table {
             Words::new("Window from", "窗口起始"),
             Unit::Month,
             10.0,
-            "The first month of the window the envelope covers: as configured, else the first budgeted year or quarter, else January after the period.",
+            "The first month of the window the envelope covers: as configured (from), else January of the first year with a yearly or quarterly budget, else January after the period.",
             "Never empty.",
         ),
         defined(
@@ -467,7 +467,8 @@ pub fn compute_family(inputs: &Inputs, period: Period, settings: &Settings) -> R
     let tables = vec![
         (
             SCENARIO_SUMMARY.name,
-            tables::summary(&evaluated, period).map_err(|e| Error::metrics("scenario_summary", e))?,
+            tables::summary(&evaluated, period)
+                .map_err(|e| Error::metrics("scenario_summary", e))?,
         ),
         (
             SCENARIO_CANDIDATES.name,
@@ -515,7 +516,15 @@ fn describe(e: &Evaluated, currency: &str) -> String {
                 money(e.funded_cost.unwrap_or_default()),
                 money(e.envelope),
                 e.objective,
-                reasons::money(e.value.unwrap_or_default(), if e.objective.starts_with("score") { "" } else { currency }).trim_end(),
+                reasons::money(
+                    e.value.unwrap_or_default(),
+                    if e.objective.starts_with("score") {
+                        ""
+                    } else {
+                        currency
+                    }
+                )
+                .trim_end(),
                 e.frontier.len(),
                 e.time_limit_seconds
             )
@@ -647,7 +656,9 @@ mod tables {
             .iter()
             .flat_map(|x| order(x).into_iter().map(move |i| (x, i)))
             .collect();
-        let c = |x: &Evaluated, i: usize| &x.candidates[i];
+        fn c(x: &Evaluated, i: usize) -> &candidates::Candidate {
+            &x.candidates[i]
+        }
         let stage = |x: &Evaluated, i: usize| {
             if c(x, i).proposed() {
                 "proposed"
@@ -668,12 +679,10 @@ mod tables {
             ),
             text(
                 "category",
-                rows.iter().map(|(x, i)| c(x, *i).investment.category.clone()),
+                rows.iter()
+                    .map(|(x, i)| c(x, *i).investment.category.clone()),
             ),
-            text(
-                "stage",
-                rows.iter().map(|(x, i)| stage(x, *i).to_string()),
-            ),
+            text("stage", rows.iter().map(|(x, i)| stage(x, *i).to_string())),
             text(
                 "decision",
                 rows.iter()
@@ -724,14 +733,17 @@ mod tables {
             money("funded", rows.iter().map(|(_, r)| r.funded))?,
             money(
                 "remaining",
-                rows.iter().map(|(_, r)| r.limit.zip(r.funded).map(|(l, f)| l - f)),
+                rows.iter()
+                    .map(|(_, r)| r.limit.zip(r.funded).map(|(l, f)| l - f)),
             )?,
             floats(
                 "used",
                 rows.iter().map(|(_, r)| {
                     use rust_decimal::prelude::ToPrimitive;
                     let (limit, funded) = (r.limit?, r.funded?);
-                    (!limit.is_zero()).then(|| (funded / limit).to_f64()).flatten()
+                    (!limit.is_zero())
+                        .then(|| (funded / limit).to_f64())
+                        .flatten()
                 }),
             ),
             floats("shadow_price", rows.iter().map(|(_, r)| r.shadow_price)),

@@ -147,7 +147,11 @@ pub fn unknown_ids(scenario: &Scenario, known: &BTreeSet<&str>) -> Vec<String> {
     );
     for (who, needs) in &scenario.requires {
         named.push(("requires".to_string(), who.as_str()));
-        named.extend(needs.iter().map(|id| (format!("requires.{who}"), id.as_str())));
+        named.extend(
+            needs
+                .iter()
+                .map(|id| (format!("requires.{who}"), id.as_str())),
+        );
     }
     for (group, members) in &scenario.exclusive {
         named.extend(
@@ -383,10 +387,7 @@ pub fn build<'a>(
         .map(|&i| candidates[i].value.unwrap_or(0.0))
         .collect();
     let mut program = Program::new(values);
-    program.fixed = fixed
-        .iter()
-        .map(|f| f.as_ref().map(Fixed::funds))
-        .collect();
+    program.fixed = fixed.iter().map(|f| f.as_ref().map(Fixed::funds)).collect();
     let mut kinds = Vec::new();
     for (b, budget) in budgets.iter().enumerate() {
         let terms: Vec<(usize, f64)> = vars
@@ -720,7 +721,14 @@ impl Model<'_> {
     ///
     /// [`SolverError`] when the solver fails.
     pub fn shadow_prices(&self) -> Result<Vec<Option<f64>>, SolverError> {
-        let base = self.at_level(1.0);
+        // The budgets as they are, without the half cent of slack the integer program has: the
+        // slack would blur a price measured over a small budget's last 0.1%.
+        let mut base = self.at_level(1.0);
+        for (row, kind) in base.rows.iter_mut().zip(&self.kinds) {
+            if let RowKind::Budget(_) = kind {
+                row.limit -= HALF_CENT;
+            }
+        }
         let Some(optimum) = solver::relaxation(&base)? else {
             return Ok(vec![None; self.budgets.len()]);
         };

@@ -220,9 +220,7 @@ impl Situation<'_, '_> {
                     ));
                 }
                 if let Standing::LeftOut(why) = &c.standing {
-                    reason.push_str(&format!(
-                        "; its value is not counted in the total: {why}"
-                    ));
+                    reason.push_str(&format!("; its value is not counted in the total: {why}"));
                 }
                 return reason;
             }
@@ -294,7 +292,10 @@ impl Situation<'_, '_> {
                     Standing::LeftOut(why) => why.clone(),
                     Standing::Decided => "it is not funded".to_string(),
                 };
-                return format!("needs {}, which the scenario cannot fund: {why}", other.id());
+                return format!(
+                    "needs {}, which the scenario cannot fund: {why}",
+                    other.id()
+                );
             }
             _ => {}
         }
@@ -305,7 +306,10 @@ impl Situation<'_, '_> {
             .map(|n| model.candidates[*n].id())
             .collect();
         if !missing.is_empty() {
-            parts.push(format!("needs {}, which is not funded", missing.join(" and ")));
+            parts.push(format!(
+                "needs {}, which is not funded",
+                missing.join(" and ")
+            ));
         }
         for (group, members) in &model.groups {
             if !members.contains(&i) {

@@ -48,7 +48,14 @@ fn scenario(total: i64) -> Scenario {
 
 /// A proposed grow investment costing `cost` in January 2027, worth `npv`.
 fn proposal(id: &str, cost: i64, npv: i64) -> Investment {
-    investment(id, "grow", Stage::NotStarted, &[("2027-01", cost)], npv, 0.9)
+    investment(
+        id,
+        "grow",
+        Stage::NotStarted,
+        &[("2027-01", cost)],
+        npv,
+        0.9,
+    )
 }
 
 fn investment(
@@ -297,7 +304,9 @@ fn a_prerequisite_is_funded_for_what_it_enables() {
     assert_eq!(selected(&e), ["P", "Q"]);
     assert_eq!(e.value, Some(50.0));
     assert!(
-        decision_of(&e, "P").1.starts_with("needed by Q, which is funded"),
+        decision_of(&e, "P")
+            .1
+            .starts_with("needed by Q, which is funded"),
         "{}",
         decision_of(&e, "P").1
     );
@@ -330,7 +339,14 @@ fn a_category_cap_limits_its_share_of_the_funded_cost() {
     s.category_max_share
         .insert("transform".into(), Decimal::new(4, 1));
     let t = |id: &str, cost: i64, npv: i64| {
-        investment(id, "transform", Stage::NotStarted, &[("2027-01", cost)], npv, 0.9)
+        investment(
+            id,
+            "transform",
+            Stage::NotStarted,
+            &[("2027-01", cost)],
+            npv,
+            0.9,
+        )
     };
     let e = run(
         &s,
@@ -348,7 +364,10 @@ fn a_category_cap_limits_its_share_of_the_funded_cost() {
         "the cap of transform at 40% of the funded cost bound"
     );
     let cap = &e.envelope_rows[1];
-    assert_eq!(cap.constraint, "the cap of transform at 40% of the funded cost");
+    assert_eq!(
+        cap.constraint,
+        "the cap of transform at 40% of the funded cost"
+    );
     assert_eq!((cap.limit, cap.funded), (Some(eur(64)), Some(eur(60))));
 }
 
@@ -429,7 +448,10 @@ fn candidates_without_cost_in_the_window_or_without_figures_are_not_decided() {
     unknown.costs.insert(p("2027-02"), None);
     let mut no_npv = proposal("V", 20, 10);
     no_npv.npv_p50 = None;
-    let e = run(&scenario(100), &[later, unknown, no_npv, proposal("A", 10, 5)]);
+    let e = run(
+        &scenario(100),
+        &[later, unknown, no_npv, proposal("A", 10, 5)],
+    );
     assert_eq!(selected(&e), ["A"]);
     assert_eq!(decision_of(&e, "L").0, decision::OUTSIDE);
     assert_eq!(
@@ -537,7 +559,14 @@ fn a_cap_that_the_must_funds_and_the_budget_cannot_both_keep_is_diagnosed() {
     let e = run(
         &s,
         &[
-            investment("T", "transform", Stage::NotStarted, &[("2027-01", 50)], 10, 0.9),
+            investment(
+                "T",
+                "transform",
+                Stage::NotStarted,
+                &[("2027-01", 50)],
+                10,
+                0.9,
+            ),
             proposal("G1", 40, 10),
             proposal("G2", 40, 10),
         ],
@@ -617,9 +646,7 @@ fn brute_force(s: &Scenario, investments: &[Investment], level: f64) -> Option<f
             .map(|(_, c)| c.unwrap())
             .sum()
     };
-    let scale = |d: Decimal| -> Decimal {
-        (d * Decimal::try_from(level).unwrap()).round_dp(2)
-    };
+    let scale = |d: Decimal| -> Decimal { (d * Decimal::try_from(level).unwrap()).round_dp(2) };
     let mut best: Option<f64> = None;
     for mask in 0u32..(1 << n) {
         let on = |i: usize| mask & (1 << i) != 0;
@@ -697,7 +724,10 @@ fn the_frontier_never_falls_as_the_budget_grows_and_holds_the_selection_at_100_p
         let (before, after) = (&pair[0], &pair[1]);
         let entering = after.entering.split(", ").filter(|s| !s.is_empty()).count() as i64;
         let leaving = after.leaving.split(", ").filter(|s| !s.is_empty()).count() as i64;
-        assert_eq!(before.funded.unwrap() + entering - leaving, after.funded.unwrap());
+        assert_eq!(
+            before.funded.unwrap() + entering - leaving,
+            after.funded.unwrap()
+        );
     }
 }
 
@@ -735,14 +765,20 @@ fn finance_tables(investments: &[Investment]) -> (DataFrame, DataFrame) {
     ];
     for figure in WEIGHABLE {
         columns.push(match figure {
-            "forward_npv_p50" => money(figure, investments.iter().map(|i| cents(i.npv_p50)).collect()),
+            "forward_npv_p50" => money(
+                figure,
+                investments.iter().map(|i| cents(i.npv_p50)).collect(),
+            ),
             "forward_npv_mean" => money(
                 figure,
                 investments.iter().map(|i| cents(i.expected_npv)).collect(),
             ),
             "probability_npv_positive" => Series::new(
                 figure.into(),
-                investments.iter().map(|i| i.probability_positive).collect::<Vec<_>>(),
+                investments
+                    .iter()
+                    .map(|i| i.probability_positive)
+                    .collect::<Vec<_>>(),
             )
             .into_column(),
             _ => Series::new(figure.into(), vec![None::<f64>; investments.len()]).into_column(),
@@ -831,4 +867,26 @@ fn the_expected_npv_and_a_weighted_score_change_what_is_maximised() {
     let e = run(&s, &[a, b]);
     assert_eq!(selected(&e), ["B"]);
     assert!((e.value.unwrap() - 185.0).abs() < 1e-9);
+}
+
+#[test]
+fn the_window_defaults_to_the_budgeted_years_else_the_year_after_the_period() {
+    let mut s = scenario(100);
+    s.window = None;
+    assert_eq!(
+        super::window(&s, p(PERIOD)),
+        (p("2027-01"), p("2027-12"))
+    );
+    s.budget.quarters.insert(
+        Quarter {
+            year: 2028,
+            quarter: 2,
+        },
+        eur(10),
+    );
+    s.budget.years.insert(2027, eur(50));
+    assert_eq!(
+        super::window(&s, p(PERIOD)),
+        (p("2027-01"), p("2028-12"))
+    );
 }
