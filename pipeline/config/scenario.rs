@@ -561,8 +561,7 @@ mod tests {
         Ok(out)
     }
 
-    const BASIC: &str =
-        "[[scenario]]\nname = \"Budget 2027\"\nbudget = { total = 9_000_000 }\n";
+    const BASIC: &str = "[[scenario]]\nname = \"Budget 2027\"\nbudget = { total = 9_000_000 }\n";
 
     #[test]
     fn a_scenario_needs_only_a_name_and_an_envelope() {

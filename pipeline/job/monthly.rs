@@ -77,10 +77,14 @@ pub(super) fn run(
             config, steps, record, period, &outcome, early, "models",
         ));
     }
-    let (figures, figures_info, faults) = steps.step(
+    let Figures {
+        tables: figures,
+        run_info: figures_info,
+        faults,
+    } = steps.step(
         "metrics",
         |w| compute_figures(w, &families, period, config),
-        |(f, _, _)| (Some(f.len() as u64), String::new()),
+        |f| (Some(f.tables.len() as u64), String::new()),
     )?;
     if !faults.is_empty() {
         let detail: Vec<String> = faults.iter().map(ToString::to_string).collect();
@@ -405,6 +409,14 @@ fn fail_on_models(
 /// The figure tables by name.
 type FigureTables = BTreeMap<&'static str, DataFrame>;
 
+/// What the metrics step gives: the tables, what Run Info says of how they were computed, and
+/// the faults that left a part of them without figures.
+struct Figures {
+    tables: FigureTables,
+    run_info: Vec<(String, String)>,
+    faults: Vec<metrics::Fault>,
+}
+
 /// Every family's figures as of `period`, stored under `metrics.*` in one transaction, with
 /// what they tell Run Info and the faults that left a part of them without figures.
 fn compute_figures(
@@ -412,7 +424,7 @@ fn compute_figures(
     families: &[&Family],
     period: Period,
     config: &Config,
-) -> Result<(FigureTables, Vec<(String, String)>, Vec<metrics::Fault>)> {
+) -> Result<Figures> {
     let settings = Settings {
         default_discount_rate: config.default_discount_rate,
         reporting_currency: &config.reporting_currency,
@@ -472,7 +484,11 @@ fn compute_figures(
     let borrowed: Vec<(&str, &DataFrame)> = tables.iter().map(|(n, f)| (*n, f)).collect();
     warehouse.store_metrics(period, &borrowed)?;
     timed("storing", clock);
-    Ok((tables.into_iter().collect(), run_info, faults))
+    Ok(Figures {
+        tables: tables.into_iter().collect(),
+        run_info,
+        faults,
+    })
 }
 
 /// The costs and benefits the valuation used against the raw lines, per investment.

@@ -52,6 +52,7 @@ fn run_writes_the_workbook_and_charts_whose_figures_match_the_warehouse() {
             "Portfolio",
             "Cash Flows",
             "Monthly",
+            "Budget 2027",
             "Incident Impact",
             "Data Quality",
             "Definitions",

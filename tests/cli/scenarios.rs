@@ -129,7 +129,10 @@ fn the_sample_pack_has_the_scenario_sheet_its_frontier_chart_and_a_selection_tha
         "Scenario Budget 2027: what to fund from 2027-01 to 2027-12, as of 2026-10 (EUR)"
     );
     assert_eq!(beside(&sheet, "Status"), "optimal");
-    assert_eq!(beside(&sheet, "Objective (maximised)"), "forward NPV at P50");
+    assert_eq!(
+        beside(&sheet, "Objective (maximised)"),
+        "forward NPV at P50"
+    );
     assert_eq!(beside(&sheet, "Envelope"), "55,000,000.00 EUR");
 
     let candidates = table(&sheet, "Investment");
@@ -143,7 +146,10 @@ fn the_sample_pack_has_the_scenario_sheet_its_frontier_chart_and_a_selection_tha
     for (id, row) in &by_id {
         let expected = cost_between(&costs, id, "2027-01", "2027-12");
         let shown = number(&row["Cost in window"]).unwrap();
-        assert!((shown - expected).abs() < 0.005, "{id}: {shown} vs {expected}");
+        assert!(
+            (shown - expected).abs() < 0.005,
+            "{id}: {shown} vs {expected}"
+        );
     }
     // The selection keeps the envelope, the first-quarter budget and the cap on transform.
     let chosen: Vec<&str> = by_id
@@ -172,7 +178,10 @@ fn the_sample_pack_has_the_scenario_sheet_its_frontier_chart_and_a_selection_tha
             .iter()
             .find(|r| text(&r["Constraint"]) == name)
             .unwrap_or_else(|| panic!("{name}"));
-        (number(&row["Limit"]).unwrap(), number(&row["Funded"]).unwrap())
+        (
+            number(&row["Limit"]).unwrap(),
+            number(&row["Funded"]).unwrap(),
+        )
     };
     let (limit, funded) = funded_of("the total budget");
     assert_eq!(limit, 55_000_000.0);
@@ -187,7 +196,11 @@ fn the_sample_pack_has_the_scenario_sheet_its_frontier_chart_and_a_selection_tha
     let decision = |id: &str| text(&by_id[id]["Decision"]);
     let reason = |id: &str| text(&by_id[id]["Why"]);
     assert_eq!(decision("INV-0043"), "funded");
-    assert!(reason("INV-0043").starts_with("must-fund"), "{}", reason("INV-0043"));
+    assert!(
+        reason("INV-0043").starts_with("must-fund"),
+        "{}",
+        reason("INV-0043")
+    );
     assert_eq!(
         (decision("INV-0107"), reason("INV-0107")),
         ("not funded".to_string(), "must-stop".to_string())
@@ -211,7 +224,10 @@ fn the_sample_pack_has_the_scenario_sheet_its_frontier_chart_and_a_selection_tha
             && text(&row["Decision"]) != "outside the window"
         {
             assert_eq!(text(&row["Decision"]), "stopped", "{id}");
-            assert!(reason(id).contains("continuing it would lower the total"), "{id}");
+            assert!(
+                reason(id).contains("continuing it would lower the total"),
+                "{id}"
+            );
         }
     }
     // A candidate not funded for the budget says which one binds, against its marginal.
@@ -253,7 +269,11 @@ fn the_sample_pack_has_the_scenario_sheet_its_frontier_chart_and_a_selection_tha
         .collect();
     assert!(values.windows(2).all(|w| w[1] >= w[0]), "{values:?}");
     assert_eq!(number(&frontier[4]["Level"]), Some(1.0));
-    assert!((values[4] - objective).abs() < 0.05, "{} vs {objective}", values[4]);
+    assert!(
+        (values[4] - objective).abs() < 0.05,
+        "{} vs {objective}",
+        values[4]
+    );
     assert_eq!(number(&frontier[0]["Envelope"]), Some(33_000_000.0));
 
     // The chart: native in the workbook, and as images beside it.
@@ -271,7 +291,10 @@ fn the_sample_pack_has_the_scenario_sheet_its_frontier_chart_and_a_selection_tha
             && xml.contains("<c:scatterChart>")
     });
     assert!(scatter, "a native scatter chart of the frontier");
-    assert!(out.stdout.contains("  chart    reports/2026-10/frontier-budget-2027-2026-10.png\n"));
+    assert!(
+        out.stdout
+            .contains("  chart    reports/2026-10/frontier-budget-2027-2026-10.png\n")
+    );
 
     // The warehouse holds the same rows, and the Definitions and Run Info sheets speak of them.
     let db = ws.warehouse();
@@ -338,7 +361,8 @@ fn a_scenario_without_a_selection_says_why_and_the_rest_of_the_pack_is_written()
         out.stderr
     );
     assert!(
-        out.stdout.contains("  fault    scenario \"Too small\": no selection: "),
+        out.stdout
+            .contains("  fault    scenario \"Too small\": no selection: "),
         "{}",
         out.stdout
     );

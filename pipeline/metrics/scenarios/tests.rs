@@ -815,8 +815,10 @@ fn finance_tables(investments: &[Investment]) -> (DataFrame, DataFrame) {
 #[test]
 fn the_same_inputs_give_the_same_tables_whatever_the_order_of_their_rows() {
     let investments = portfolio(40, 3);
-    let mut metrics = crate::config::metrics::MetricsConfig::default();
-    metrics.scenarios = vec![two_year_scenario()];
+    let metrics = crate::config::metrics::MetricsConfig {
+        scenarios: vec![two_year_scenario()],
+        ..Default::default()
+    };
     let settings = crate::metrics::Settings {
         default_discount_rate: 0.08,
         reporting_currency: "EUR",
@@ -873,10 +875,7 @@ fn the_expected_npv_and_a_weighted_score_change_what_is_maximised() {
 fn the_window_defaults_to_the_budgeted_years_else_the_year_after_the_period() {
     let mut s = scenario(100);
     s.window = None;
-    assert_eq!(
-        super::window(&s, p(PERIOD)),
-        (p("2027-01"), p("2027-12"))
-    );
+    assert_eq!(super::window(&s, p(PERIOD)), (p("2027-01"), p("2027-12")));
     s.budget.quarters.insert(
         Quarter {
             year: 2028,
@@ -885,8 +884,5 @@ fn the_window_defaults_to_the_budgeted_years_else_the_year_after_the_period() {
         eur(10),
     );
     s.budget.years.insert(2027, eur(50));
-    assert_eq!(
-        super::window(&s, p(PERIOD)),
-        (p("2027-01"), p("2028-12"))
-    );
+    assert_eq!(super::window(&s, p(PERIOD)), (p("2027-01"), p("2028-12")));
 }
