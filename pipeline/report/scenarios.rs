@@ -74,7 +74,7 @@ fn columns(table: &Table, lang: Lang) -> Vec<ColumnSpec> {
         .filter(|c| c.name != "period" && c.name != "scenario")
         .map(|c| {
             let spec = ColumnSpec::declared(c, lang);
-            if c.unit == Unit::Text && c.width >= 30.0 {
+            if c.unit == Unit::Text && (c.width >= 30.0 || c.name == "constraint") {
                 spec.wrapped()
             } else {
                 spec
@@ -182,10 +182,9 @@ fn sheet(inputs: &PackInputs, name: &str, index: usize) -> Result<SheetSpec, Wor
                 ("currency", currency),
             ],
         )),
-        Block::KeyValues {
-            rows,
-            widths: Some((26.0, 60.0)),
-        },
+        // The values run on over the empty cells beside them; fixed widths would widen the
+        // tables' first columns below.
+        Block::KeyValues { rows, widths: None },
         Block::Table(
             TableBlock::new(
                 &format!("Scenario{index}Envelope"),

@@ -77,6 +77,8 @@ pub struct FrontierRow {
 pub struct Evaluated {
     pub name: String,
     pub objective: String,
+    /// The objective is money (an NPV), not a score.
+    pub in_currency: bool,
     /// The window as configured (or derived), before the period cuts it.
     pub window: (Period, Period),
     pub envelope: Decimal,
@@ -201,6 +203,7 @@ pub fn evaluate(
     let mut evaluated = Evaluated {
         name: scenario.name.clone(),
         objective: value_words.clone(),
+        in_currency: !matches!(scenario.objective, Objective::Weighted(_)),
         window,
         envelope: scenario.budget.envelope(),
         status: Status::Optimal,

@@ -286,7 +286,7 @@ pub const SCENARIO_ENVELOPE: Table = Table {
             "constraint",
             Words::new("Constraint", "约束"),
             Unit::Text,
-            40.0,
+            26.0,
         ),
         key(
             "first_month",
@@ -516,15 +516,11 @@ fn describe(e: &Evaluated, currency: &str) -> String {
                 money(e.funded_cost.unwrap_or_default()),
                 money(e.envelope),
                 e.objective,
-                reasons::money(
-                    e.value.unwrap_or_default(),
-                    if e.objective.starts_with("score") {
-                        ""
-                    } else {
-                        currency
-                    }
-                )
-                .trim_end(),
+                if e.in_currency {
+                    reasons::money(e.value.unwrap_or_default(), currency)
+                } else {
+                    crate::format::group_thousands(e.value.unwrap_or_default().round() as i64)
+                },
                 e.frontier.len(),
                 e.time_limit_seconds
             )
