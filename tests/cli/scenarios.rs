@@ -430,3 +430,22 @@ fn a_scenario_that_breaks_a_rule_of_the_configuration_exits_2_before_anything_ru
     );
     assert!(!ws.path("notebooks-data/warehouse.duckdb").exists());
 }
+
+#[test]
+fn the_readme_scenario_is_a_valid_configuration() {
+    let readme = fs::read_to_string(crate::common::repo_path("README.md")).unwrap();
+    let block = readme
+        .split("```toml\n")
+        .map(|b| b.split("```").next().unwrap())
+        .find(|b| b.starts_with("[[scenario]]\nname = \"Budget 2027\""))
+        .expect("the README's scenario");
+    let text = format!(
+        "reporting_currency = \"EUR\"\ndefault_discount_rate = 0.08\nwarehouse = \"w.duckdb\"\nreports = \"reports\"\n{block}"
+    );
+    let config = itvalue::Config::parse(&text, Path::new("/tmp/pipeline.toml")).unwrap();
+    let scenario = &config.metrics.scenarios[0];
+    assert_eq!(scenario.must_fund, ["INV-0101"]);
+    assert_eq!(scenario.exclusive["crm"], ["INV-0150", "INV-0151"]);
+    assert_eq!(scenario.budget.envelope().to_string(), "9000000.00");
+    assert_eq!(scenario.time_limit_seconds, 10.0);
+}
