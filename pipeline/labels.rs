@@ -57,6 +57,9 @@ pub const CASH_FLOWS: Words = Words::new("Cash Flows", "现金流");
 pub const DATA_QUALITY: Words = Words::new("Data Quality", "数据质量");
 pub const DEFINITIONS: Words = Words::new("Definitions", "指标定义");
 pub const RUN_INFO: Words = Words::new("Run Info", "运行信息");
+pub const VALUE_STREAM: Words = Words::new("Value Stream", "价值流");
+pub const DELIVERY: Words = Words::new("Delivery", "交付");
+pub const RELIABILITY: Words = Words::new("Reliability", "可靠性");
 
 // Titles; {period}, {currency}, {run_id} and {rejects} are filled in.
 pub const PORTFOLIO_TITLE: Words = Words::new(
@@ -85,6 +88,64 @@ pub const INVESTMENT: Words = Words::new("Investment", "投资项目");
 pub const NAME: Words = Words::new("Name", "名称");
 pub const ACTUAL_MONTH: Words = Words::new("actual", "实际");
 pub const PLAN_MONTH: Words = Words::new("plan", "计划");
+pub const VALUE_STREAM_TITLE: Words = Words::new(
+    "The value funnel by value stream and team as of {period} (amounts in {currency})",
+    "截至 {period} 各价值流与团队的需求价值漏斗（金额单位：{currency}）",
+);
+pub const DELIVERY_TITLE: Words = Words::new(
+    "Delivery (DORA) by application, team and release strategy as of {period}",
+    "截至 {period} 按应用、团队与发布策略的交付表现（DORA）",
+);
+pub const RELIABILITY_TITLE: Words = Words::new(
+    "Reliability, service levels and incident cost as of {period} (amounts in {currency})",
+    "截至 {period} 的可靠性、服务水平与事件成本（金额单位：{currency}）",
+);
+pub const FLOW_BY_STREAM: Words = Words::new(
+    "Flow, lead time and money by value stream and team",
+    "各价值流与团队的流动、交付周期与成本",
+);
+pub const FUNNEL: Words = Words::new(
+    "The funnel: arrivals, conversion of the last twelve months' proposals, drop-off and stage times",
+    "漏斗：本月进入、近十二个月提案的转化、流失与阶段时长",
+);
+pub const OLDEST_WIP: Words = Words::new("The oldest work in progress", "最久的在制品");
+pub const FLOW_TREND: Words = Words::new(
+    "Twelve months: arrivals, throughput, lead time and the cumulative flow",
+    "近十二个月：进入、吞吐、交付周期与累积流",
+);
+pub const DORA_BY_LEVEL: Words = Words::new(
+    "DORA figures and tiers for the portfolio, each application, team and release strategy",
+    "组合、各应用、团队与发布策略的 DORA 指标与等级",
+);
+pub const DELIVERY_TREND: Words = Words::new(
+    "Twelve months: change failure rate by release strategy",
+    "近十二个月：各发布策略的变更失败率",
+);
+pub const FAILED_DEPLOYMENTS: Words = Words::new(
+    "Failed deployments of the month and the rules that failed them",
+    "本月失败的部署及判定规则",
+);
+pub const SERVICE_LEVELS: Words = Words::new(
+    "Incidents, time to restore, incident cost and service levels by application",
+    "各应用的事件、恢复时间、事件成本与服务水平",
+);
+pub const TIME_QUADRANT: Words = Words::new(
+    "TIME quadrant: technical fit against business fit",
+    "TIME 象限：技术适配度与业务适配度",
+);
+pub const BY_SEVERITY: Words = Words::new("Incidents by severity", "按严重级别的事件");
+pub const COST_BY_INVESTMENT: Words = Words::new(
+    "Incident cost rolled up to the investments",
+    "按投资项目汇总的事件成本",
+);
+pub const PROBLEMS: Words = Words::new(
+    "Problems: recurring incidents and open problems",
+    "问题管理：反复发生的事件与未关闭的问题",
+);
+pub const RELIABILITY_TREND: Words = Words::new(
+    "Twelve months: incidents, impact, incident cost and SLA attainment",
+    "近十二个月：事件、影响、事件成本与 SLA 达成率",
+);
 pub const DATA_QUALITY_TITLE: Words = Words::new(
     "Data quality of run {run_id}: {rejects} rejected value(s)",
     "运行 {run_id} 的数据质量：{rejects} 个被拒绝的值",

@@ -21,6 +21,7 @@ use crate::report::{self, LeftOut, PackInputs, RunInfo, RunResults};
 use crate::schedule::Period;
 use crate::warehouse::ledger::{RunRecord, Status};
 use crate::warehouse::{IncrementalSource, Warehouse, quote};
+use crate::zone::LocalTime;
 
 use super::ledgered::{Finished, Steps};
 use super::models_step::{self, Verdict};
@@ -425,10 +426,18 @@ fn compute_figures(
     period: Period,
     config: &Config,
 ) -> Result<Figures> {
+    let years = warehouse
+        .timestamp_years()?
+        .unwrap_or((period.year(), period.year()));
+    let zone = LocalTime::new(&config.timezone, years).map_err(|e| Error::Config {
+        path: config.path.clone(),
+        message: format!("timezone: {e}"),
+    })?;
     let settings = Settings {
         default_discount_rate: config.default_discount_rate,
         reporting_currency: &config.reporting_currency,
         metrics: &config.metrics,
+        zone: &zone,
     };
     let mut tables: Vec<(&'static str, DataFrame)> = Vec::new();
     let mut run_info = Vec::new();

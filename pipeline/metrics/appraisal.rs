@@ -12,11 +12,11 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use polars::prelude::*;
 use rayon::prelude::*;
+use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::Settings;
-use super::columns::{dates, floats, money, texts};
+use super::columns::{cents, dates, floats, money, money_series, texts};
 use super::decisions::{Signals, Stage, recommend};
 use super::simulation::{BenefitLine, Overrun, Simulated, simulate};
 use super::valuation::{BenefitsToDate, Flow, Valuation, cash_flows, value};
@@ -48,12 +48,6 @@ struct Row {
     recommendation: Option<&'static str>,
     reason: String,
     notes: Vec<String>,
-}
-
-fn cents(value: Decimal) -> Decimal {
-    let mut v = value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-    v.rescale(2);
-    v
 }
 
 fn to_cents(value: f64) -> Option<Decimal> {
@@ -364,13 +358,6 @@ pub fn appraise(
             portfolio.overrun.describe()
         ),
     })
-}
-
-fn money_series(name: &str, values: impl Iterator<Item = Option<Decimal>>) -> PolarsResult<Column> {
-    let cents: Vec<Option<i128>> = values.map(|v| v.map(|d| cents(d).mantissa())).collect();
-    Ok(Series::new(name.into(), cents)
-        .into_decimal(18, 2)?
-        .into_column())
 }
 
 fn float_series(name: &str, values: impl Iterator<Item = Option<f64>>) -> Column {

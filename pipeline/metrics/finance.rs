@@ -14,6 +14,7 @@
 use polars::prelude::*;
 
 use super::catalogue::{Column as Declared, Family, Table, Unit, figure, key};
+use super::stats::date_lit;
 use super::{Computed, Inputs, Settings};
 use crate::contract::Entity;
 use crate::error::{Error, Result};
@@ -573,11 +574,6 @@ pub fn compute(inputs: &FinanceInputs, period: Period, settings: &Settings) -> R
         cash_flows: appraisal.cash_flows,
         simulation: appraisal.simulation,
     })
-}
-
-fn date_lit(day: chrono::NaiveDate) -> Expr {
-    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    lit((day - epoch).num_days() as i32).cast(DataType::Date)
 }
 
 /// The sum of a money column, empty when any of its values is empty (a line without an FX rate):
@@ -1195,10 +1191,12 @@ mod tests {
     pub(super) fn settings() -> Settings<'static> {
         static METRICS: std::sync::OnceLock<crate::config::metrics::MetricsConfig> =
             std::sync::OnceLock::new();
+        static UTC: std::sync::OnceLock<crate::zone::LocalTime> = std::sync::OnceLock::new();
         Settings {
             default_discount_rate: 0.08,
             reporting_currency: "EUR",
             metrics: METRICS.get_or_init(Default::default),
+            zone: UTC.get_or_init(crate::zone::LocalTime::utc),
         }
     }
 

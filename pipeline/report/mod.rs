@@ -8,6 +8,7 @@
 
 mod cash_flows;
 mod charts;
+mod family_sheets;
 mod model_sheets;
 mod scenarios;
 mod sheet;

@@ -8,6 +8,7 @@ use polars::prelude::{Column as FrameColumn, DataFrame, IntoColumn, NamedFrom, S
 use rust_xlsxwriter::{DocProperties, Workbook};
 
 use super::cash_flows::cash_flow_sheet;
+use super::family_sheets::{FAMILY_SHEETS, family_sheet};
 use super::sheet::{ColumnSpec, excel_date, unit_for_type};
 use super::spec::{Block, ChartKind, ChartSpec, SeriesSpec, SheetSpec, TableBlock, write_sheet};
 use super::{ModelSheetData, PackInputs};
@@ -61,6 +62,11 @@ pub fn sheets(inputs: &PackInputs) -> Result<Vec<SheetSpec>, WorkbookError> {
         sheets.push(monthly(inputs, frame));
     }
     sheets.extend(super::scenarios::scenario_sheets(inputs)?);
+    sheets.extend(
+        FAMILY_SHEETS
+            .iter()
+            .filter_map(|spec| family_sheet(inputs, spec)),
+    );
     for (i, data) in inputs.model_sheets.iter().enumerate() {
         check_excel_limits(data)?;
         sheets.push(model_sheet(inputs, data, i));

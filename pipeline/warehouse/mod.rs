@@ -573,8 +573,7 @@ impl Warehouse {
         let tz = jiff::tz::TimeZone::get(zone)
             .map_err(|e| Error::warehouse(&self.path, format!("time zone {zone}"), e))?;
         let clamp = |y: i32| y.clamp(1900, 2200) as i16;
-        let stretches =
-            crate::ingest::zones::offset_stretches(&tz, clamp(years.0 - 1)..=clamp(years.1 + 1));
+        let stretches = crate::zone::offset_stretches(&tz, clamp(years.0 - 1)..=clamp(years.1 + 1));
         let shift = |offset: i32| format!("ts - INTERVAL ({offset}) SECOND");
         let body = match stretches.as_slice() {
             [] => "ts".to_string(),

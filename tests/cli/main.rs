@@ -11,3 +11,4 @@ mod run;
 mod scenarios;
 mod trustworthy;
 mod valuation;
+mod value_stream;

@@ -819,10 +819,12 @@ fn the_same_inputs_give_the_same_tables_whatever_the_order_of_their_rows() {
         scenarios: vec![two_year_scenario()],
         ..Default::default()
     };
+    let zone = crate::zone::LocalTime::utc();
     let settings = crate::metrics::Settings {
         default_discount_rate: 0.08,
         reporting_currency: "EUR",
         metrics: &metrics,
+        zone: &zone,
     };
     let tables = |investments: &[Investment]| {
         let (finance, flows) = finance_tables(investments);
