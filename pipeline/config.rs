@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 
 pub mod metrics;
 pub mod report;
+pub mod scenario;
 mod sheet;
 mod source;
 
@@ -152,6 +153,8 @@ struct RawConfig {
     sources: Vec<source::RawSource>,
     #[serde(default, rename = "sheet")]
     sheets: Vec<sheet::RawSheet>,
+    #[serde(default, rename = "scenario")]
+    scenarios: Vec<scenario::RawScenario>,
     #[serde(default, rename = "model")]
     model_settings: BTreeMap<String, ModelConfig>,
 }
@@ -277,6 +280,11 @@ impl Config {
             let sheet = sheet::validate(s, i, &sheets).map_err(&fail)?;
             sheets.push(sheet);
         }
+        let mut metrics = raw.metrics;
+        for (i, s) in raw.scenarios.into_iter().enumerate() {
+            let scenario = scenario::validate(s, i, &metrics.scenarios, &sheets).map_err(&fail)?;
+            metrics.scenarios.push(scenario);
+        }
         for (name, settings) in &raw.model_settings {
             if let Some(m) = &settings.materialized
                 && !["table", "view", "incremental"].contains(&m.as_str())
@@ -299,7 +307,7 @@ impl Config {
                 font: raw.charts.font.as_deref().map(resolve),
             },
             fx: raw.fx,
-            metrics: raw.metrics,
+            metrics,
             report: raw.report,
             limits: raw.limits,
             sources,

@@ -325,6 +325,12 @@ pub enum Error {
     #[error("published, but models outside what the pack needs failed: {0}")]
     PartialRun(Failures),
 
+    /// The run published its pack, but parts of the figures have none because of faults in the
+    /// data or in how the configuration meets it (an infeasible portfolio scenario); each part's
+    /// sheet and Run Info say why.
+    #[error("published, but {}", .0.join("; "))]
+    PartialFigures(Vec<String>),
+
     /// The SQL models cannot be put in an order: a cycle, a duplicate or an unknown table.
     #[error("models: {0}")]
     ModelGraph(Box<ModelGraphError>),
@@ -416,7 +422,8 @@ impl Error {
             | Error::Contract { .. }
             | Error::NoData(_)
             | Error::ModelsFailed(_)
-            | Error::PartialRun(_) => ErrorClass::BadData,
+            | Error::PartialRun(_)
+            | Error::PartialFigures(_) => ErrorClass::BadData,
             Error::ModelGraph(_) => ErrorClass::Usage,
             Error::Metrics { .. } => ErrorClass::Internal,
             Error::Workbook { .. } | Error::Chart { .. } | Error::Output { .. } => {

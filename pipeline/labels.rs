@@ -4,6 +4,8 @@
 //!
 //! In: nothing (constants). Out: [`Words`], which the report turns into text for a [`Lang`].
 
+pub mod scenarios;
+
 /// A language the pack can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

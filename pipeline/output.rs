@@ -152,6 +152,9 @@ pub fn print_run(summary: &RunSummary) {
     for item in &summary.left_out {
         println!("  left out {}: {}", item.what, item.reason);
     }
+    for fault in &summary.faults {
+        println!("  fault    {fault}");
+    }
     for m in summary
         .models
         .models

@@ -20,6 +20,10 @@ pub struct MetricsConfig {
     pub reliability: Reliability,
     pub decisions: Decisions,
     pub time_quadrant: TimeQuadrant,
+    /// The portfolio scenarios: the scenarios family's settings, written as top-level
+    /// `[[scenario]]` entries (see `config::scenario`) rather than under `[metrics]`.
+    #[serde(skip)]
+    pub scenarios: Vec<super::scenario::Scenario>,
 }
 
 /// `[metrics.valuation]`: the risk-adjusted NPV's simulation.

@@ -61,13 +61,22 @@ pub struct RunSummary {
     pub fx: Vec<String>,
     /// Models or tests that failed outside what the pack needs; the run published all the same.
     pub failures: Option<Failures>,
+    /// Parts of the figures without any, because of faults in the data (a portfolio scenario
+    /// with no selection); the run published all the same.
+    pub faults: Vec<crate::metrics::Fault>,
 }
 
 impl RunSummary {
     /// The error a run that published with failures still ends with, so that a scheduler sees
-    /// them; `None` when nothing failed.
+    /// them (failed models first, then faults in the figures); `None` when nothing failed.
     pub fn failure(&self) -> Option<Error> {
-        self.failures.clone().map(Error::PartialRun)
+        match (&self.failures, self.faults.is_empty()) {
+            (Some(failures), _) => Some(Error::PartialRun(failures.clone())),
+            (None, false) => Some(Error::PartialFigures(
+                self.faults.iter().map(ToString::to_string).collect(),
+            )),
+            (None, true) => None,
+        }
     }
 }
 

@@ -77,11 +77,19 @@ pub(super) fn run(
             config, steps, record, period, &outcome, early, "models",
         ));
     }
-    let (figures, figures_info) = steps.step(
+    let Figures {
+        tables: figures,
+        run_info: figures_info,
+        faults,
+    } = steps.step(
         "metrics",
         |w| compute_figures(w, &families, period, config),
-        |(f, _)| (Some(f.len() as u64), String::new()),
+        |f| (Some(f.tables.len() as u64), String::new()),
     )?;
+    if !faults.is_empty() {
+        let detail: Vec<String> = faults.iter().map(ToString::to_string).collect();
+        steps.mark("metrics", Status::Partial, &detail.join("; "));
+    }
     if !later.is_empty() {
         let after = steps.step(
             "models after the figures",
@@ -175,14 +183,18 @@ pub(super) fn run(
         },
         |(p, _)| (None, p.workbook.display().to_string()),
     )?;
-    let status = match failures {
-        Some(_) => Status::Partial,
-        None => Status::Succeeded,
+    let status = if failures.is_some() || !faults.is_empty() {
+        Status::Partial
+    } else {
+        Status::Succeeded
     };
     let message = failures
         .as_ref()
         .map(Failures::to_string)
-        .unwrap_or_default();
+        .into_iter()
+        .chain(faults.iter().map(ToString::to_string))
+        .collect::<Vec<_>>()
+        .join("; ");
     Ok(Finished {
         value: RunSummary {
             run_id: record.run_id.clone(),
@@ -196,6 +208,7 @@ pub(super) fn run(
             left_out,
             fx,
             failures,
+            faults,
         },
         staged,
         status,
@@ -290,12 +303,25 @@ fn missing_entities(family: &Family, unfed: &BTreeSet<String>) -> Option<String>
     (!missing.is_empty()).then(|| format!("no source feeds {}", missing.join(" or ")))
 }
 
-/// The families whose entities all have a source.
+/// Why `family` is left out: an entity without a source, or a family it reads that is left
+/// out (the families before it in FAMILIES decide first).
+fn left_out_because(family: &Family, unfed: &BTreeSet<String>) -> Option<String> {
+    if let Some(reason) = missing_entities(family, unfed) {
+        return Some(reason);
+    }
+    family.after.iter().find_map(|name| {
+        let earlier = metrics::catalogue::family(name)?;
+        left_out_because(earlier, unfed)
+            .map(|why| format!("it reads the {name} figures, which are left out ({why})"))
+    })
+}
+
+/// The families whose entities all have a source, and whose earlier families are there too.
 fn families_with_data(unfed: &BTreeSet<String>) -> Vec<&'static Family> {
     FAMILIES
         .iter()
         .copied()
-        .filter(|f| missing_entities(f, unfed).is_none())
+        .filter(|f| left_out_because(f, unfed).is_none())
         .collect()
 }
 
@@ -304,7 +330,7 @@ fn left_out_families(unfed: &BTreeSet<String>) -> Vec<LeftOut> {
     FAMILIES
         .iter()
         .filter_map(|f| {
-            let reason = missing_entities(f, unfed)?;
+            let reason = left_out_because(f, unfed)?;
             let tables: Vec<String> = f
                 .tables
                 .iter()
@@ -405,13 +431,22 @@ fn fail_on_models(
 /// The figure tables by name.
 type FigureTables = BTreeMap<&'static str, DataFrame>;
 
-/// Every family's figures as of `period`, stored under `metrics.*` in one transaction.
+/// What the metrics step gives: the tables, what Run Info says of how they were computed, and
+/// the faults that left a part of them without figures.
+struct Figures {
+    tables: FigureTables,
+    run_info: Vec<(String, String)>,
+    faults: Vec<metrics::Fault>,
+}
+
+/// Every family's figures as of `period`, stored under `metrics.*` in one transaction, with
+/// what they tell Run Info and the faults that left a part of them without figures.
 fn compute_figures(
     warehouse: &mut Warehouse,
     families: &[&Family],
     period: Period,
     config: &Config,
-) -> Result<(FigureTables, Vec<(String, String)>)> {
+) -> Result<Figures> {
     let years = warehouse
         .timestamp_years()?
         .unwrap_or((period.year(), period.year()));
@@ -427,6 +462,7 @@ fn compute_figures(
     };
     let mut tables: Vec<(&'static str, DataFrame)> = Vec::new();
     let mut run_info = Vec::new();
+    let mut faults = Vec::new();
     // The parts' times, for the metrics benchmark (benches/metrics-stage.sh) and -vv.
     let timed = |part: &str, clock: Instant| {
         tracing::debug!(
@@ -445,12 +481,22 @@ fn compute_figures(
             )?;
             inputs.insert(model, frame);
         }
+        // The tables of the families it reads, computed above in this run.
+        for earlier in family.after {
+            let declared = metrics::catalogue::family(earlier).map_or(&[][..], |f| f.tables);
+            for (name, frame) in &tables {
+                if declared.iter().any(|t| t.name == *name) {
+                    inputs.insert_table(name, frame.clone());
+                }
+            }
+        }
         timed(&format!("reading {}", family.name), clock);
         let clock = Instant::now();
         let computed = metrics::compute(family, &inputs, period, &settings)?;
         timed(&format!("computing {}", family.name), clock);
         tables.extend(computed.tables);
         run_info.extend(computed.run_info);
+        faults.extend(computed.faults);
     }
     if let Some((_, flows)) = tables
         .iter()
@@ -468,7 +514,11 @@ fn compute_figures(
     let borrowed: Vec<(&str, &DataFrame)> = tables.iter().map(|(n, f)| (*n, f)).collect();
     warehouse.store_metrics(period, &borrowed)?;
     timed("storing", clock);
-    Ok((tables.into_iter().collect(), run_info))
+    Ok(Figures {
+        tables: tables.into_iter().collect(),
+        run_info,
+        faults,
+    })
 }
 
 /// The costs and benefits the valuation used against the raw lines, per investment.

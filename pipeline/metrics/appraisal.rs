@@ -428,6 +428,14 @@ fn with_columns(mut frame: DataFrame, rows: &[Row]) -> PolarsResult<DataFrame> {
                     .and_then(|s| to_cents(s.forward_p50))
             }),
         )?,
+        money_series(
+            "forward_npv_mean",
+            rows.iter().map(|r| {
+                r.simulated
+                    .filter(|_| r.valuation.forward_npv.is_some())
+                    .and_then(|s| to_cents(s.forward_mean))
+            }),
+        )?,
         float_series("roi_lifecycle", v(|r| r.valuation.roi_lifecycle)),
         float_series("roi_to_date", v(|r| r.valuation.roi_to_date)),
         date_series(

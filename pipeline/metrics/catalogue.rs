@@ -178,6 +178,10 @@ pub struct Family {
     pub models: &'static [&'static str],
     /// The entities that must have a source for the family to say anything.
     pub entities: &'static [Entity],
+    /// The families (by name) whose tables of the same run this family reads, through
+    /// [`Inputs::table`]; they come earlier in [`FAMILIES`], and without them this family is
+    /// left out too.
+    pub after: &'static [&'static str],
     pub tables: &'static [Table],
     /// Computes the family's tables as of a period from its models' rows.
     pub compute: fn(&Inputs, Period, &Settings) -> Result<Computed>,
@@ -190,13 +194,20 @@ impl Family {
     }
 }
 
-/// Every family, in the order their figures appear in the pack.
+/// Every family, in the order their figures appear in the pack (and are computed: a family
+/// comes after those it reads).
 pub const FAMILIES: &[&Family] = &[
     &super::finance::FAMILY,
     &super::flow::FAMILY,
     &super::delivery::FAMILY,
     &super::reliability::FAMILY,
+    &super::scenarios::FAMILY,
 ];
+
+/// The family called `name`.
+pub fn family(name: &str) -> Option<&'static Family> {
+    FAMILIES.iter().copied().find(|f| f.name == name)
+}
 
 /// The table of any family called `name`.
 pub fn table(name: &str) -> Option<&'static Table> {
@@ -216,6 +227,20 @@ mod tests {
                 names.sort_unstable();
                 names.dedup();
                 assert_eq!(names.len(), table.columns.len(), "{}", table.name);
+            }
+        }
+    }
+
+    #[test]
+    fn a_family_comes_after_the_families_it_reads() {
+        for (i, family) in FAMILIES.iter().enumerate() {
+            for name in family.after {
+                let earlier = FAMILIES[..i].iter().any(|f| f.name == *name);
+                assert!(
+                    earlier,
+                    "{} reads {name}, which is not before it",
+                    family.name
+                );
             }
         }
     }

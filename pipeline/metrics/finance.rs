@@ -35,6 +35,7 @@ pub static FAMILY: Family = Family {
     name: "finance",
     models: &MODELS,
     entities: &[Entity::Investments, Entity::Costs],
+    after: &[],
     tables: &[INVESTMENT_FINANCE, PORTFOLIO_MONTHLY, INVESTMENT_CASH_FLOWS],
     compute: compute_family,
 };
@@ -329,6 +330,13 @@ pub const INVESTMENT_FINANCE: Table = Table {
             "The median forward NPV over the simulation's draws.",
             "No forward NPV.",
         ),
+        money(
+            "forward_npv_mean",
+            Words::new("Forward NPV (mean)", "前瞻净现值（均值）"),
+            15.0,
+            "The mean forward NPV over the simulation's draws: its expected value.",
+            "No forward NPV.",
+        ),
         plain(
             "roi_lifecycle",
             Words::new("ROI (lifecycle)", "全生命周期 ROI"),
@@ -518,6 +526,7 @@ pub fn compute_family(inputs: &Inputs, period: Period, settings: &Settings) -> R
             (INVESTMENT_CASH_FLOWS.name, figures.cash_flows),
         ],
         run_info: vec![("Risk-adjusted NPV".to_string(), figures.simulation)],
+        faults: Vec::new(),
     })
 }
 

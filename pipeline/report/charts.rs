@@ -27,7 +27,8 @@ const FONT_CANDIDATES: &[&str] = &[
     "C:\\Windows\\Fonts\\arial.ttf",
 ];
 
-/// A chart's data as drawn: category labels and the series' values.
+/// A chart's data as drawn: category labels (none for bubbles and scatters, whose series hold
+/// their horizontal positions) and the series' values.
 struct Drawn<'a> {
     spec: &'a ChartSpec,
     categories: Vec<String>,
@@ -65,7 +66,8 @@ impl<'a> Drawn<'a> {
     /// The columns of `frame` that `spec` names, as labels and values.
     fn new(spec: &'a ChartSpec, frame: &DataFrame) -> std::result::Result<Drawn<'a>, String> {
         let chart_rows = rows_of(frame, &spec.rows);
-        let categories = if spec.kind == ChartKind::Bubble {
+        let numeric = matches!(spec.kind, ChartKind::Bubble | ChartKind::Scatter);
+        let categories = if numeric {
             Vec::new()
         } else {
             let text = chart_rows
@@ -90,7 +92,12 @@ impl<'a> Drawn<'a> {
             series.push(Bars {
                 name: s.name.clone(),
                 values: numbers(rows, &s.column)?,
-                x: s.x.as_ref().map_or(Ok(Vec::new()), |x| numbers(rows, x))?,
+                x: match (&s.x, spec.kind) {
+                    (Some(x), _) => numbers(rows, x)?,
+                    // A scatter's categories are its horizontal positions.
+                    (None, ChartKind::Scatter) => numbers(rows, &spec.categories)?,
+                    (None, _) => Vec::new(),
+                },
                 sizes: s
                     .size
                     .as_ref()
@@ -215,7 +222,7 @@ where
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(err)?;
     match chart.spec.kind {
-        ChartKind::Bubble => draw_bubbles(chart, root).map_err(err)?,
+        ChartKind::Bubble | ChartKind::Scatter => draw_bubbles(chart, root).map_err(err)?,
         ChartKind::Bar => draw_bars(chart, root).map_err(err)?,
         _ => draw_by_category(chart, root).map_err(err)?,
     }
@@ -461,7 +468,8 @@ where
     legend(&mut ctx)
 }
 
-/// Bubbles: x and y from the series' columns, the area proportional to the size column.
+/// Bubbles: x and y from the series' columns, the area proportional to the size column; a
+/// scatter draws its points joined by a line instead.
 fn draw_bubbles<DB: DrawingBackend>(
     chart: &Drawn,
     root: &DrawingArea<DB, plotters::coord::Shift>,
@@ -509,6 +517,21 @@ where
         .draw()?;
     for bubbles in &chart.series {
         let colour = bubbles.colour;
+        if chart.spec.kind == ChartKind::Scatter {
+            let points: Vec<(f64, f64)> = bubbles
+                .x
+                .iter()
+                .zip(&bubbles.values)
+                .filter_map(|(x, y)| Some(((*x)?, (*y)?)))
+                .collect();
+            ctx.draw_series(points.iter().map(|p| Circle::new(*p, 4, colour.filled())))?;
+            ctx.draw_series(LineSeries::new(points, colour.stroke_width(2)))?
+                .label(bubbles.name.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 12, y)], colour.stroke_width(2))
+                });
+            continue;
+        }
         ctx.draw_series(
             bubbles
                 .x

@@ -12,6 +12,7 @@ mod charts;
 mod family_sheets;
 mod figure_charts;
 mod model_sheets;
+mod scenarios;
 mod sheet;
 pub mod spec;
 mod staging;

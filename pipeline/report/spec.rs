@@ -226,6 +226,9 @@ pub enum ChartKind {
     /// A vertical range per category from the first series (low) to the third (high), with the
     /// second (middle) marked on it: P10, P50 and P90.
     Range,
+    /// A line with markers per series over a numeric horizontal axis: the categories column
+    /// holds the x values (the frontier's envelope).
+    Scatter,
 }
 
 /// One series of a chart: a column of its table, its name and colour.
@@ -569,6 +572,7 @@ fn excel_chart(
         ChartKind::Line | ChartKind::Range => ChartType::Line,
         ChartKind::AreaStacked => ChartType::AreaStacked,
         ChartKind::Bubble => ChartType::Scatter,
+        ChartKind::Scatter => ChartType::ScatterStraightWithMarkers,
     };
     let column_of = |name: &str| {
         table

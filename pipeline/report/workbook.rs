@@ -61,6 +61,7 @@ pub fn sheets(inputs: &PackInputs) -> Result<Vec<SheetSpec>, WorkbookError> {
     if let Some(frame) = inputs.figures.get(PORTFOLIO_MONTHLY.name) {
         sheets.push(monthly(inputs, frame));
     }
+    sheets.extend(super::scenarios::scenario_sheets(inputs)?);
     for spec in &FAMILY_SHEETS {
         sheets.extend(family_sheet(inputs, spec)?);
     }
@@ -383,7 +384,12 @@ fn definitions(inputs: &PackInputs) -> Result<SheetSpec, WorkbookError> {
     let mut rows: Vec<[String; 4]> = Vec::new();
     for family in FAMILIES {
         for table in family.tables {
-            if !inputs.figures.contains_key(table.name) {
+            // A table without rows (no scenario configured, say) shows no figure to define.
+            if inputs
+                .figures
+                .get(table.name)
+                .is_none_or(|f| f.height() == 0)
+            {
                 continue;
             }
             for column in table.columns {

@@ -123,7 +123,8 @@ pub(super) fn schema_sql() -> String {
 pub enum Status {
     Running,
     Succeeded,
-    /// Published with its pack, but models or tests that the pack does not need failed.
+    /// Published with its pack, but models or tests that the pack does not need failed, or a
+    /// part of the figures (a portfolio scenario) has none because of a fault in the data.
     Partial,
     Failed,
     /// Found still running by a later run: the process was killed or the machine stopped.

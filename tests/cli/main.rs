@@ -8,6 +8,7 @@ mod fixtures;
 mod ingest;
 mod models;
 mod run;
+mod scenarios;
 mod trustworthy;
 mod valuation;
 mod value_stream;

@@ -675,6 +675,7 @@ fn the_analyst_guide_example_runs_in_order_tested_and_as_a_sheet() {
             "Portfolio",
             "Cash Flows",
             "Monthly",
+            "Budget 2027",
             "Value Stream",
             "Delivery",
             "Reliability",

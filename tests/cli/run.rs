@@ -53,6 +53,7 @@ fn run_writes_the_workbook_and_charts_whose_figures_match_the_warehouse() {
             "Portfolio",
             "Cash Flows",
             "Monthly",
+            "Budget 2027",
             "Value Stream",
             "Delivery",
             "Reliability",

@@ -38,6 +38,7 @@ pub static FAMILY: Family = Family {
     name: "delivery",
     models: &MODELS,
     entities: &[Entity::Deployments],
+    after: &[],
     tables: &[
         DELIVERY_PERFORMANCE,
         DELIVERY_FAILED_DEPLOYMENTS,
@@ -369,5 +370,6 @@ pub fn compute_family(inputs: &Inputs, period: Period, settings: &Settings) -> R
                 rules.join(", ")
             ),
         )],
+        faults: Vec::new(),
     })
 }

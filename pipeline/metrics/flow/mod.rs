@@ -39,6 +39,7 @@ pub static FAMILY: Family = Family {
     name: "flow",
     models: &MODELS,
     entities: &[Entity::Demands],
+    after: &[],
     tables: &[FLOW_VALUE_STREAM, FLOW_FUNNEL, FLOW_TREND, FLOW_OLDEST_WIP],
     compute: compute_family,
 };
@@ -509,5 +510,6 @@ pub fn compute_family(inputs: &Inputs, period: Period, settings: &Settings) -> R
             (FLOW_OLDEST_WIP.name, tables.oldest),
         ],
         run_info: Vec::new(),
+        faults: Vec::new(),
     })
 }

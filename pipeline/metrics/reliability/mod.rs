@@ -40,6 +40,7 @@ pub static FAMILY: Family = Family {
     name: "reliability",
     models: &MODELS,
     entities: &[Entity::Incidents],
+    after: &[],
     tables: &[
         RELIABILITY_APPLICATION,
         RELIABILITY_SEVERITY,
@@ -588,5 +589,6 @@ pub fn compute_family(inputs: &Inputs, period: Period, settings: &Settings) -> R
                 r.default_slo
             ),
         )],
+        faults: Vec::new(),
     })
 }

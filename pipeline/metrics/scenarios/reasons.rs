@@ -1,0 +1,481 @@
+//! Why each candidate is in or out of a scenario's selection, in words: the rule that fixed it,
+//! or the constraint that binds it, with its value per unit of cost against the marginal.
+//!
+//! The marginal of a candidate is the value one more unit of the budgets it draws on would buy at
+//! the margin: the shadow prices of the budget rows (from the LP relaxation, see
+//! [`Model::shadow_prices`]) weighted by the share of its cost that falls in each. A candidate
+//! whose value per unit of cost is below its marginal would not be funded even if it could be
+//! funded in part; one above it is funded unless it does not fit what the better ones leave.
+//!
+//! In: the model, the selection, the shadow prices. Out: per candidate its decision, its value
+//! per unit of cost, its marginal and the reason.
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+use super::candidates::{Candidate, Standing};
+use super::program::{Fixed, Model, RowKind};
+use crate::format::group_thousands;
+
+/// A candidate's decision, as the Scenarios sheet shows it.
+pub mod decision {
+    pub const FUNDED: &str = "funded";
+    pub const CONTINUED: &str = "continued";
+    pub const NOT_FUNDED: &str = "not funded";
+    pub const STOPPED: &str = "stopped";
+    pub const OUTSIDE: &str = "outside the window";
+    pub const LEFT_OUT: &str = "left out";
+    pub const NO_SELECTION: &str = "no selection";
+
+    /// The order in which the sheet groups the decisions.
+    pub const ORDER: [&str; 7] = [
+        FUNDED,
+        CONTINUED,
+        NOT_FUNDED,
+        STOPPED,
+        OUTSIDE,
+        LEFT_OUT,
+        NO_SELECTION,
+    ];
+}
+
+/// How the objective's figures are named in the reasons.
+#[derive(Debug, Clone, Copy)]
+pub struct Words<'a> {
+    /// "forward NPV at P50".
+    pub value: &'a str,
+    /// "NPV per EUR".
+    pub per_cost: &'a str,
+    pub currency: &'a str,
+    /// The scenario's minimum probability of a positive NPV, if any.
+    pub min_probability: Option<f64>,
+}
+
+/// One candidate's place in the selection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explained {
+    pub decision: &'static str,
+    pub value_per_cost: Option<f64>,
+    pub marginal: Option<f64>,
+    pub reason: String,
+}
+
+/// A value per unit of cost: two decimals, or three significant digits below 0.01.
+pub fn ratio(x: f64) -> String {
+    if x == 0.0 {
+        return "0.00".to_string();
+    }
+    let text = if x.abs() >= 0.01 {
+        format!("{x:.2}")
+    } else {
+        let digits = (2 - x.abs().log10().floor() as i32).max(0) as usize;
+        format!("{x:.digits$}")
+    };
+    text.replace('-', "−")
+}
+
+/// Whole units of money with the currency: "−12,000 EUR".
+pub fn money(value: f64, currency: &str) -> String {
+    format!(
+        "{} {currency}",
+        group_thousands(value.round() as i64).replace('-', "−")
+    )
+}
+
+fn percent(share: f64) -> String {
+    format!("{:.0}%", share * 100.0)
+}
+
+fn decimal_money(value: Decimal, currency: &str) -> String {
+    money(value.to_f64().unwrap_or(0.0), currency)
+}
+
+/// Whether a value per unit of cost is below the marginal, beyond the relaxation's rounding.
+fn below(r: f64, m: f64) -> bool {
+    r < m - 1e-9 * m.abs().max(1.0)
+}
+
+/// What one candidate's decision depends on.
+struct Situation<'m, 'c> {
+    model: &'m Model<'c>,
+    selection: &'m [bool],
+    prices: &'m [Option<f64>],
+    optimal: bool,
+    words: Words<'m>,
+}
+
+impl Situation<'_, '_> {
+    fn on(&self, i: usize) -> bool {
+        self.model.var_of[i].is_some_and(|v| self.selection[v])
+    }
+
+    fn marginal(&self, c: &Candidate) -> Option<f64> {
+        let cost = c.cost?.to_f64()?;
+        if cost <= 0.0 || self.prices.iter().all(Option::is_none) {
+            return None;
+        }
+        let weighted: f64 = self
+            .model
+            .budgets
+            .iter()
+            .zip(self.prices)
+            .map(|(b, p)| {
+                p.unwrap_or(0.0) * c.cost_between(b.first, b.last).to_f64().unwrap_or(0.0)
+            })
+            .sum();
+        Some(weighted / cost)
+    }
+
+    fn per_cost(c: &Candidate) -> Option<f64> {
+        let cost = c.cost?.to_f64()?;
+        (cost > 0.0).then_some(c.value? / cost)
+    }
+
+    /// "NPV per EUR 0.12 below the marginal 0.31".
+    fn against_marginal(&self, r: Option<f64>, m: Option<f64>) -> Option<String> {
+        let (r, m) = (r?, m?);
+        let side = if below(r, m) { "below" } else { "at or above" };
+        Some(format!(
+            "{} {} {side} the marginal {}",
+            self.words.per_cost,
+            ratio(r),
+            ratio(m)
+        ))
+    }
+
+    /// The budget rows in which `c` has cost and whose shadow price is positive.
+    fn binding_rows(&self, c: &Candidate) -> Vec<String> {
+        self.model
+            .budgets
+            .iter()
+            .zip(self.prices)
+            .filter(|(b, p)| {
+                p.is_some_and(|p| p > 0.0) && !c.cost_between(b.first, b.last).is_zero()
+            })
+            .map(|(b, _)| b.named())
+            .collect()
+    }
+
+    /// The budget rows `c` does not fit in beside the selection, with what it needs and what is
+    /// left.
+    fn unfit_rows(&self, c: &Candidate) -> Vec<String> {
+        let currency = self.words.currency;
+        self.model
+            .budgets
+            .iter()
+            .filter_map(|b| {
+                let need = c.cost_between(b.first, b.last);
+                let left = b.limit - self.model.cost_of(self.selection, b.first, b.last);
+                (need > left).then(|| {
+                    format!(
+                        "{} (it needs {}, {} is left)",
+                        b.named(),
+                        decimal_money(need, currency),
+                        decimal_money(left, currency)
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// The caps `c` would break if it were added.
+    fn broken_caps(&self, c: &Candidate) -> Vec<String> {
+        let cost = c.cost.unwrap_or_default();
+        let total = self.model.funded_cost(self.selection) + cost;
+        self.model
+            .kinds
+            .iter()
+            .filter_map(|k| match k {
+                RowKind::Cap { category, share } => {
+                    let mut used = self.model.category_cost(self.selection, category);
+                    if c.investment.category == *category {
+                        used += cost;
+                    }
+                    (used > *share * total + Decimal::new(5, 3)).then(|| {
+                        format!(
+                            "the cap of {category} at {}% of the funded cost",
+                            (*share * Decimal::ONE_HUNDRED).normalize()
+                        )
+                    })
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn funded(&self, i: usize, fixed: Option<&Fixed>) -> String {
+        let c = &self.model.candidates[i];
+        let r = Self::per_cost(c);
+        let m = self.marginal(c);
+        match fixed {
+            Some(Fixed::MustFund) => {
+                let mut reason = "must-fund".to_string();
+                if let (Some(min), true) = (self.words.min_probability, c.proposed())
+                    && let Some(p) = c.investment.probability_positive.filter(|p| *p < min)
+                {
+                    reason.push_str(&format!(
+                        "; its P(NPV > 0) of {} is below the minimum {}",
+                        percent(p),
+                        percent(min)
+                    ));
+                }
+                if let Standing::LeftOut(why) = &c.standing {
+                    reason.push_str(&format!("; its value is not counted in the total: {why}"));
+                }
+                return reason;
+            }
+            Some(Fixed::KeptRunning) => {
+                return "kept: a run investment under way is not stopped on NPV (keep_running)"
+                    .to_string();
+            }
+            Some(Fixed::PrerequisiteOf(w)) => {
+                return format!(
+                    "needed by {}, which is funded whatever",
+                    self.model.candidates[*w].id()
+                );
+            }
+            _ => {}
+        }
+        let needed_by: Vec<&str> = (0..self.model.candidates.len())
+            .filter(|w| self.on(*w) && self.model.needs[*w].contains(&i))
+            .map(|w| self.model.candidates[w].id())
+            .collect();
+        let weak =
+            c.value.is_none_or(|v| v <= 0.0) || matches!((r, m), (Some(r), Some(m)) if below(r, m));
+        if weak && !needed_by.is_empty() {
+            let mut reason = format!("needed by {}, which is funded", needed_by.join(", "));
+            if let Some(against) = self.against_marginal(r, m) {
+                reason.push_str(&format!("; {against}"));
+            }
+            return reason;
+        }
+        if c.cost.is_some_and(|x| x <= Decimal::ZERO) {
+            return "no net cost in the window".to_string();
+        }
+        match (r, m) {
+            (Some(r), Some(m)) if m > 0.0 && below(r, m) => format!(
+                "{}, but the candidates worth more per unit left do not fit the budget it uses",
+                self.against_marginal(Some(r), Some(m)).unwrap_or_default()
+            ),
+            (Some(r), Some(m)) if m > 0.0 => {
+                self.against_marginal(Some(r), Some(m)).unwrap_or_default()
+            }
+            (Some(r), _) => format!(
+                "{} {}; the envelope does not bind: every candidate worth funding fits",
+                self.words.per_cost,
+                ratio(r)
+            ),
+            _ => "funded".to_string(),
+        }
+    }
+
+    fn not_funded(&self, i: usize, fixed: Option<&Fixed>) -> String {
+        let model = self.model;
+        let c = &model.candidates[i];
+        let currency = self.words.currency;
+        match fixed {
+            Some(Fixed::MustStop) => return "must-stop".to_string(),
+            Some(Fixed::BelowProbability(p)) => {
+                let min = percent(self.words.min_probability.unwrap_or(0.0));
+                return match p {
+                    Some(p) => format!(
+                        "its P(NPV > 0) of {} is below the minimum {min}",
+                        percent(*p)
+                    ),
+                    None => format!("its P(NPV > 0) is unknown, and the minimum is {min}"),
+                };
+            }
+            Some(Fixed::NeedsUndecided(n)) => {
+                let other = &model.candidates[*n];
+                let why = match &other.standing {
+                    Standing::Outside => "it is proposed and has no cost in the window".to_string(),
+                    Standing::LeftOut(why) => why.clone(),
+                    Standing::Decided => "it is not funded".to_string(),
+                };
+                return format!(
+                    "needs {}, which the scenario cannot fund: {why}",
+                    other.id()
+                );
+            }
+            _ => {}
+        }
+        let mut parts: Vec<String> = Vec::new();
+        let missing: Vec<&str> = model.needs[i]
+            .iter()
+            .filter(|n| model.var_of[**n].is_some() && !self.on(**n))
+            .map(|n| model.candidates[*n].id())
+            .collect();
+        if !missing.is_empty() {
+            parts.push(format!(
+                "needs {}, which is not funded",
+                missing.join(" and ")
+            ));
+        }
+        for (group, members) in &model.groups {
+            if !members.contains(&i) {
+                continue;
+            }
+            if let Some(other) = members.iter().find(|o| **o != i && self.on(**o)) {
+                parts.push(format!(
+                    "exclusive group {group}: {} is funded",
+                    model.candidates[*other].id()
+                ));
+            }
+        }
+        if let Some(v) = c.value.filter(|v| *v <= 0.0) {
+            let verb = if c.proposed() {
+                "funding"
+            } else {
+                "continuing"
+            };
+            parts.push(format!(
+                "its {} is {}: {verb} it would lower the total",
+                self.words.value,
+                money(v, currency)
+            ));
+        }
+        if !parts.is_empty() {
+            return parts.join("; ");
+        }
+        let r = Self::per_cost(c);
+        let m = self.marginal(c);
+        let unfit = self.unfit_rows(c);
+        if !unfit.is_empty() {
+            let binding = self.binding_rows(c);
+            let named = if binding.is_empty() {
+                unfit.join(" and ")
+            } else {
+                binding.join(" and ")
+            };
+            return match (r, m) {
+                (Some(r), Some(m)) if below(r, m) => format!(
+                    "{named} bound; {}",
+                    self.against_marginal(Some(r), Some(m)).unwrap_or_default()
+                ),
+                (Some(r), Some(m)) => format!(
+                    "{} bound: {}, but it does not fit beside candidates worth more together",
+                    unfit.join(" and "),
+                    self.against_marginal(Some(r), Some(m)).unwrap_or_default()
+                ),
+                _ => format!("{} bound", unfit.join(" and ")),
+            };
+        }
+        let caps = self.broken_caps(c);
+        if !caps.is_empty() {
+            return format!("{} bound", caps.join(" and "));
+        }
+        if !self.optimal {
+            return "not in the best selection found within the time limit".to_string();
+        }
+        match self.against_marginal(r, m) {
+            Some(against) => {
+                format!("{against}; funding it would displace candidates worth more")
+            }
+            None => "funding it would displace candidates worth more".to_string(),
+        }
+    }
+}
+
+/// Each candidate's decision and reason under `selection` (one flag per variable), with the
+/// budget rows' shadow prices; `optimal` says whether the selection is proven optimal.
+pub fn explain(
+    model: &Model,
+    selection: &[bool],
+    prices: &[Option<f64>],
+    optimal: bool,
+    words: Words,
+) -> Vec<Explained> {
+    let situation = Situation {
+        model,
+        selection,
+        prices,
+        optimal,
+        words,
+    };
+    model
+        .candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let value_per_cost = Situation::per_cost(c);
+            let marginal = situation.marginal(c);
+            let Some(v) = model.var_of[i] else {
+                let (decision, reason) = match &c.standing {
+                    Standing::Outside => (
+                        decision::OUTSIDE,
+                        "no cost in the window: nothing to fund in it".to_string(),
+                    ),
+                    Standing::LeftOut(why) => (decision::LEFT_OUT, why.clone()),
+                    Standing::Decided => (decision::LEFT_OUT, String::new()),
+                };
+                return Explained {
+                    decision,
+                    value_per_cost,
+                    marginal: None,
+                    reason,
+                };
+            };
+            let fixed = model.fixed[v].as_ref();
+            let (decision, reason) = if selection[v] {
+                let label = if c.proposed() {
+                    decision::FUNDED
+                } else {
+                    decision::CONTINUED
+                };
+                (label, situation.funded(i, fixed))
+            } else {
+                let label = if c.proposed() {
+                    decision::NOT_FUNDED
+                } else {
+                    decision::STOPPED
+                };
+                (label, situation.not_funded(i, fixed))
+            };
+            Explained {
+                decision,
+                value_per_cost,
+                marginal,
+                reason,
+            }
+        })
+        .collect()
+}
+
+/// Each candidate's decision when the scenario has no selection: the candidates it would decide
+/// say so, the others why they are not among them.
+pub fn without_selection(candidates: &[Candidate], why: &str) -> Vec<Explained> {
+    candidates
+        .iter()
+        .map(|c| {
+            let (decision, reason) = match &c.standing {
+                Standing::Outside => (
+                    decision::OUTSIDE,
+                    "no cost in the window: nothing to fund in it".to_string(),
+                ),
+                Standing::LeftOut(why) => (decision::LEFT_OUT, why.clone()),
+                Standing::Decided => (decision::NO_SELECTION, why.to_string()),
+            };
+            Explained {
+                decision,
+                value_per_cost: Situation::per_cost(c),
+                marginal: None,
+                reason,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratios_keep_two_decimals_or_three_significant_digits() {
+        assert_eq!(ratio(0.3149), "0.31");
+        assert_eq!(ratio(1.5), "1.50");
+        assert_eq!(ratio(0.001234), "0.00123");
+        assert_eq!(ratio(-0.25), "−0.25");
+        assert_eq!(ratio(0.0), "0.00");
+        assert_eq!(money(-120_400.4, "EUR"), "−120,400 EUR");
+    }
+}
