@@ -1,8 +1,14 @@
 //! The words of the pack, in every language it is written in, keyed by name: sheet names,
-//! titles, table headers, chart titles and series. A metric's own header and definition are
-//! declared with the metric (see `metrics::catalogue`), in the same [`Words`].
+//! titles, table headers, chart titles and series, statuses, and the metric tables' headers and
+//! definitions. The words live in one catalogue per language, `labels/en.toml` and
+//! `labels/zh.toml`, which a translator edits without reading Rust; they are compiled into the
+//! binary. A test fails when a key is in one catalogue and not the other, or a key the code uses
+//! is in neither.
 //!
-//! In: nothing (constants). Out: [`Words`], which the report turns into text for a [`Lang`].
+//! In: the catalogues. Out: [`Words`] (a key), which the report turns into text for a [`Lang`].
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 pub mod scenarios;
 
@@ -15,30 +21,83 @@ pub enum Lang {
     Zh,
 }
 
-/// One text in each language; an empty translation falls back to English.
+impl Lang {
+    /// Every language, for the checks that the catalogues agree.
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Zh];
+
+    /// The language's code, as `--lang` and `report.language` take it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh",
+        }
+    }
+}
+
+/// The catalogues' text, compiled in.
+const CATALOGUES: [(Lang, &str); 2] = [
+    (Lang::En, include_str!("../labels/en.toml")),
+    (Lang::Zh, include_str!("../labels/zh.toml")),
+];
+
+/// Every text of `lang`, by its dotted key (`pack.summary`, `figure.flow_trend.wip.header`).
+pub fn catalogue(lang: Lang) -> &'static BTreeMap<String, String> {
+    static PARSED: OnceLock<[BTreeMap<String, String>; 2]> = OnceLock::new();
+    let parsed = PARSED.get_or_init(|| CATALOGUES.map(|(_, text)| flatten(text)));
+    &parsed[lang as usize]
+}
+
+/// A catalogue's TOML as dotted keys; a catalogue that does not parse is a defect of the build
+/// (its test fails), so it reads as empty here rather than stopping a run.
+fn flatten(text: &str) -> BTreeMap<String, String> {
+    fn walk(prefix: &str, value: &toml::Value, out: &mut BTreeMap<String, String>) {
+        match value {
+            toml::Value::Table(table) => {
+                for (key, value) in table {
+                    let key = if prefix.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{prefix}.{key}")
+                    };
+                    walk(&key, value, out);
+                }
+            }
+            toml::Value::String(text) => {
+                out.insert(prefix.to_string(), text.clone());
+            }
+            _ => {}
+        }
+    }
+    let mut out = BTreeMap::new();
+    if let Ok(value) = text.parse::<toml::Table>() {
+        walk("", &toml::Value::Table(value), &mut out);
+    }
+    out
+}
+
+/// The text of `key` in `lang`, if the catalogue has it.
+pub fn text(lang: Lang, key: &str) -> Option<&'static str> {
+    catalogue(lang).get(key).map(String::as_str)
+}
+
+/// One text, by its key in the catalogues.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Words {
-    pub en: &'static str,
-    pub zh: &'static str,
+    pub key: &'static str,
 }
 
 impl Words {
-    /// English and Chinese.
-    pub const fn new(en: &'static str, zh: &'static str) -> Words {
-        Words { en, zh }
+    /// The words under `key` (`pack.summary`).
+    pub const fn key(key: &'static str) -> Words {
+        Words { key }
     }
 
-    /// English only (Chinese falls back to it).
-    pub const fn en(en: &'static str) -> Words {
-        Words { en, zh: "" }
-    }
-
-    /// The text in `lang`.
+    /// The text in `lang`; English where `lang`'s catalogue lacks it, and the key itself where
+    /// both do (the catalogue tests make both impossible).
     pub fn get(self, lang: Lang) -> &'static str {
-        match lang {
-            Lang::Zh if !self.zh.is_empty() => self.zh,
-            _ => self.en,
-        }
+        text(lang, self.key)
+            .or_else(|| text(Lang::En, self.key))
+            .unwrap_or(self.key)
     }
 
     /// The text in `lang` with `{name}` placeholders filled from `values`.
@@ -52,312 +111,221 @@ impl Words {
 }
 
 // Sheets.
-pub const SUMMARY: Words = Words::new("Summary", "摘要");
-pub const PORTFOLIO: Words = Words::new("Portfolio", "投资组合");
-pub const MONTHLY: Words = Words::new("Monthly", "月度");
-pub const CASH_FLOWS: Words = Words::new("Cash Flows", "现金流");
-pub const DATA_QUALITY: Words = Words::new("Data Quality", "数据质量");
-pub const DEFINITIONS: Words = Words::new("Definitions", "指标定义");
-pub const RUN_INFO: Words = Words::new("Run Info", "运行信息");
-pub const VALUE_STREAM: Words = Words::new("Value Stream", "价值流");
-pub const DELIVERY: Words = Words::new("Delivery", "交付");
-pub const RELIABILITY: Words = Words::new("Reliability", "可靠性");
+pub const SUMMARY: Words = Words::key("pack.summary");
+pub const PORTFOLIO: Words = Words::key("pack.portfolio");
+pub const MONTHLY: Words = Words::key("pack.monthly");
+pub const CASH_FLOWS: Words = Words::key("pack.cash_flows");
+pub const DATA_QUALITY: Words = Words::key("pack.data_quality");
+pub const DEFINITIONS: Words = Words::key("pack.definitions");
+pub const RUN_INFO: Words = Words::key("pack.run_info");
+pub const VALUE_STREAM: Words = Words::key("pack.value_stream");
+pub const DELIVERY: Words = Words::key("pack.delivery");
+pub const RELIABILITY: Words = Words::key("pack.reliability");
 
 // Titles; {period}, {currency}, {run_id} and {rejects} are filled in.
-pub const SUMMARY_TITLE: Words = Words::new(
-    "The month for the committee: {period} (amounts in {currency})",
-    "投资委员会月度摘要：{period}（金额单位：{currency}）",
-);
-pub const DOCUMENT_SUBJECT: Words = Words::new(
-    "IT investment committee pack, {period}",
-    "IT 投资委员会月度报告，{period}",
-);
-pub const DECISIONS: Words = Words::new(
-    "Investments that need a decision, and why",
-    "需要决策的投资项目及原因",
-);
-pub const PORTFOLIO_TITLE: Words = Words::new(
-    "Portfolio as of {period} (amounts in {currency})",
-    "投资组合，截至 {period}（金额单位：{currency}）",
-);
-pub const MONTHLY_TITLE: Words = Words::new(
-    "Portfolio cost by month, 12 months to {period} ({currency})",
-    "投资组合月度成本，截至 {period} 的 12 个月（{currency}）",
-);
-pub const CASH_FLOWS_TITLE: Words = Words::new(
-    "Cash flows by investment and month as of {period} ({currency})",
-    "各投资项目按月现金流，截至 {period}（{currency}）",
-);
-pub const CASH_FLOWS_NOTE: Words = Words::new(
-    "Each month is dated on its last day: realized benefits and actual costs up to {period}, planned benefits and forecast (else budget) costs after it. The Portfolio's NPV and IRR are XNPV and XIRR over an investment's row of net cash flows.",
-    "每月现金流记在该月最后一天：{period} 及之前为已实现收益与实际成本，之后为计划收益与预测（否则为预算）成本。投资组合表中的 NPV 与 IRR 是对该项目净现金流行的 XNPV 与 XIRR。",
-);
-pub const NET_CASH_FLOW: Words = Words::new(
-    "Net cash flow (benefits − costs)",
-    "净现金流（收益 − 成本）",
-);
-pub const COSTS: Words = Words::new("Costs", "成本");
-pub const BENEFITS: Words = Words::new("Benefits", "收益");
-pub const INVESTMENT: Words = Words::new("Investment", "投资项目");
-pub const NAME: Words = Words::new("Name", "名称");
-pub const ACTUAL_MONTH: Words = Words::new("actual", "实际");
-pub const PLAN_MONTH: Words = Words::new("plan", "计划");
-pub const VALUE_STREAM_TITLE: Words = Words::new(
-    "The value funnel by value stream and team as of {period} (amounts in {currency})",
-    "截至 {period} 各价值流与团队的需求价值漏斗（金额单位：{currency}）",
-);
-pub const DELIVERY_TITLE: Words = Words::new(
-    "Delivery (DORA) by application, team and release strategy as of {period}",
-    "截至 {period} 按应用、团队与发布策略的交付表现（DORA）",
-);
-pub const RELIABILITY_TITLE: Words = Words::new(
-    "Reliability, service levels and incident cost as of {period} (amounts in {currency})",
-    "截至 {period} 的可靠性、服务水平与事件成本（金额单位：{currency}）",
-);
-pub const FLOW_BY_STREAM: Words = Words::new(
-    "Flow, lead time and money by value stream and team",
-    "各价值流与团队的流动、交付周期与成本",
-);
-pub const FUNNEL: Words = Words::new(
-    "The funnel: arrivals, conversion of the last twelve months' proposals, drop-off and stage times",
-    "漏斗：本月进入、近十二个月提案的转化、流失与阶段时长",
-);
-pub const OLDEST_WIP: Words = Words::new("The oldest work in progress", "最久的在制品");
-pub const FLOW_TREND: Words = Words::new(
-    "Twelve months: arrivals, throughput, lead time and the cumulative flow",
-    "近十二个月：进入、吞吐、交付周期与累积流",
-);
-pub const DORA_BY_LEVEL: Words = Words::new(
-    "DORA figures and tiers for the portfolio, each application, team and release strategy",
-    "组合、各应用、团队与发布策略的 DORA 指标与等级",
-);
-pub const DELIVERY_TREND: Words = Words::new(
-    "Twelve months: change failure rate by release strategy",
-    "近十二个月：各发布策略的变更失败率",
-);
-pub const FAILED_DEPLOYMENTS: Words = Words::new(
-    "Failed deployments of the month and the rules that failed them",
-    "本月失败的部署及判定规则",
-);
-pub const SERVICE_LEVELS: Words = Words::new(
-    "Incidents, time to restore, incident cost and service levels by application",
-    "各应用的事件、恢复时间、事件成本与服务水平",
-);
-pub const TIME_QUADRANT: Words = Words::new(
-    "TIME quadrant: technical fit against business fit",
-    "TIME 象限：技术适配度与业务适配度",
-);
-pub const BY_SEVERITY: Words = Words::new("Incidents by severity", "按严重级别的事件");
-pub const COST_BY_INVESTMENT: Words = Words::new(
-    "Incident cost rolled up to the investments",
-    "按投资项目汇总的事件成本",
-);
-pub const PROBLEMS: Words = Words::new(
-    "Problems: recurring incidents and open problems",
-    "问题管理：反复发生的事件与未关闭的问题",
-);
-pub const RELIABILITY_TREND: Words = Words::new(
-    "Twelve months: incidents, impact, incident cost and SLA attainment",
-    "近十二个月：事件、影响、事件成本与 SLA 达成率",
-);
-pub const DATA_QUALITY_TITLE: Words = Words::new(
-    "Data quality of run {run_id}: {rejects} rejected value(s)",
-    "运行 {run_id} 的数据质量：{rejects} 个被拒绝的值",
-);
-pub const DEFINITIONS_TITLE: Words = Words::new("Definitions of every figure", "各项指标的定义");
-pub const RUN_INFO_TITLE: Words = Words::new("Run information", "运行信息");
-pub const MODEL_SHEET_TITLE: Words = Words::new(
-    "{title} ({period}, model {model})",
-    "{title}（{period}，模型 {model}）",
-);
+pub const SUMMARY_TITLE: Words = Words::key("pack.summary_title");
+pub const DOCUMENT_SUBJECT: Words = Words::key("pack.document_subject");
+pub const DECISIONS: Words = Words::key("pack.decisions");
+pub const PORTFOLIO_TITLE: Words = Words::key("pack.portfolio_title");
+pub const MONTHLY_TITLE: Words = Words::key("pack.monthly_title");
+pub const CASH_FLOWS_TITLE: Words = Words::key("pack.cash_flows_title");
+pub const CASH_FLOWS_NOTE: Words = Words::key("pack.cash_flows_note");
+pub const NET_CASH_FLOW: Words = Words::key("pack.net_cash_flow");
+pub const COSTS: Words = Words::key("pack.costs");
+pub const BENEFITS: Words = Words::key("pack.benefits");
+pub const INVESTMENT: Words = Words::key("pack.investment");
+pub const NAME: Words = Words::key("pack.name");
+pub const ACTUAL_MONTH: Words = Words::key("pack.actual_month");
+pub const PLAN_MONTH: Words = Words::key("pack.plan_month");
+pub const VALUE_STREAM_TITLE: Words = Words::key("pack.value_stream_title");
+pub const DELIVERY_TITLE: Words = Words::key("pack.delivery_title");
+pub const RELIABILITY_TITLE: Words = Words::key("pack.reliability_title");
+pub const FLOW_BY_STREAM: Words = Words::key("pack.flow_by_stream");
+pub const FUNNEL: Words = Words::key("pack.funnel");
+pub const OLDEST_WIP: Words = Words::key("pack.oldest_wip");
+pub const FLOW_TREND: Words = Words::key("pack.flow_trend");
+pub const DORA_BY_LEVEL: Words = Words::key("pack.dora_by_level");
+pub const DELIVERY_TREND: Words = Words::key("pack.delivery_trend");
+pub const FAILED_DEPLOYMENTS: Words = Words::key("pack.failed_deployments");
+pub const SERVICE_LEVELS: Words = Words::key("pack.service_levels");
+pub const TIME_QUADRANT: Words = Words::key("pack.time_quadrant");
+pub const BY_SEVERITY: Words = Words::key("pack.by_severity");
+pub const COST_BY_INVESTMENT: Words = Words::key("pack.cost_by_investment");
+pub const PROBLEMS: Words = Words::key("pack.problems");
+pub const RELIABILITY_TREND: Words = Words::key("pack.reliability_trend");
+pub const DATA_QUALITY_TITLE: Words = Words::key("pack.data_quality_title");
+pub const DEFINITIONS_TITLE: Words = Words::key("pack.definitions_title");
+pub const RUN_INFO_TITLE: Words = Words::key("pack.run_info_title");
+pub const MODEL_SHEET_TITLE: Words = Words::key("pack.model_sheet_title");
 
 // The Summary's headline figures, their details and statuses.
-pub const H_SPEND: Words = Words::new("Spend against budget, year to date", "年初至今支出相对预算");
-pub const H_NPV: Words = Words::new("Portfolio NPV", "投资组合净现值 (NPV)");
-pub const H_NPV_P50: Words = Words::new(
-    "Risk-adjusted NPV (Σ of the investments' P50)",
-    "风险调整后净现值（各项目 P50 之和）",
-);
-pub const H_BENEFITS: Words = Words::new("Benefit realization to date", "累计收益实现率");
-pub const H_LEAD_TIME: Words = Words::new("Lead time p85 (days)", "交付周期 P85（天）");
-pub const H_THROUGHPUT: Words = Words::new("Throughput (demands released)", "吞吐量（已发布需求）");
-pub const H_FAILURE_RATE: Words = Words::new("Change failure rate", "变更失败率");
-pub const H_RESTORE: Words = Words::new(
-    "Time to restore business p50 (hours)",
-    "业务恢复时间 P50（小时）",
-);
-pub const H_INCIDENT_COST: Words = Words::new("Incident cost", "事件成本");
-pub const H_SLA: Words = Words::new("SLA attainment", "SLA 达成率");
-pub const H_DATA_QUALITY: Words =
-    Words::new("Data quality (rows accepted)", "数据质量（接受的行）");
-pub const H_NOT_COMPUTED: Words = Words::new(
-    "The {figures} figures were not computed (Run Info says why)",
-    "未计算{figures}类指标（原因见运行信息）",
-);
-pub const H_SPEND_DETAIL: Words = Words::new(
-    "Actual {actual} against budget {budget} {currency}, January to the month: actual / budget − 1",
-    "实际 {actual}，预算 {budget} {currency}（一月至本月）：实际 / 预算 − 1",
-);
-pub const H_SUM_DETAIL: Words = Words::new(
-    "The sum over the {known} investments valued; {missing} without a figure (Portfolio's notes say why)",
-    "已估值的 {known} 个投资项目之和；{missing} 个无此指标（原因见投资组合表的说明）",
-);
-pub const H_BENEFITS_DETAIL: Words = Words::new(
-    "Realized {realized} of planned {planned} {currency} up to the month",
-    "截至本月已实现 {realized}，计划 {planned} {currency}",
-);
-pub const H_FROM: Words = Words::new("The portfolio row of {column}", "{column} 的组合行");
-pub const H_EMPTY: Words = Words::new(
-    "Empty: {column} has no figure for the portfolio (its notes say why)",
-    "为空：{column} 没有组合层面的数值（原因见其说明）",
-);
-pub const H_QUALITY_DETAIL: Words = Words::new(
-    "1 − rejected rows / rows read, over every source of the run",
-    "1 − 被拒绝行数 / 读取行数（本次运行的全部来源）",
-);
-pub const GREEN: Words = Words::new("green", "绿");
-pub const AMBER: Words = Words::new("amber", "黄");
-pub const RED: Words = Words::new("red", "红");
-pub const NO_STATUS: Words = Words::new("no thresholds", "未设阈值");
-pub const THIS_MONTH: Words = Words::new("This month", "本月");
-pub const PREVIOUS_MONTH: Words = Words::new("Previous month", "上月");
-pub const TARGET: Words = Words::new("Target", "目标");
-pub const HOW: Words = Words::new("How it is made", "计算方式");
+pub const H_SPEND: Words = Words::key("pack.h_spend");
+pub const H_NPV: Words = Words::key("pack.h_npv");
+pub const H_NPV_P50: Words = Words::key("pack.h_npv_p50");
+pub const H_BENEFITS: Words = Words::key("pack.h_benefits");
+pub const H_LEAD_TIME: Words = Words::key("pack.h_lead_time");
+pub const H_THROUGHPUT: Words = Words::key("pack.h_throughput");
+pub const H_FAILURE_RATE: Words = Words::key("pack.h_failure_rate");
+pub const H_RESTORE: Words = Words::key("pack.h_restore");
+pub const H_INCIDENT_COST: Words = Words::key("pack.h_incident_cost");
+pub const H_SLA: Words = Words::key("pack.h_sla");
+pub const H_DATA_QUALITY: Words = Words::key("pack.h_data_quality");
+pub const H_NOT_COMPUTED: Words = Words::key("pack.h_not_computed");
+pub const H_SPEND_DETAIL: Words = Words::key("pack.h_spend_detail");
+pub const H_SUM_DETAIL: Words = Words::key("pack.h_sum_detail");
+pub const H_BENEFITS_DETAIL: Words = Words::key("pack.h_benefits_detail");
+pub const H_FROM: Words = Words::key("pack.h_from");
+pub const H_EMPTY: Words = Words::key("pack.h_empty");
+pub const H_QUALITY_DETAIL: Words = Words::key("pack.h_quality_detail");
+pub const GREEN: Words = Words::key("pack.green");
+pub const AMBER: Words = Words::key("pack.amber");
+pub const RED: Words = Words::key("pack.red");
+pub const NO_STATUS: Words = Words::key("pack.no_status");
+pub const THIS_MONTH: Words = Words::key("pack.this_month");
+pub const PREVIOUS_MONTH: Words = Words::key("pack.previous_month");
+pub const TARGET: Words = Words::key("pack.target");
+pub const HOW: Words = Words::key("pack.how");
 
 // Charts.
-pub const ACTUAL_VS_BUDGET: Words = Words::new(
-    "Actual vs budget, 12 months to {period} ({currency})",
-    "实际与预算对比，截至 {period} 的 12 个月（{currency}）",
-);
-pub const CHART_FUNNEL: Words = Words::new(
-    "The demand funnel: how far the last twelve months' proposals got, as of {period}",
-    "需求漏斗：近十二个月的提案走到了哪一步（截至 {period}）",
-);
-pub const CHART_CUMULATIVE_FLOW: Words = Words::new(
-    "Cumulative flow: demands by stage at each month's end, 12 months to {period}",
-    "累积流：各月末处于各阶段的需求，截至 {period} 的 12 个月",
-);
-pub const CHART_LEAD_TIME: Words = Words::new(
-    "Lead time of the demands released each month (days), 12 months to {period}",
-    "各月发布需求的交付周期（天），截至 {period} 的 12 个月",
-);
-pub const CHART_FAILURE_RATE: Words = Words::new(
-    "Change failure rate by release strategy, {period}",
-    "各发布策略的变更失败率，{period}",
-);
-pub const CHART_INCIDENT_COST: Words = Words::new(
-    "Incident cost by month, 12 months to {period} ({currency})",
-    "各月事件成本，截至 {period} 的 12 个月（{currency}）",
-);
-pub const CHART_ERROR_BUDGET: Words = Words::new(
-    "Error budget consumed in {period}: the applications that spent most",
-    "{period} 错误预算消耗：消耗最多的应用",
-);
-pub const ERROR_BUDGET_MOST: Words = Words::new(
-    "The applications that spent most of their error budget in {period}",
-    "{period} 错误预算消耗最多的应用",
-);
-pub const CHART_PORTFOLIO_MAP: Words = Words::new(
-    "Portfolio map: cost to date against NPV, bubble size the budget ({currency})",
-    "投资组合地图：累计成本与 NPV，气泡大小为预算（{currency}）",
-);
-pub const PORTFOLIO_MAP_DATA: Words = Words::new(
-    "The portfolio map's investments, by category",
-    "投资组合地图中的投资项目（按类别）",
-);
-pub const CHART_NPV_RANGE: Words = Words::new(
-    "Risk-adjusted NPV, P10 to P90 with P50, of the largest investments ({currency})",
-    "最大投资项目的风险调整 NPV：P10 至 P90 及 P50（{currency}）",
-);
-pub const NPV_RANGE_DATA: Words = Words::new(
-    "The largest investments by budget at completion, with their NPV range",
-    "按完工预算排列的最大投资项目及其 NPV 区间",
-);
-pub const DEMANDS: Words = Words::new("Demands", "需求数");
-pub const DAYS: Words = Words::new("Days", "天");
-pub const SHARE: Words = Words::new("Share", "比例");
-pub const ACTUAL: Words = Words::new("Actual", "实际");
-pub const BUDGET: Words = Words::new("Budget", "预算");
+pub const ACTUAL_VS_BUDGET: Words = Words::key("pack.actual_vs_budget");
+pub const CHART_FUNNEL: Words = Words::key("pack.chart_funnel");
+pub const CHART_CUMULATIVE_FLOW: Words = Words::key("pack.chart_cumulative_flow");
+pub const CHART_LEAD_TIME: Words = Words::key("pack.chart_lead_time");
+pub const CHART_FAILURE_RATE: Words = Words::key("pack.chart_failure_rate");
+pub const CHART_INCIDENT_COST: Words = Words::key("pack.chart_incident_cost");
+pub const CHART_ERROR_BUDGET: Words = Words::key("pack.chart_error_budget");
+pub const ERROR_BUDGET_MOST: Words = Words::key("pack.error_budget_most");
+pub const CHART_PORTFOLIO_MAP: Words = Words::key("pack.chart_portfolio_map");
+pub const PORTFOLIO_MAP_DATA: Words = Words::key("pack.portfolio_map_data");
+pub const CHART_NPV_RANGE: Words = Words::key("pack.chart_npv_range");
+pub const NPV_RANGE_DATA: Words = Words::key("pack.npv_range_data");
+pub const DEMANDS: Words = Words::key("pack.demands");
+pub const DAYS: Words = Words::key("pack.days");
+pub const SHARE: Words = Words::key("pack.share");
+pub const ACTUAL: Words = Words::key("pack.actual");
+pub const BUDGET: Words = Words::key("pack.budget");
 
 // Headings within sheets.
-pub const INPUT_FILES: Words = Words::new("Input files", "输入文件");
-pub const REJECTED_VALUES: Words = Words::new("Rejected values", "被拒绝的值");
-pub const REJECTED_VALUES_CUT: Words = Words::new(
-    "Rejected values: the first {shown} of {total}; Excel's limit of {limit} rows per sheet leaves no room for the other {rest}, which ledger.rejects holds for run {run_id}",
-    "被拒绝的值：显示 {total} 个中的前 {shown} 个；Excel 每个工作表最多 {limit} 行，其余 {rest} 个见运行 {run_id} 的 ledger.rejects",
-);
-pub const LEFT_OUT: Words = Words::new("Left out of this pack", "本报告未包含");
-pub const MODELS: Words = Words::new("Models", "模型");
-pub const DATA_TESTS: Words = Words::new("Data tests", "数据测试");
+pub const INPUT_FILES: Words = Words::key("pack.input_files");
+pub const REJECTED_VALUES: Words = Words::key("pack.rejected_values");
+pub const REJECTED_VALUES_CUT: Words = Words::key("pack.rejected_values_cut");
+pub const LEFT_OUT: Words = Words::key("pack.left_out");
+pub const MODELS: Words = Words::key("pack.models");
+pub const DATA_TESTS: Words = Words::key("pack.data_tests");
 
 // Definitions sheet headers.
-pub const FIGURE: Words = Words::new("Figure", "指标");
-pub const COLUMN_IN_METRICS: Words = Words::new("Column in metrics", "metrics 中的列");
-pub const DEFINITION: Words = Words::new("Definition", "定义");
-pub const WHEN_EMPTY: Words = Words::new("When empty", "为空时");
+pub const FIGURE: Words = Words::key("pack.figure");
+pub const COLUMN_IN_METRICS: Words = Words::key("pack.column_in_metrics");
+pub const DEFINITION: Words = Words::key("pack.definition");
+pub const WHEN_EMPTY: Words = Words::key("pack.when_empty");
+pub const UNIT: Words = Words::key("pack.unit");
+pub const SOURCES: Words = Words::key("pack.sources");
+pub const UNIT_TEXT: Words = Words::key("pack.unit_text");
+pub const UNIT_MONEY: Words = Words::key("pack.unit_money");
+pub const UNIT_PERCENT: Words = Words::key("pack.unit_percent");
+pub const UNIT_RATIO: Words = Words::key("pack.unit_ratio");
+pub const UNIT_INTEGER: Words = Words::key("pack.unit_integer");
+pub const UNIT_NUMBER: Words = Words::key("pack.unit_number");
+pub const UNIT_MONTH: Words = Words::key("pack.unit_month");
+pub const UNIT_DATE: Words = Words::key("pack.unit_date");
+pub const UNIT_DATETIME: Words = Words::key("pack.unit_datetime");
 
 // Run Info rows.
-pub const RUN_ID: Words = Words::new("Run ID", "运行编号");
-pub const PERIOD: Words = Words::new("Period", "期间");
-pub const STARTED_UTC: Words = Words::new("Started (UTC)", "开始时间（UTC）");
-pub const VERSION: Words = Words::new("itvalue version", "itvalue 版本");
-pub const CONFIGURATION: Words = Words::new("Configuration", "配置");
-pub const WAREHOUSE: Words = Words::new("Warehouse", "数据仓库");
-pub const REPORTING_CURRENCY: Words = Words::new("Reporting currency", "报告货币");
-pub const INPUTS: Words = Words::new("Inputs", "输入");
-pub const REJECTS: Words = Words::new("Rejected values", "被拒绝的值");
-pub const FX_RATES: Words = Words::new("FX rates", "汇率");
-pub const FAILED_OUTSIDE: Words = Words::new("Failed outside the pack", "报告以外的失败");
-pub const NOTHING: Words = Words::new("nothing", "无");
-pub const NO_AMOUNTS: Words = Words::new("no amounts to convert", "无需换算的金额");
-pub const NONE: Words = Words::new("none", "无");
+pub const RUN_ID: Words = Words::key("pack.run_id");
+pub const PERIOD: Words = Words::key("pack.period");
+pub const STARTED_UTC: Words = Words::key("pack.started_utc");
+pub const VERSION: Words = Words::key("pack.version");
+pub const CONFIGURATION: Words = Words::key("pack.configuration");
+pub const WAREHOUSE: Words = Words::key("pack.warehouse");
+pub const REPORTING_CURRENCY: Words = Words::key("pack.reporting_currency");
+pub const INPUTS: Words = Words::key("pack.inputs");
+pub const REJECTS: Words = Words::key("pack.rejects");
+pub const FX_RATES: Words = Words::key("pack.fx_rates");
+pub const FAILED_OUTSIDE: Words = Words::key("pack.failed_outside");
+pub const NOTHING: Words = Words::key("pack.nothing");
+pub const NO_AMOUNTS: Words = Words::key("pack.no_amounts");
+pub const NONE: Words = Words::key("pack.none");
 
 // Column headers of the Data Quality and Run Info tables.
-pub const SOURCE: Words = Words::new("Source", "来源");
-pub const ENTITY: Words = Words::new("Entity", "实体");
-pub const ROWS: Words = Words::new("Rows", "行数");
-pub const LOADED: Words = Words::new("Loaded", "已加载");
-pub const REJECTED: Words = Words::new("Rejected", "已拒绝");
-pub const SUPERSEDED: Words = Words::new("Superseded", "已被取代");
-pub const COMPLETENESS: Words = Words::new("Completeness", "完整性");
-pub const ACCURACY: Words = Words::new("Accuracy", "准确性");
-pub const INTEGRITY: Words = Words::new("Integrity", "关联完整性");
-pub const REJECT_RATE: Words = Words::new("Reject rate", "拒绝率");
-pub const THRESHOLD: Words = Words::new("Threshold", "阈值");
-pub const VERDICT: Words = Words::new("Verdict", "结论");
-pub const FILE: Words = Words::new("File", "文件");
-pub const ROWS_READ: Words = Words::new("Rows read", "读取行数");
-pub const ROWS_LOADED: Words = Words::new("Rows loaded", "加载行数");
-pub const ROWS_REJECTED: Words = Words::new("Rows rejected", "拒绝行数");
-pub const SHA256: Words = Words::new("SHA-256", "SHA-256");
-pub const LOCATION: Words = Words::new("Location", "位置");
-pub const ROW_KEY: Words = Words::new("Row key", "行键");
-pub const COLUMN: Words = Words::new("Column", "列");
-pub const VALUE: Words = Words::new("Value", "值");
-pub const RULE_BROKEN: Words = Words::new("Rule broken", "违反的规则");
-pub const MODEL: Words = Words::new("Model", "模型");
-pub const STATUS: Words = Words::new("Status", "状态");
-pub const MATERIALIZED: Words = Words::new("Materialized", "物化方式");
-pub const TIME_MS: Words = Words::new("Time (ms)", "耗时（毫秒）");
-pub const MESSAGE: Words = Words::new("Message", "信息");
-pub const TEST: Words = Words::new("Test", "测试");
-pub const SEVERITY: Words = Words::new("Severity", "严重级别");
-pub const FAILING_ROWS: Words = Words::new("Failing rows", "失败行数");
-pub const KIND: Words = Words::new("Kind", "类型");
-pub const FAILING_ROWS_KEPT_IN: Words = Words::new("Failing rows kept in", "失败行保存于");
+pub const SOURCE: Words = Words::key("pack.source");
+pub const ENTITY: Words = Words::key("pack.entity");
+pub const ROWS: Words = Words::key("pack.rows");
+pub const LOADED: Words = Words::key("pack.loaded");
+pub const REJECTED: Words = Words::key("pack.rejected");
+pub const SUPERSEDED: Words = Words::key("pack.superseded");
+pub const COMPLETENESS: Words = Words::key("pack.completeness");
+pub const ACCURACY: Words = Words::key("pack.accuracy");
+pub const INTEGRITY: Words = Words::key("pack.integrity");
+pub const REJECT_RATE: Words = Words::key("pack.reject_rate");
+pub const THRESHOLD: Words = Words::key("pack.threshold");
+pub const VERDICT: Words = Words::key("pack.verdict");
+pub const FILE: Words = Words::key("pack.file");
+pub const ROWS_READ: Words = Words::key("pack.rows_read");
+pub const ROWS_LOADED: Words = Words::key("pack.rows_loaded");
+pub const ROWS_REJECTED: Words = Words::key("pack.rows_rejected");
+pub const SHA256: Words = Words::key("pack.sha256");
+pub const LOCATION: Words = Words::key("pack.location");
+pub const ROW_KEY: Words = Words::key("pack.row_key");
+pub const COLUMN: Words = Words::key("pack.column");
+pub const VALUE: Words = Words::key("pack.value");
+pub const RULE_BROKEN: Words = Words::key("pack.rule_broken");
+pub const MODEL: Words = Words::key("pack.model");
+pub const STATUS: Words = Words::key("pack.status");
+pub const MATERIALIZED: Words = Words::key("pack.materialized");
+pub const TIME_MS: Words = Words::key("pack.time_ms");
+pub const MESSAGE: Words = Words::key("pack.message");
+pub const TEST: Words = Words::key("pack.test");
+pub const SEVERITY: Words = Words::key("pack.severity");
+pub const FAILING_ROWS: Words = Words::key("pack.failing_rows");
+pub const KIND: Words = Words::key("pack.kind");
+pub const FAILING_ROWS_KEPT_IN: Words = Words::key("pack.failing_rows_kept_in");
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn words_fall_back_to_english_and_fill_their_placeholders() {
+    fn words_fill_their_placeholders_in_each_language() {
         let title = PORTFOLIO_TITLE.fill(Lang::En, &[("period", "2026-10"), ("currency", "EUR")]);
         assert_eq!(title, "Portfolio as of 2026-10 (amounts in EUR)");
         assert_eq!(
             PORTFOLIO_TITLE.fill(Lang::Zh, &[("period", "2026-10"), ("currency", "EUR")]),
             "投资组合，截至 2026-10（金额单位：EUR）"
         );
-        assert_eq!(Words::en("CPI").get(Lang::Zh), "CPI");
+    }
+
+    #[test]
+    fn both_catalogues_parse_and_hold_the_same_keys() {
+        for (lang, text) in CATALOGUES {
+            text.parse::<toml::Table>()
+                .unwrap_or_else(|e| panic!("labels/{}.toml: {e}", lang.code()));
+        }
+        let en: Vec<&String> = catalogue(Lang::En).keys().collect();
+        let zh: Vec<&String> = catalogue(Lang::Zh).keys().collect();
+        let only = |a: &[&String], b: &[&String]| -> Vec<String> {
+            a.iter()
+                .filter(|k| !b.contains(k))
+                .map(|k| k.to_string())
+                .collect()
+        };
+        assert_eq!(only(&en, &zh), Vec::<String>::new(), "keys only in en.toml");
+        assert_eq!(only(&zh, &en), Vec::<String>::new(), "keys only in zh.toml");
+        // Every placeholder of a text is in its translation too.
+        let braces = |t: &str| -> Vec<String> {
+            let mut found: Vec<String> = t
+                .split('{')
+                .skip(1)
+                .filter_map(|p| p.split_once('}').map(|(n, _)| n.to_string()))
+                .collect();
+            found.sort();
+            found
+        };
+        for key in en {
+            assert_eq!(
+                braces(&catalogue(Lang::En)[key]),
+                braces(&catalogue(Lang::Zh)[key]),
+                "{key}: the placeholders differ"
+            );
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The metric catalogue: what every figure family declares about its tables. Per column: its
-//! header in each language, its unit (which decides its number format), its width, and for a
-//! figure its formula and what an empty cell means. The job stores whatever tables a family
+//! unit (which decides its number format), its width and whether it is a figure; its header in
+//! each language, and for a figure its formula and what an empty cell means, are in the label
+//! catalogues (`labels/<language>.toml`). The job stores whatever tables a family
 //! hands it under `metrics.*`; the report builds the family's sheet columns and the Definitions
 //! sheet from the same declaration, so a figure is declared once.
 //!
@@ -12,7 +13,7 @@ use polars::prelude::{DataFrame, DataType, Expr, LazyFrame, PolarsResult, TimeUn
 use super::{Computed, Inputs, Settings};
 use crate::contract::Entity;
 use crate::error::Result;
-use crate::labels::Words;
+use crate::labels::{self, Lang};
 use crate::schedule::Period;
 
 /// What a column holds, which decides how the workbook shows it.
@@ -34,56 +35,45 @@ pub enum Unit {
     DateTime,
 }
 
-/// How a figure is defined, for the Definitions sheet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Definition {
-    pub formula: Words,
-    /// What an empty cell means.
-    pub when_empty: Words,
-}
-
-/// One column of a metric table.
+/// One column of a metric table. Its words (header, and for a figure its formula and what an
+/// empty cell means) are in the label catalogues, under `figure.<table>.<column>` (a key
+/// column's header may be shared, under `column.<column>`); see [`Table::header`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Column {
     pub name: &'static str,
-    pub header: Words,
     pub unit: Unit,
     /// The column's width on its sheet, in Excel's character units.
     pub width: f64,
-    /// `None` for the columns that identify a row (the period, the investment's id and name).
-    pub definition: Option<Definition>,
+    /// Whether it is a figure (defined on the Definitions sheet) rather than a column that
+    /// identifies or describes a row (the period, the investment's id and name).
+    pub figure: bool,
 }
 
 /// A column that identifies a row or describes it; no definition.
-pub const fn key(name: &'static str, header: Words, unit: Unit, width: f64) -> Column {
+pub const fn key(name: &'static str, unit: Unit, width: f64) -> Column {
     Column {
         name,
-        header,
         unit,
         width,
-        definition: None,
+        figure: false,
     }
 }
 
-/// A figure with its definition.
-pub const fn figure(
-    name: &'static str,
-    header: Words,
-    unit: Unit,
-    width: f64,
-    formula: Words,
-    when_empty: Words,
-) -> Column {
+/// A figure, defined in the catalogues.
+pub const fn figure(name: &'static str, unit: Unit, width: f64) -> Column {
     Column {
         name,
-        header,
         unit,
         width,
-        definition: Some(Definition {
-            formula,
-            when_empty,
-        }),
+        figure: true,
     }
+}
+
+/// What a figure means, in one language: its formula and what an empty cell means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Definition {
+    pub formula: &'static str,
+    pub when_empty: &'static str,
 }
 
 /// A table of `metrics.*`: one set of rows per period, the period in its `period` column.
@@ -95,6 +85,33 @@ pub struct Table {
 }
 
 impl Table {
+    /// The header of `column` in `lang`: the table's own, else the one its columns of that name
+    /// share.
+    pub fn header(&self, column: &Column, lang: Lang) -> &'static str {
+        let own = format!("figure.{}.{}.header", self.name, column.name);
+        labels::text(lang, &own)
+            .or_else(|| labels::text(lang, &format!("column.{}.header", column.name)))
+            .unwrap_or(column.name)
+    }
+
+    /// The definition of `column` in `lang`, when it is a figure.
+    pub fn definition(&self, column: &Column, lang: Lang) -> Option<Definition> {
+        if !column.figure {
+            return None;
+        }
+        let text = |part: &str| {
+            labels::text(
+                lang,
+                &format!("figure.{}.{}.{part}", self.name, column.name),
+            )
+            .unwrap_or("")
+        };
+        Some(Definition {
+            formula: text("formula"),
+            when_empty: text("when_empty"),
+        })
+    }
+
     /// The column called `name`.
     pub fn column(&self, name: &str) -> Option<&'static Column> {
         self.columns.iter().find(|c| c.name == name)
@@ -243,5 +260,52 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn every_column_has_its_words_in_every_language_and_the_catalogues_no_others() {
+        use crate::labels::{Lang, catalogue};
+        let mut declared = std::collections::BTreeSet::new();
+        for family in FAMILIES {
+            for table in family.tables {
+                for column in table.columns {
+                    for lang in Lang::ALL {
+                        let own = format!("figure.{}.{}.header", table.name, column.name);
+                        let shared = format!("column.{}.header", column.name);
+                        assert!(
+                            catalogue(lang).contains_key(&own)
+                                || catalogue(lang).contains_key(&shared),
+                            "labels/{}.toml has no header for {}.{}",
+                            lang.code(),
+                            table.name,
+                            column.name
+                        );
+                        declared.insert(own);
+                        declared.insert(shared);
+                        if column.figure {
+                            for part in ["formula", "when_empty"] {
+                                let key = format!("figure.{}.{}.{part}", table.name, column.name);
+                                let text = catalogue(lang).get(&key).map(String::as_str);
+                                assert!(
+                                    text.is_some_and(|t| !t.is_empty()),
+                                    "labels/{}.toml has no {key}",
+                                    lang.code()
+                                );
+                                declared.insert(key);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let stale: Vec<&String> = catalogue(Lang::En)
+            .keys()
+            .filter(|k| k.starts_with("figure.") || k.starts_with("column."))
+            .filter(|k| !declared.contains(*k))
+            .collect();
+        assert!(
+            stale.is_empty(),
+            "words for columns no table declares: {stale:?}"
+        );
     }
 }

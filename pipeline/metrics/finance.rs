@@ -18,7 +18,6 @@ use super::stats::date_lit;
 use super::{Computed, Inputs, Settings};
 use crate::contract::Entity;
 use crate::error::{Error, Result};
-use crate::labels::Words;
 use crate::schedule::Period;
 
 /// The models the finance figures are computed from.
@@ -40,398 +39,73 @@ pub static FAMILY: Family = Family {
     compute: compute_family,
 };
 
-const fn money(
-    name: &'static str,
-    header: Words,
-    width: f64,
-    formula: &'static str,
-    when_empty: &'static str,
-) -> Declared {
-    figure(
-        name,
-        header,
-        Unit::Money,
-        width,
-        Words::en(formula),
-        Words::en(when_empty),
-    )
+const fn money(name: &'static str, width: f64) -> Declared {
+    figure(name, Unit::Money, width)
 }
 
-const fn share(
-    name: &'static str,
-    header: Words,
-    unit: Unit,
-    width: f64,
-    formula: &'static str,
-    when_empty: &'static str,
-) -> Declared {
-    figure(
-        name,
-        header,
-        unit,
-        width,
-        Words::en(formula),
-        Words::en(when_empty),
-    )
+const fn share(name: &'static str, unit: Unit, width: f64) -> Declared {
+    figure(name, unit, width)
 }
 
-const PERIOD: Declared = key("period", Words::new("Period", "期间"), Unit::Month, 10.0);
+const PERIOD: Declared = key("period", Unit::Month, 10.0);
 
-const fn plain(
-    name: &'static str,
-    header: Words,
-    unit: Unit,
-    width: f64,
-    formula: &'static str,
-    when_empty: &'static str,
-) -> Declared {
-    share(name, header, unit, width, formula, when_empty)
+const fn plain(name: &'static str, unit: Unit, width: f64) -> Declared {
+    share(name, unit, width)
 }
-
-/// The simulation's percentiles share one definition but for the percentile.
-const SIMULATED: &str = "PERCENTILE.INC of the NPV over the simulation's draws: future benefits triangular on amount_low / amount / amount_high (the configured band of their benefit_type where missing), all of an investment's moving together; future costs times an overrun factor. Run Info gives the seed, the draws and the cost model.";
 
 /// `metrics.investment_finance`: one row per investment as of the period.
 pub const INVESTMENT_FINANCE: Table = Table {
     name: "investment_finance",
     columns: &[
         PERIOD,
-        key(
-            "investment_id",
-            Words::new("Investment", "投资项目"),
-            Unit::Text,
-            12.0,
-        ),
-        key("name", Words::new("Name", "名称"), Unit::Text, 34.0),
-        key("category", Words::new("Category", "类别"), Unit::Text, 11.0),
-        key(
-            "value_stream",
-            Words::new("Value stream", "价值流"),
-            Unit::Text,
-            16.0,
-        ),
-        key("status", Words::new("Status", "状态"), Unit::Text, 11.0),
-        money(
-            "actual_month",
-            Words::new("Actual (month)", "本月实际"),
-            15.0,
-            "Sum of actual cost lines of the period, converted to the reporting currency at the month's FX rate (or the rate policy's). Zero when the investment books actuals, but none this month.",
-            "The investment has no actual cost lines at all, or a line lacks an FX rate.",
-        ),
-        money(
-            "budget_month",
-            Words::new("Budget (month)", "本月预算"),
-            15.0,
-            "Sum of budget cost lines of the period, in the reporting currency. Zero when the investment has budget lines, but none this month.",
-            "The investment has no budget cost lines at all, or a line lacks an FX rate.",
-        ),
-        money(
-            "variance_month",
-            Words::new("Variance (month)", "本月偏差"),
-            16.0,
-            "Actual (month) − Budget (month). Positive means over budget.",
-            "Actual or budget is empty.",
-        ),
-        share(
-            "variance_month_pct",
-            Words::new("Variance % (month)", "本月偏差率"),
-            Unit::Percent,
-            12.0,
-            "Variance (month) / Budget (month).",
-            "No budget in the month (division by zero), or an input is empty.",
-        ),
-        money(
-            "actual_ytd",
-            Words::new("Actual YTD", "年初至今实际"),
-            15.0,
-            "Sum of actual cost lines from January of the period's year to the period.",
-            "No actual cost lines at all, or a line lacks an FX rate.",
-        ),
-        money(
-            "budget_ytd",
-            Words::new("Budget YTD", "年初至今预算"),
-            15.0,
-            "Sum of budget cost lines from January of the period's year to the period.",
-            "No budget cost lines at all, or a line lacks an FX rate.",
-        ),
-        money(
-            "variance_ytd",
-            Words::new("Variance YTD", "年初至今偏差"),
-            15.0,
-            "Actual YTD − Budget YTD.",
-            "Actual or budget YTD is empty.",
-        ),
-        share(
-            "variance_ytd_pct",
-            Words::new("Variance % YTD", "年初至今偏差率"),
-            Unit::Percent,
-            12.0,
-            "Variance YTD / Budget YTD.",
-            "No budget this year, or an input is empty.",
-        ),
-        money(
-            "actual_to_date",
-            Words::new("Actual to date (AC)", "累计实际成本 (AC)"),
-            17.0,
-            "Sum of actual cost lines of every month up to and including the period.",
-            "No actual cost lines at all, or a line lacks an FX rate.",
-        ),
-        money(
-            "budget_to_date",
-            Words::new("Budget to date (PV)", "累计计划价值 (PV)"),
-            17.0,
-            "Sum of budget cost lines of every month up to and including the period (planned value).",
-            "No budget cost lines at all, or a line lacks an FX rate.",
-        ),
-        money(
-            "budget_at_completion",
-            Words::new("Budget at completion (BAC)", "完工预算 (BAC)"),
-            17.0,
-            "The investment's budget_total, else the sum of all its budget lines.",
-            "Neither a budget_total nor budget lines.",
-        ),
-        share(
-            "percent_complete",
-            Words::new("% complete", "完成百分比"),
-            Unit::Percent,
-            11.0,
-            "The latest percent_complete reported in or before the period.",
-            "No progress reported by the period.",
-        ),
-        money(
-            "earned_value",
-            Words::new("Earned value (EV)", "挣值 (EV)"),
-            16.0,
-            "BAC × % complete, computed in decimal and rounded once to cents, half away from zero.",
-            "No BAC or no progress.",
-        ),
-        share(
-            "cpi",
-            Words::new("CPI", "CPI"),
-            Unit::Ratio,
-            8.0,
-            "EV / AC. Below 1 means the work done cost more than planned.",
-            "No EV, or no actual cost to date.",
-        ),
-        share(
-            "spi",
-            Words::new("SPI", "SPI"),
-            Unit::Ratio,
-            8.0,
-            "EV / PV. Below 1 means less work is done than planned by now.",
-            "No EV, or no budget to date.",
-        ),
-        money(
-            "cv",
-            Words::new("Cost variance (CV)", "成本偏差 (CV)"),
-            14.0,
-            "EV − AC. Negative means the work done cost more than it was worth.",
-            "No EV or no AC.",
-        ),
-        money(
-            "sv",
-            Words::new("Schedule variance (SV)", "进度偏差 (SV)"),
-            14.0,
-            "EV − PV. Negative means less work is done than planned by now.",
-            "No EV or no PV.",
-        ),
-        money(
-            "eac",
-            Words::new("Estimate at completion (EAC)", "完工估算 (EAC)"),
-            17.0,
-            "BAC / CPI, computed as BAC × AC / EV in decimal and rounded once to cents.",
-            "No BAC, no EV or no AC.",
-        ),
-        money(
-            "etc",
-            Words::new("Estimate to complete (ETC)", "完工尚需估算 (ETC)"),
-            17.0,
-            "EAC − AC: what the rest is expected to cost.",
-            "No EAC.",
-        ),
-        money(
-            "vac",
-            Words::new("Variance at completion (VAC)", "完工偏差 (VAC)"),
-            17.0,
-            "BAC − EAC. Negative means the investment is expected to finish over budget.",
-            "No EAC.",
-        ),
-        plain(
-            "tcpi",
-            Words::new("TCPI", "TCPI"),
-            Unit::Ratio,
-            8.0,
-            "(BAC − EV) / (BAC − AC): the cost efficiency the remaining work needs to finish on budget.",
-            "No BAC, EV or AC, or the budget is spent (BAC = AC).",
-        ),
-        plain(
-            "discount_rate",
-            Words::new("Discount rate", "折现率"),
-            Unit::Percent,
-            10.0,
-            "The investment's discount_rate, else the configuration's default_discount_rate.",
-            "Never empty.",
-        ),
-        money(
-            "npv",
-            Words::new("NPV", "净现值 (NPV)"),
-            15.0,
-            "Excel's XNPV(discount rate, monthly net cash flows, month-end dates): Σ flowᵢ / (1 + rate)^((dᵢ − d₀)/365), d₀ the end of the first month with flows. Net flow = benefits − costs: realized and actual up to the period, planned and forecast (else budget) after it. On the Portfolio sheet a live XNPV over the investment's row of the Cash Flows sheet.",
-            "No cost or benefit lines, or a line lacks an FX rate.",
-        ),
-        plain(
-            "irr",
-            Words::new("IRR", "内部收益率 (IRR)"),
-            Unit::Percent,
-            9.0,
-            "Excel's XIRR of the same flows: Newton's method from 0.1, with a bracketing fallback when it fails; the root it reaches when the flows change sign more than once. On the Portfolio sheet a live XIRR over the Cash Flows row.",
-            "The flows never change sign (no benefits, say), or no rate makes their present value zero.",
-        ),
-        money(
-            "forward_npv",
-            Words::new("Forward NPV", "前瞻净现值"),
-            15.0,
-            "XNPV of the flows after the period only, discounted to the period's last day: what continuing is still worth, sunk cost left out.",
-            "No cash flows after the period, or a line lacks an FX rate.",
-        ),
-        money(
-            "npv_p10",
-            Words::new("NPV P10", "净现值 P10"),
-            14.0,
-            SIMULATED,
-            "No NPV.",
-        ),
-        money(
-            "npv_p50",
-            Words::new("NPV P50", "净现值 P50"),
-            14.0,
-            SIMULATED,
-            "No NPV.",
-        ),
-        money(
-            "npv_p90",
-            Words::new("NPV P90", "净现值 P90"),
-            14.0,
-            SIMULATED,
-            "No NPV.",
-        ),
-        plain(
-            "probability_npv_positive",
-            Words::new("P(NPV > 0)", "NPV 为正的概率"),
-            Unit::Percent,
-            10.0,
-            "Share of the simulation's draws whose NPV is above zero.",
-            "No NPV.",
-        ),
-        money(
-            "forward_npv_p50",
-            Words::new("Forward NPV P50", "前瞻净现值 P50"),
-            15.0,
-            "The median forward NPV over the simulation's draws.",
-            "No forward NPV.",
-        ),
-        money(
-            "forward_npv_mean",
-            Words::new("Forward NPV (mean)", "前瞻净现值（均值）"),
-            15.0,
-            "The mean forward NPV over the simulation's draws: its expected value.",
-            "No forward NPV.",
-        ),
-        plain(
-            "roi_lifecycle",
-            Words::new("ROI (lifecycle)", "全生命周期 ROI"),
-            Unit::Percent,
-            11.0,
-            "(Σ benefits − Σ costs) / Σ costs over every month of the cash flows.",
-            "No costs, no benefits, or a line lacks an FX rate.",
-        ),
-        plain(
-            "roi_to_date",
-            Words::new("ROI to date", "至今 ROI"),
-            Unit::Percent,
-            11.0,
-            "(Σ realized benefits − Σ actual costs) / Σ actual costs of the months up to the period.",
-            "No actual costs, no benefits, or a line lacks an FX rate.",
-        ),
-        figure(
-            "payback_date",
-            Words::new("Payback date", "回收日期"),
-            Unit::Date,
-            12.0,
-            Words::en(
-                "The day the cumulative net cash flow turns ≥ 0 after being negative, each month's flow taken as coming in evenly over the month.",
-            ),
-            Words::en("The cumulative net cash flow never turns positive."),
-        ),
-        plain(
-            "payback_months",
-            Words::new("Payback (months)", "回收期（月）"),
-            Unit::Number,
-            10.0,
-            "Months from the start of the first month with flows to the payback date.",
-            "No payback.",
-        ),
-        figure(
-            "discounted_payback_date",
-            Words::new("Discounted payback date", "折现回收日期"),
-            Unit::Date,
-            12.0,
-            Words::en(
-                "As the payback date, on the flows discounted at the discount rate to the end of the first month.",
-            ),
-            Words::en("The discounted cumulative net cash flow never turns positive."),
-        ),
-        plain(
-            "discounted_payback_months",
-            Words::new("Discounted payback (months)", "折现回收期（月）"),
-            Unit::Number,
-            12.0,
-            "Months from the start of the first month with flows to the discounted payback date.",
-            "No discounted payback.",
-        ),
-        money(
-            "planned_benefits_to_date",
-            Words::new("Planned benefits to date", "累计计划收益"),
-            16.0,
-            "Planned benefit lines of every month up to and including the period, in the reporting currency.",
-            "A planned benefit line up to the period lacks an FX rate.",
-        ),
-        money(
-            "realized_benefits_to_date",
-            Words::new("Realized benefits to date", "累计已实现收益"),
-            16.0,
-            "Realized benefit lines of every month up to and including the period, in the reporting currency.",
-            "A realized benefit line up to the period lacks an FX rate.",
-        ),
-        plain(
-            "benefit_realization",
-            Words::new("Benefit realization", "收益实现率"),
-            Unit::Percent,
-            11.0,
-            "Realized benefits to date / planned benefits to date.",
-            "No planned benefits by the period.",
-        ),
-        figure(
-            "recommendation",
-            Words::new("Recommendation", "建议"),
-            Unit::Text,
-            13.0,
-            Words::en(
-                "continue, fix, stop or review by [metrics.decisions], in this order: stop when forward NPV at P50 is below its threshold, or P(NPV > 0) is while nothing is spent yet; fix when CPI or SPI is; review when P(NPV > 0) is for an investment under way (spent money is sunk: the case is re-examined, not stopped on it), when benefit realization is, or when there is no forward NPV; else continue. Categories of run_categories are never stopped or reviewed on NPV.",
-            ),
-            Words::en("The investment is completed or cancelled: no decision left."),
-        ),
-        figure(
-            "recommendation_reason",
-            Words::new("Why", "原因"),
-            Unit::Text,
-            50.0,
-            Words::en("The thresholds crossed, or the figures behind a continue."),
-            Words::en(
-                "Never empty: for a closed investment it says why there is no recommendation.",
-            ),
-        ),
-        key("notes", Words::new("Notes", "说明"), Unit::Text, 60.0),
+        key("investment_id", Unit::Text, 12.0),
+        key("name", Unit::Text, 34.0),
+        key("category", Unit::Text, 11.0),
+        key("value_stream", Unit::Text, 16.0),
+        key("status", Unit::Text, 11.0),
+        money("actual_month", 15.0),
+        money("budget_month", 15.0),
+        money("variance_month", 16.0),
+        share("variance_month_pct", Unit::Percent, 12.0),
+        money("actual_ytd", 15.0),
+        money("budget_ytd", 15.0),
+        money("variance_ytd", 15.0),
+        share("variance_ytd_pct", Unit::Percent, 12.0),
+        money("actual_to_date", 17.0),
+        money("budget_to_date", 17.0),
+        money("budget_at_completion", 17.0),
+        share("percent_complete", Unit::Percent, 11.0),
+        money("earned_value", 16.0),
+        share("cpi", Unit::Ratio, 8.0),
+        share("spi", Unit::Ratio, 8.0),
+        money("cv", 14.0),
+        money("sv", 14.0),
+        money("eac", 17.0),
+        money("etc", 17.0),
+        money("vac", 17.0),
+        plain("tcpi", Unit::Ratio, 8.0),
+        plain("discount_rate", Unit::Percent, 10.0),
+        money("npv", 15.0),
+        plain("irr", Unit::Percent, 9.0),
+        money("forward_npv", 15.0),
+        money("npv_p10", 14.0),
+        money("npv_p50", 14.0),
+        money("npv_p90", 14.0),
+        plain("probability_npv_positive", Unit::Percent, 10.0),
+        money("forward_npv_p50", 15.0),
+        money("forward_npv_mean", 15.0),
+        plain("roi_lifecycle", Unit::Percent, 11.0),
+        plain("roi_to_date", Unit::Percent, 11.0),
+        figure("payback_date", Unit::Date, 12.0),
+        plain("payback_months", Unit::Number, 10.0),
+        figure("discounted_payback_date", Unit::Date, 12.0),
+        plain("discounted_payback_months", Unit::Number, 12.0),
+        money("planned_benefits_to_date", 16.0),
+        money("realized_benefits_to_date", 16.0),
+        plain("benefit_realization", Unit::Percent, 11.0),
+        figure("recommendation", Unit::Text, 13.0),
+        figure("recommendation_reason", Unit::Text, 50.0),
+        key("notes", Unit::Text, 60.0),
     ],
 };
 
@@ -440,36 +114,13 @@ pub const INVESTMENT_CASH_FLOWS: Table = Table {
     name: "investment_cash_flows",
     columns: &[
         PERIOD,
-        key(
-            "investment_id",
-            Words::new("Investment", "投资项目"),
-            Unit::Text,
-            12.0,
-        ),
-        key("month", Words::new("Month", "月份"), Unit::Month, 10.0),
-        key("flow_date", Words::new("Dated", "日期"), Unit::Date, 11.0),
-        money(
-            "costs",
-            Words::new("Costs", "成本"),
-            14.0,
-            "Actual costs up to the period; after it the month's forecast, else its budget.",
-            "A cost line of the month lacks an FX rate.",
-        ),
-        money(
-            "benefits",
-            Words::new("Benefits", "收益"),
-            14.0,
-            "Realized benefits up to the period; planned benefits after it.",
-            "A benefit line of the month lacks an FX rate.",
-        ),
-        money(
-            "net_flow",
-            Words::new("Net cash flow", "净现金流"),
-            14.0,
-            "Benefits − costs, dated on the month's last day.",
-            "Costs or benefits are empty.",
-        ),
-        key("basis", Words::new("Basis", "依据"), Unit::Text, 10.0),
+        key("investment_id", Unit::Text, 12.0),
+        key("month", Unit::Month, 10.0),
+        key("flow_date", Unit::Date, 11.0),
+        money("costs", 14.0),
+        money("benefits", 14.0),
+        money("net_flow", 14.0),
+        key("basis", Unit::Text, 10.0),
     ],
 };
 
@@ -478,28 +129,10 @@ pub const PORTFOLIO_MONTHLY: Table = Table {
     name: "portfolio_monthly",
     columns: &[
         PERIOD,
-        key("month", Words::new("Month", "月份"), Unit::Month, 10.0),
-        money(
-            "actual",
-            Words::new("Actual", "实际"),
-            16.0,
-            "Sum of the portfolio's actual cost lines of the month, in the reporting currency.",
-            "No actual cost lines in the month, or one lacks an FX rate.",
-        ),
-        money(
-            "budget",
-            Words::new("Budget", "预算"),
-            16.0,
-            "Sum of the portfolio's budget cost lines of the month.",
-            "No budget cost lines in the month, or one lacks an FX rate.",
-        ),
-        money(
-            "forecast",
-            Words::new("Forecast", "预测"),
-            16.0,
-            "Sum of the portfolio's forecast cost lines of the month.",
-            "No forecast cost lines in the month, or one lacks an FX rate.",
-        ),
+        key("month", Unit::Month, 10.0),
+        money("actual", 16.0),
+        money("budget", 16.0),
+        money("forecast", 16.0),
     ],
 };
 

@@ -118,7 +118,7 @@ pub fn family_sheet(
             .iter()
             .filter(|c| c.name != "period")
             .map(|c| {
-                let column = ColumnSpec::declared(c, lang);
+                let column = ColumnSpec::declared(table, c, lang);
                 if c.name == "notes" || c.name == "reason" {
                     column.wrapped()
                 } else {

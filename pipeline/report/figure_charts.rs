@@ -37,7 +37,7 @@ fn title(words: Words, inputs: &PackInputs) -> String {
 fn header(table: &Table, column: &str, lang: Lang) -> String {
     table
         .column(column)
-        .map_or(column, |c| c.header.get(lang))
+        .map_or(column, |c| table.header(c, lang))
         .to_string()
 }
 
@@ -225,7 +225,11 @@ pub fn reliability_charts(
     let block = most.map(|frame| {
         let columns = ["application_id", "name", "budget_consumed"]
             .iter()
-            .filter_map(|c| table.column(c).map(|c| ColumnSpec::declared(c, lang)))
+            .filter_map(|c| {
+                table
+                    .column(c)
+                    .map(|c| ColumnSpec::declared(table, c, lang))
+            })
             .collect();
         TableBlock::new("error_budget_most_spent", frame, columns)
             .headed(title(label::ERROR_BUDGET_MOST, inputs))
@@ -263,7 +267,11 @@ pub fn portfolio_charts(inputs: &PackInputs) -> PolarsResult<Vec<(ChartSpec, Tab
     let declared = |names: &[&str]| -> Vec<ColumnSpec> {
         names
             .iter()
-            .filter_map(|c| table.column(c).map(|c| ColumnSpec::declared(c, lang)))
+            .filter_map(|c| {
+                table
+                    .column(c)
+                    .map(|c| ColumnSpec::declared(table, c, lang))
+            })
             .collect()
     };
     let mut out = Vec::new();

@@ -73,7 +73,7 @@ fn columns(table: &Table, lang: Lang) -> Vec<ColumnSpec> {
         .iter()
         .filter(|c| c.name != "period" && c.name != "scenario")
         .map(|c| {
-            let spec = ColumnSpec::declared(c, lang);
+            let spec = ColumnSpec::declared(table, c, lang);
             if c.unit == Unit::Text && (c.width >= 30.0 || c.name == "constraint") {
                 spec.wrapped()
             } else {

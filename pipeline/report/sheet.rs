@@ -6,7 +6,7 @@
 use polars::prelude::{AnyValue, DataFrame, DataType};
 
 use crate::labels::Lang;
-use crate::metrics::catalogue::{Column, Unit};
+use crate::metrics::catalogue::{Column, Table as MetricTable, Unit};
 use rust_xlsxwriter::{
     ExcelDateTime, Format, Table, TableColumn, TableStyle, Worksheet, XlsxError,
 };
@@ -129,11 +129,11 @@ impl ColumnSpec {
         self
     }
 
-    /// A column as a metric table declares it, with its header in `lang`.
-    pub fn declared(column: &Column, lang: Lang) -> ColumnSpec {
+    /// A column of `table` as its declaration and the catalogue give it, its header in `lang`.
+    pub fn declared(table: &MetricTable, column: &Column, lang: Lang) -> ColumnSpec {
         ColumnSpec::new(
             column.name,
-            column.header.get(lang),
+            table.header(column, lang),
             column.unit,
             column.width,
         )

@@ -532,7 +532,11 @@ fn decisions_table(inputs: &PackInputs, sheets: &[SheetSpec]) -> PolarsResult<Ta
     ];
     let columns: Vec<ColumnSpec> = names
         .iter()
-        .filter_map(|c| table.column(c).map(|c| ColumnSpec::declared(c, lang)))
+        .filter_map(|c| {
+            table
+                .column(c)
+                .map(|c| ColumnSpec::declared(table, c, lang))
+        })
         .map(|c| match c.column.as_str() {
             "recommendation_reason" => c.wrapped(),
             "recommendation" => c.highlighted(vec![

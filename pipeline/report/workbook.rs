@@ -117,7 +117,7 @@ fn declared_columns(table: &Table, lang: Lang) -> Vec<ColumnSpec> {
         .columns
         .iter()
         .filter(|c| c.name != "period")
-        .map(|c| ColumnSpec::declared(c, lang))
+        .map(|c| ColumnSpec::declared(table, c, lang))
         .collect()
 }
 
@@ -381,7 +381,7 @@ fn data_quality(inputs: &PackInputs) -> Result<SheetSpec, WorkbookError> {
 fn definitions(inputs: &PackInputs) -> Result<SheetSpec, WorkbookError> {
     let lang = inputs.lang;
     let sheet = label::DEFINITIONS.get(lang);
-    let mut rows: Vec<[String; 4]> = Vec::new();
+    let mut rows: Vec<[String; 6]> = Vec::new();
     for family in FAMILIES {
         for table in family.tables {
             // A table without rows (no scenario configured, say) shows no figure to define.
@@ -392,13 +392,21 @@ fn definitions(inputs: &PackInputs) -> Result<SheetSpec, WorkbookError> {
             {
                 continue;
             }
+            let mut sources: Vec<&str> = family.models.to_vec();
+            for earlier in family.after {
+                if let Some(f) = FAMILIES.iter().find(|f| f.name == *earlier) {
+                    sources.extend(f.tables.iter().map(|t| t.name));
+                }
+            }
             for column in table.columns {
-                if let Some(d) = &column.definition {
+                if let Some(d) = table.definition(column, lang) {
                     rows.push([
-                        column.header.get(lang).to_string(),
+                        table.header(column, lang).to_string(),
                         format!("{}.{}", table.name, column.name),
-                        d.formula.get(lang).to_string(),
-                        d.when_empty.get(lang).to_string(),
+                        d.formula.to_string(),
+                        unit_words(column.unit, lang, inputs.reporting_currency),
+                        sources.join(", "),
+                        d.when_empty.to_string(),
                     ]);
                 }
             }
@@ -411,7 +419,9 @@ fn definitions(inputs: &PackInputs) -> Result<SheetSpec, WorkbookError> {
             text_column("figure", field(0)),
             text_column("column", field(1)),
             text_column("formula", field(2)),
-            text_column("when_empty", field(3)),
+            text_column("unit", field(3)),
+            text_column("sources", field(4)),
+            text_column("when_empty", field(5)),
         ],
     )?;
     let columns = vec![
@@ -423,6 +433,8 @@ fn definitions(inputs: &PackInputs) -> Result<SheetSpec, WorkbookError> {
             24.0,
         ),
         ColumnSpec::new("formula", label::DEFINITION.get(lang), Unit::Text, 80.0).wrapped(),
+        ColumnSpec::new("unit", label::UNIT.get(lang), Unit::Text, 14.0),
+        ColumnSpec::new("sources", label::SOURCES.get(lang), Unit::Text, 30.0).wrapped(),
         ColumnSpec::new("when_empty", label::WHEN_EMPTY.get(lang), Unit::Text, 50.0).wrapped(),
     ];
     Ok(SheetSpec {
@@ -434,6 +446,22 @@ fn definitions(inputs: &PackInputs) -> Result<SheetSpec, WorkbookError> {
         freeze: None,
         names: Vec::new(),
     })
+}
+
+/// What a unit's figures are, in words.
+fn unit_words(unit: Unit, lang: Lang, currency: &str) -> String {
+    let words = match unit {
+        Unit::Text => label::UNIT_TEXT,
+        Unit::Money => label::UNIT_MONEY,
+        Unit::Percent => label::UNIT_PERCENT,
+        Unit::Ratio => label::UNIT_RATIO,
+        Unit::Integer => label::UNIT_INTEGER,
+        Unit::Number => label::UNIT_NUMBER,
+        Unit::Month => label::UNIT_MONTH,
+        Unit::Date => label::UNIT_DATE,
+        Unit::DateTime => label::UNIT_DATETIME,
+    };
+    words.fill(lang, &[("currency", currency)])
 }
 
 fn run_info(inputs: &PackInputs) -> Result<SheetSpec, WorkbookError> {

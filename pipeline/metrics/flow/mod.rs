@@ -18,7 +18,6 @@ use super::levels::{Level, PORTFOLIO};
 use super::{Computed, Inputs, Settings};
 use crate::contract::Entity;
 use crate::error::{Error, Result};
-use crate::labels::Words;
 use crate::schedule::Period;
 
 pub use demands::events_as_of;
@@ -60,80 +59,27 @@ pub const LEVELS: [Level; 3] = [
 /// The key columns of [`LEVELS`].
 pub const KEYS: [&str; 2] = ["value_stream", "team"];
 
-const fn days(
-    name: &'static str,
-    header: Words,
-    formula: &'static str,
-    when_empty: &'static str,
-) -> Column {
-    figure(
-        name,
-        header,
-        Unit::Number,
-        11.0,
-        Words::en(formula),
-        Words::en(when_empty),
-    )
+const fn days(name: &'static str) -> Column {
+    figure(name, Unit::Number, 11.0)
 }
 
-const fn count(
-    name: &'static str,
-    header: Words,
-    formula: &'static str,
-    when_empty: &'static str,
-) -> Column {
-    figure(
-        name,
-        header,
-        Unit::Integer,
-        10.0,
-        Words::en(formula),
-        Words::en(when_empty),
-    )
+const fn count(name: &'static str) -> Column {
+    figure(name, Unit::Integer, 10.0)
 }
 
-const fn percent(
-    name: &'static str,
-    header: Words,
-    formula: &'static str,
-    when_empty: &'static str,
-) -> Column {
-    figure(
-        name,
-        header,
-        Unit::Percent,
-        10.0,
-        Words::en(formula),
-        Words::en(when_empty),
-    )
+const fn percent(name: &'static str) -> Column {
+    figure(name, Unit::Percent, 10.0)
 }
 
-const fn money(
-    name: &'static str,
-    header: Words,
-    formula: &'static str,
-    when_empty: &'static str,
-) -> Column {
-    figure(
-        name,
-        header,
-        Unit::Money,
-        15.0,
-        Words::en(formula),
-        Words::en(when_empty),
-    )
+const fn money(name: &'static str) -> Column {
+    figure(name, Unit::Money, 15.0)
 }
 
-const PERIOD: Column = key("period", Words::new("Period", "期间"), Unit::Month, 10.0);
-const LEVEL: Column = key("level", Words::new("Level", "层级"), Unit::Text, 13.0);
-const VALUE_STREAM: Column = key(
-    "value_stream",
-    Words::new("Value stream", "价值流"),
-    Unit::Text,
-    16.0,
-);
-const TEAM: Column = key("team", Words::new("Team", "团队"), Unit::Text, 14.0);
-const NOTES: Column = key("notes", Words::new("Notes", "说明"), Unit::Text, 60.0);
+const PERIOD: Column = key("period", Unit::Month, 10.0);
+const LEVEL: Column = key("level", Unit::Text, 13.0);
+const VALUE_STREAM: Column = key("value_stream", Unit::Text, 16.0);
+const TEAM: Column = key("team", Unit::Text, 14.0);
+const NOTES: Column = key("notes", Unit::Text, 60.0);
 
 /// `metrics.flow_value_stream`: per level, value stream and team.
 pub const FLOW_VALUE_STREAM: Table = Table {
@@ -143,168 +89,33 @@ pub const FLOW_VALUE_STREAM: Table = Table {
         LEVEL,
         VALUE_STREAM,
         TEAM,
-        count(
-            "proposed",
-            Words::new("Proposed", "新提出"),
-            "Demands whose first `proposed` event falls in the period (arrivals).",
-            "Never empty: 0 when none arrived.",
-        ),
-        count(
-            "released",
-            Words::new("Released (throughput)", "已发布（吞吐量）"),
-            "Throughput: demands whose first `released` event falls in the period.",
-            "Never empty: 0 when none was released.",
-        ),
-        count(
-            "released_feature",
-            Words::new("Features", "功能"),
-            "Released demands of type feature.",
-            "Never empty.",
-        ),
-        count(
-            "released_defect",
-            Words::new("Defects", "缺陷"),
-            "Released demands of type defect.",
-            "Never empty.",
-        ),
-        count(
-            "released_risk",
-            Words::new("Risks", "风险"),
-            "Released demands of type risk.",
-            "Never empty.",
-        ),
-        count(
-            "released_debt",
-            Words::new("Debt", "技术债"),
-            "Released demands of type debt.",
-            "Never empty.",
-        ),
-        percent(
-            "share_feature",
-            Words::new("Feature share", "功能占比"),
-            "Flow distribution: released features / released demands.",
-            "Nothing was released in the period.",
-        ),
-        percent(
-            "share_defect",
-            Words::new("Defect share", "缺陷占比"),
-            "Flow distribution: released defects / released demands.",
-            "Nothing was released in the period.",
-        ),
-        percent(
-            "share_risk",
-            Words::new("Risk share", "风险占比"),
-            "Flow distribution: released risks / released demands.",
-            "Nothing was released in the period.",
-        ),
-        percent(
-            "share_debt",
-            Words::new("Debt share", "技术债占比"),
-            "Flow distribution: released debt / released demands.",
-            "Nothing was released in the period.",
-        ),
-        days(
-            "lead_time_p50",
-            Words::new("Lead time p50 (days)", "交付周期 P50（天）"),
-            "PERCENTILE.INC(released − proposed, 0.5) over the demands released in the period, in days on instants (first released, first proposed).",
-            "No demand released in the period has a proposed date.",
-        ),
-        days(
-            "lead_time_p85",
-            Words::new("Lead time p85 (days)", "交付周期 P85（天）"),
-            "PERCENTILE.INC(released − proposed, 0.85) over the demands released in the period.",
-            "No demand released in the period has a proposed date.",
-        ),
-        days(
-            "lead_time_mean",
-            Words::new("Lead time mean (days)", "交付周期均值（天）"),
-            "Mean of released − proposed over the demands released in the period.",
-            "No demand released in the period has a proposed date.",
-        ),
-        days(
-            "cycle_time_p50",
-            Words::new("Cycle time p50 (days)", "开发周期 P50（天）"),
-            "PERCENTILE.INC(released − first in_development, 0.5) over the demands released in the period.",
-            "No demand released in the period entered in_development.",
-        ),
-        days(
-            "cycle_time_p85",
-            Words::new("Cycle time p85 (days)", "开发周期 P85（天）"),
-            "PERCENTILE.INC(released − first in_development, 0.85) over the demands released in the period.",
-            "No demand released in the period entered in_development.",
-        ),
-        days(
-            "cycle_time_mean",
-            Words::new("Cycle time mean (days)", "开发周期均值（天）"),
-            "Mean of released − first in_development over the demands released in the period.",
-            "No demand released in the period entered in_development.",
-        ),
-        count(
-            "wip",
-            Words::new("WIP at month end", "月末在制品"),
-            "Demands in the funnel at the end of the period: their latest event by then is proposed, analysed, scheduled, in_development or in_test (not released, reviewed, rejected or cancelled).",
-            "Never empty.",
-        ),
-        days(
-            "wip_age_p50",
-            Words::new("WIP age p50 (days)", "在制品年龄 P50（天）"),
-            "PERCENTILE.INC(end of the period − proposed, 0.5) over the work in progress at the end of the period (its first event where it has no proposed date).",
-            "No work in progress at the end of the period.",
-        ),
-        days(
-            "wip_age_p85",
-            Words::new("WIP age p85 (days)", "在制品年龄 P85（天）"),
-            "PERCENTILE.INC(end of the period − proposed, 0.85) over the work in progress at the end of the period.",
-            "No work in progress at the end of the period.",
-        ),
-        percent(
-            "flow_efficiency",
-            Words::new("Flow efficiency", "流动效率"),
-            "Σ time in the active stages ([metrics.flow] active_stages; in_development and in_test by default) before release / Σ lead time, over the demands released in the period that have a lead time.",
-            "No demand released in the period has a lead time.",
-        ),
-        percent(
-            "rework_rate",
-            Words::new("Rework rate", "返工率"),
-            "Released demands with at least one move back to an earlier funnel stage before their release / released demands, in the period.",
-            "Nothing was released in the period.",
-        ),
-        percent(
-            "review_share",
-            Words::new("Reviewed after release", "已做实施后评审"),
-            "Post-implementation review: demands released in the third month before the period or earlier that have reached `reviewed` by its end / those demands.",
-            "No demand was released three or more months before the period.",
-        ),
-        money(
-            "actual_cost_month",
-            Words::new("Actual cost (month)", "本月实际成本"),
-            "Actual cost lines of the period of the investments in the value stream (investments.value_stream), in the reporting currency.",
-            "Team level (costs are kept per investment, not per team), no source feeds costs, or a line lacks an FX rate.",
-        ),
-        money(
-            "cost_per_released_demand",
-            Words::new("Cost per released demand", "每个已发布需求的成本"),
-            "Actual cost (month) / released demands, rounded once to cents.",
-            "No cost, or nothing was released in the period.",
-        ),
-        money(
-            "run_cost_month",
-            Words::new("Run cost (month)", "本月运行成本"),
-            "Actual cost lines of the period of the value stream's investments whose category is a run category ([metrics.decisions] run_categories).",
-            "Team level, no source feeds costs, or a line lacks an FX rate.",
-        ),
-        money(
-            "incident_cost_month",
-            Words::new("Incident cost (month)", "本月事件成本"),
-            "Σ impact minutes in the period × the application's downtime cost per minute × the severity's weight, over the incidents of applications whose investment is in the value stream; rounded once to cents. Applications without a downtime cost per minute are left out (the notes count them).",
-            "Team level, or no source feeds incidents.",
-        ),
-        percent(
-            "incident_cost_share_of_run_cost",
-            Words::new("Incident cost / run cost", "事件成本占运行成本比"),
-            "Incident cost (month) / run cost (month).",
-            "No run cost in the period, or an input is empty.",
-        ),
+        count("proposed"),
+        count("released"),
+        count("released_feature"),
+        count("released_defect"),
+        count("released_risk"),
+        count("released_debt"),
+        percent("share_feature"),
+        percent("share_defect"),
+        percent("share_risk"),
+        percent("share_debt"),
+        days("lead_time_p50"),
+        days("lead_time_p85"),
+        days("lead_time_mean"),
+        days("cycle_time_p50"),
+        days("cycle_time_p85"),
+        days("cycle_time_mean"),
+        count("wip"),
+        days("wip_age_p50"),
+        days("wip_age_p85"),
+        percent("flow_efficiency"),
+        percent("rework_rate"),
+        percent("review_share"),
+        money("actual_cost_month"),
+        money("cost_per_released_demand"),
+        money("run_cost_month"),
+        money("incident_cost_month"),
+        percent("incident_cost_share_of_run_cost"),
         NOTES,
     ],
 };
@@ -317,61 +128,16 @@ pub const FLOW_FUNNEL: Table = Table {
         LEVEL,
         VALUE_STREAM,
         TEAM,
-        key("stage", Words::new("Stage", "阶段"), Unit::Text, 15.0),
-        key(
-            "stage_order",
-            Words::new("Order", "顺序"),
-            Unit::Integer,
-            7.0,
-        ),
-        count(
-            "entered",
-            Words::new("Entered in month", "本月进入"),
-            "Demands with an event of this stage in the period (each demand once).",
-            "Never empty.",
-        ),
-        count(
-            "cohort_reached",
-            Words::new("Proposals that got this far", "到达此阶段的提案"),
-            "Of the demands first proposed in the trailing [metrics.flow] conversion_months months (12 by default) up to the period: those that reached this stage or a later funnel stage by its end (for rejected and cancelled: those whose latest event is that exit).",
-            "Never empty.",
-        ),
-        percent(
-            "conversion_to_next",
-            Words::new("Conversion to next stage", "向下一阶段转化率"),
-            "Proposals that got to the next funnel stage / proposals that got to this one (the same cohort).",
-            "The last stage and the exits have no next stage; or no proposal got this far.",
-        ),
-        count(
-            "rejected_here",
-            Words::new("Rejected here", "在此阶段被拒绝"),
-            "Drop-off: proposals of the cohort whose latest event is `rejected` and whose furthest funnel stage was this one.",
-            "Never empty.",
-        ),
-        count(
-            "cancelled_here",
-            Words::new("Cancelled here", "在此阶段被取消"),
-            "Drop-off: proposals of the cohort whose latest event is `cancelled` and whose furthest funnel stage was this one.",
-            "Never empty.",
-        ),
-        days(
-            "stage_time_p50",
-            Words::new("Stage time p50 (days)", "阶段时长 P50（天）"),
-            "PERCENTILE.INC(next stage's entered_at − this stage's entered_at, 0.5) over the visits to this stage that ended in the period, in days on instants.",
-            "No visit to this stage ended in the period (exits and reviewed are final).",
-        ),
-        days(
-            "stage_time_p85",
-            Words::new("Stage time p85 (days)", "阶段时长 P85（天）"),
-            "PERCENTILE.INC of the stage time, 0.85, over the visits that ended in the period.",
-            "No visit to this stage ended in the period.",
-        ),
-        days(
-            "stage_time_mean",
-            Words::new("Stage time mean (days)", "阶段时长均值（天）"),
-            "Mean stage time over the visits to this stage that ended in the period.",
-            "No visit to this stage ended in the period.",
-        ),
+        key("stage", Unit::Text, 15.0),
+        key("stage_order", Unit::Integer, 7.0),
+        count("entered"),
+        count("cohort_reached"),
+        percent("conversion_to_next"),
+        count("rejected_here"),
+        count("cancelled_here"),
+        days("stage_time_p50"),
+        days("stage_time_p85"),
+        days("stage_time_mean"),
     ],
 };
 
@@ -383,79 +149,19 @@ pub const FLOW_TREND: Table = Table {
         LEVEL,
         VALUE_STREAM,
         TEAM,
-        key("month", Words::new("Month", "月份"), Unit::Month, 10.0),
-        count(
-            "proposed",
-            Words::new("Proposed", "新提出"),
-            "Demands first proposed in the month.",
-            "Never empty.",
-        ),
-        count(
-            "released",
-            Words::new("Released", "已发布"),
-            "Demands first released in the month.",
-            "Never empty.",
-        ),
-        days(
-            "lead_time_p50",
-            Words::new("Lead time p50 (days)", "交付周期 P50（天）"),
-            "As in flow_value_stream, for the demands released in the month.",
-            "No demand released in the month has a proposed date.",
-        ),
-        days(
-            "lead_time_p85",
-            Words::new("Lead time p85 (days)", "交付周期 P85（天）"),
-            "As in flow_value_stream, for the demands released in the month.",
-            "No demand released in the month has a proposed date.",
-        ),
-        count(
-            "at_proposed",
-            Words::new("In proposed", "处于提出"),
-            "Cumulative flow: demands whose latest event by the end of the month is `proposed`.",
-            "Never empty.",
-        ),
-        count(
-            "at_analysed",
-            Words::new("In analysed", "处于分析"),
-            "Demands whose latest event by the end of the month is `analysed`.",
-            "Never empty.",
-        ),
-        count(
-            "at_scheduled",
-            Words::new("In scheduled", "处于排期"),
-            "Demands whose latest event by the end of the month is `scheduled`.",
-            "Never empty.",
-        ),
-        count(
-            "at_in_development",
-            Words::new("In development", "处于开发"),
-            "Demands whose latest event by the end of the month is `in_development`.",
-            "Never empty.",
-        ),
-        count(
-            "at_in_test",
-            Words::new("In test", "处于测试"),
-            "Demands whose latest event by the end of the month is `in_test`.",
-            "Never empty.",
-        ),
-        count(
-            "done",
-            Words::new("Released or reviewed", "已发布或已评审"),
-            "Demands whose latest event by the end of the month is `released` or `reviewed` (cumulative).",
-            "Never empty.",
-        ),
-        count(
-            "exited",
-            Words::new("Rejected or cancelled", "已拒绝或已取消"),
-            "Demands whose latest event by the end of the month is `rejected` or `cancelled` (cumulative).",
-            "Never empty.",
-        ),
-        count(
-            "wip",
-            Words::new("WIP at month end", "月末在制品"),
-            "In proposed + analysed + scheduled + development + test at the end of the month.",
-            "Never empty.",
-        ),
+        key("month", Unit::Month, 10.0),
+        count("proposed"),
+        count("released"),
+        days("lead_time_p50"),
+        days("lead_time_p85"),
+        count("at_proposed"),
+        count("at_analysed"),
+        count("at_scheduled"),
+        count("at_in_development"),
+        count("at_in_test"),
+        count("done"),
+        count("exited"),
+        count("wip"),
     ],
 };
 
@@ -464,25 +170,15 @@ pub const FLOW_OLDEST_WIP: Table = Table {
     name: "flow_oldest_wip",
     columns: &[
         PERIOD,
-        key("rank", Words::new("Rank", "排名"), Unit::Integer, 6.0),
-        key("demand_id", Words::new("Demand", "需求"), Unit::Text, 12.0),
-        key("title", Words::new("Title", "标题"), Unit::Text, 36.0),
-        key("type", Words::new("Type", "类型"), Unit::Text, 9.0),
+        key("rank", Unit::Integer, 6.0),
+        key("demand_id", Unit::Text, 12.0),
+        key("title", Unit::Text, 36.0),
+        key("type", Unit::Text, 9.0),
         VALUE_STREAM,
         TEAM,
-        key("stage", Words::new("Stage", "阶段"), Unit::Text, 15.0),
-        key(
-            "in_funnel_since",
-            Words::new("In the funnel since", "进入漏斗时间"),
-            Unit::DateTime,
-            17.0,
-        ),
-        days(
-            "age_days",
-            Words::new("Age (days)", "年龄（天）"),
-            "End of the period − proposed (else the demand's first event), in days on instants; the [metrics.flow] oldest_wip oldest (10 by default), oldest first.",
-            "Never empty.",
-        ),
+        key("stage", Unit::Text, 15.0),
+        key("in_funnel_since", Unit::DateTime, 17.0),
+        days("age_days"),
     ],
 };
 
