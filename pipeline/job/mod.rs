@@ -6,14 +6,18 @@
 //! was apart from the failed run's record in the ledger. The parts: [`ledgered`] (the lock, the
 //! ledger, the work copy, the steps), [`period`] (which month a run reports), `models_step` (the
 //! models, their two phases and what their failures mean) and `monthly` (the monthly run's
-//! steps).
+//! steps), [`backfill`] (several periods in order under one lock) and [`scheduled`] (the jobs of
+//! `[[schedule]]` that are due, with catch-up).
 
+pub mod backfill;
 mod ledgered;
 mod models_step;
 mod monthly;
 pub mod period;
+pub mod scheduled;
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
@@ -23,10 +27,11 @@ use crate::ingest::{self, Reject, SourceQuality};
 use crate::models::{Outcome, Project, RunRequest};
 use crate::progress::Progress;
 use crate::report::{self, LeftOut, Pack, RunResults};
-use crate::schedule::Period;
+use crate::schedule::{Period, RunLock};
 use crate::warehouse::ledger::Status;
+use crate::warehouse::reported::Restatement;
 
-use ledgered::{Finished, in_ledger};
+use ledgered::{Finished, Start, in_ledger};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -38,6 +43,21 @@ pub struct RunOptions {
     pub full_refresh: bool,
     /// The instant the run takes as "now": which months have ended, in the configured zone.
     pub now: DateTime<Utc>,
+    /// Read only these file sources; every other file source keeps what the last load kept of it
+    /// (a scheduled job's subset). `None` reads every source.
+    pub sources: Option<Vec<String>>,
+    /// The scheduled job (name, due time in UTC) the run answers, for the ledger.
+    pub job: Option<(String, String)>,
+}
+
+/// What a rerun of a period changed in the figures an earlier run reported for it.
+#[derive(Debug, Clone)]
+pub struct Restated {
+    /// The earlier run compared with, the latest that reported the period.
+    pub since_run: String,
+    /// When it started, UTC.
+    pub since_started: String,
+    pub changes: Vec<Restatement>,
 }
 
 /// What a run that published did.
@@ -59,6 +79,12 @@ pub struct RunSummary {
     pub fx: Vec<String>,
     /// Models or tests that failed outside what the pack needs; the run published all the same.
     pub failures: Option<Failures>,
+    /// Inputs whose kept rows were reused because the file and its source are unchanged.
+    pub reused_inputs: usize,
+    /// The figures this run restated, when an earlier run reported the period.
+    pub restated: Option<Restated>,
+    /// How long the run took, lock to pack.
+    pub duration: Duration,
 }
 
 impl RunSummary {
@@ -76,9 +102,33 @@ impl RunSummary {
 /// [`Error::Locked`] when another run holds the warehouse, and any stage's error; each names the
 /// file, sheet, model or table concerned. After an error nothing is published.
 pub fn run(config: &Config, options: &RunOptions, progress: &dyn Progress) -> Result<RunSummary> {
-    in_ledger(config, "run", options.period, progress, |steps, record| {
+    let lock = RunLock::acquire(&config.warehouse)?;
+    run_locked(config, &lock, options, progress)
+}
+
+/// Runs the monthly job under a run lock the caller already holds (a backfill or a scheduler
+/// pass holds it across several runs).
+///
+/// # Errors
+///
+/// As for [`run`], apart from the lock.
+pub fn run_locked(
+    config: &Config,
+    lock: &RunLock,
+    options: &RunOptions,
+    progress: &dyn Progress,
+) -> Result<RunSummary> {
+    let clock = Instant::now();
+    let start = Start {
+        command: "run",
+        period: options.period,
+        job: options.job.as_ref(),
+    };
+    let mut summary = in_ledger(config, lock, start, progress, |steps, record| {
         monthly::run(config, options, steps, record)
-    })
+    })?;
+    summary.duration = clock.elapsed();
+    Ok(summary)
 }
 
 /// What `itvalue models run` and `itvalue models test` are asked to do.
@@ -94,6 +144,11 @@ pub struct ModelsOptions {
     pub test_only: bool,
     /// As for [`RunOptions::now`].
     pub now: DateTime<Utc>,
+    /// File sources to read and load before the models (a scheduled job's subset); the others
+    /// keep what the last load kept of them. `None` loads nothing.
+    pub sources: Option<Vec<String>>,
+    /// As for [`RunOptions::job`].
+    pub job: Option<(String, String)>,
 }
 
 /// What a models-only run did.
@@ -119,17 +174,40 @@ pub fn models_command(
     options: &ModelsOptions,
     progress: &dyn Progress,
 ) -> Result<ModelsSummary> {
+    let lock = RunLock::acquire(&config.warehouse)?;
+    models_locked(config, &lock, options, progress)
+}
+
+/// [`models_command`] under a run lock the caller already holds.
+///
+/// # Errors
+///
+/// As for [`models_command`], apart from the lock.
+pub fn models_locked(
+    config: &Config,
+    lock: &RunLock,
+    options: &ModelsOptions,
+    progress: &dyn Progress,
+) -> Result<ModelsSummary> {
     let command = if options.test_only {
         "models test"
     } else {
         "models run"
     };
+    let start = Start {
+        command,
+        period: options.period,
+        job: options.job.as_ref(),
+    };
     in_ledger(
         config,
-        command,
-        options.period,
+        lock,
+        start,
         progress,
         |steps, record| {
+            if let Some(sources) = &options.sources {
+                monthly::ingest_and_load(config, false, Some(sources), steps, record)?;
+            }
             if !steps.warehouse.has_loaded_data()? {
                 return Err(Error::NothingLoaded {
                     path: config.warehouse.clone(),
@@ -233,6 +311,32 @@ pub fn model_project(config: &Config) -> Result<Project> {
 /// contract. Rejects are not errors; [`threshold_error`] says whether they are too many.
 pub fn check(config: &Config, progress: &dyn Progress) -> Result<ingest::Ingested> {
     ingest::read_sources(config, &ingest::Prior::default(), progress)
+}
+
+/// Every metric table's shape for restatements: what identifies a row, and the figures.
+pub fn table_shapes() -> Vec<crate::warehouse::reported::TableShape> {
+    crate::metrics::FAMILIES
+        .iter()
+        .flat_map(|f| f.tables)
+        .map(|t| crate::warehouse::reported::TableShape {
+            table: t.name.to_string(),
+            identity: t
+                .identity()
+                .map(|c| {
+                    (
+                        c.name.to_string(),
+                        c.unit == crate::metrics::catalogue::Unit::Month,
+                    )
+                })
+                .collect(),
+            figures: t
+                .columns
+                .iter()
+                .filter(|c| !c.identifies && c.name != "period")
+                .map(|c| c.name.to_string())
+                .collect(),
+        })
+        .collect()
 }
 
 /// The error that stops a run when sources reject more rows than their thresholds allow.

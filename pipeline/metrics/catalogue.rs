@@ -50,11 +50,15 @@ pub struct Column {
     pub unit: Unit,
     /// The column's width on its sheet, in Excel's character units.
     pub width: f64,
-    /// `None` for the columns that identify a row (the period, the investment's id and name).
+    /// `None` for the columns that identify or describe a row (the period, the investment's id
+    /// and name).
     pub definition: Option<Definition>,
+    /// Whether the column is part of what identifies a row within a period (the investment's
+    /// id, the month): a restatement names the row by these and compares the other columns.
+    pub identifies: bool,
 }
 
-/// A column that identifies a row or describes it; no definition.
+/// A column that identifies a row (with the period); no definition.
 pub const fn key(name: &'static str, header: Words, unit: Unit, width: f64) -> Column {
     Column {
         name,
@@ -62,6 +66,20 @@ pub const fn key(name: &'static str, header: Words, unit: Unit, width: f64) -> C
         unit,
         width,
         definition: None,
+        identifies: true,
+    }
+}
+
+/// A column that describes a row without identifying it (a name, a status, notes); no
+/// definition. A rerun that changes it restates it like a figure.
+pub const fn label(name: &'static str, header: Words, unit: Unit, width: f64) -> Column {
+    Column {
+        name,
+        header,
+        unit,
+        width,
+        definition: None,
+        identifies: false,
     }
 }
 
@@ -83,6 +101,7 @@ pub const fn figure(
             formula,
             when_empty,
         }),
+        identifies: false,
     }
 }
 
@@ -95,6 +114,13 @@ pub struct Table {
 }
 
 impl Table {
+    /// The columns that identify a row within a period (the period itself left out).
+    pub fn identity(&self) -> impl Iterator<Item = &'static Column> {
+        self.columns
+            .iter()
+            .filter(|c| c.identifies && c.name != "period")
+    }
+
     /// The column called `name`.
     pub fn column(&self, name: &str) -> Option<&'static Column> {
         self.columns.iter().find(|c| c.name == name)

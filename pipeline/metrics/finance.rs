@@ -13,7 +13,7 @@
 
 use polars::prelude::*;
 
-use super::catalogue::{Column as Declared, Family, Table, Unit, figure, key};
+use super::catalogue::{Column as Declared, Family, Table, Unit, figure, key, label};
 use super::{Computed, Inputs, Settings};
 use crate::contract::Entity;
 use crate::error::{Error, Result};
@@ -100,15 +100,15 @@ pub const INVESTMENT_FINANCE: Table = Table {
             Unit::Text,
             12.0,
         ),
-        key("name", Words::new("Name", "名称"), Unit::Text, 34.0),
-        key("category", Words::new("Category", "类别"), Unit::Text, 11.0),
-        key(
+        label("name", Words::new("Name", "名称"), Unit::Text, 34.0),
+        label("category", Words::new("Category", "类别"), Unit::Text, 11.0),
+        label(
             "value_stream",
             Words::new("Value stream", "价值流"),
             Unit::Text,
             16.0,
         ),
-        key("status", Words::new("Status", "状态"), Unit::Text, 11.0),
+        label("status", Words::new("Status", "状态"), Unit::Text, 11.0),
         money(
             "actual_month",
             Words::new("Actual (month)", "本月实际"),
@@ -408,7 +408,7 @@ pub const INVESTMENT_FINANCE: Table = Table {
                 "Never empty: for a closed investment it says why there is no recommendation.",
             ),
         ),
-        key("notes", Words::new("Notes", "说明"), Unit::Text, 60.0),
+        label("notes", Words::new("Notes", "说明"), Unit::Text, 60.0),
     ],
 };
 
@@ -424,7 +424,7 @@ pub const INVESTMENT_CASH_FLOWS: Table = Table {
             12.0,
         ),
         key("month", Words::new("Month", "月份"), Unit::Month, 10.0),
-        key("flow_date", Words::new("Dated", "日期"), Unit::Date, 11.0),
+        label("flow_date", Words::new("Dated", "日期"), Unit::Date, 11.0),
         money(
             "costs",
             Words::new("Costs", "成本"),
@@ -446,7 +446,7 @@ pub const INVESTMENT_CASH_FLOWS: Table = Table {
             "Benefits − costs, dated on the month's last day.",
             "Costs or benefits are empty.",
         ),
-        key("basis", Words::new("Basis", "依据"), Unit::Text, 10.0),
+        label("basis", Words::new("Basis", "依据"), Unit::Text, 10.0),
     ],
 };
 
