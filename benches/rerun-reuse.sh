@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-3}"
-bin="${CARGO_TARGET_DIR:-$HOME/.cache/itvalue/target}/release/itvalue"
+bin="${ITVALUE_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/itvalue/target}/release/itvalue}"
 [ -x "$bin" ] || { echo "build first: cargo build --release" >&2; exit 1; }
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

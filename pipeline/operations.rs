@@ -62,20 +62,30 @@ pub fn backfill(
 ) -> Result<(), Failed> {
     let periods = backfilling::periods(from, to)?;
     let progress = TerminalProgress::new(cli.quiet);
-    let done = backfilling::backfill(config, &periods, options, &progress, &mut |o: &PeriodOutcome| {
-        progress.suspend(|| match &o.result {
-            Ok(summary) if !cli.quiet => output::print_run(summary),
-            Ok(_) => {}
-            Err(e) => output::print_period_failure(o.period, e),
-        });
-    });
+    let done = backfilling::backfill(
+        config,
+        &periods,
+        options,
+        &progress,
+        &mut |o: &PeriodOutcome| {
+            progress.suspend(|| match &o.result {
+                Ok(summary) if !cli.quiet => output::print_run(summary),
+                Ok(_) => {}
+                Err(e) => output::print_period_failure(o.period, e),
+            });
+        },
+    );
     progress.clear();
     let done = done?;
     let code = done.exit_code();
     if !cli.quiet || code != 0 {
         output::print_backfill(&done);
     }
-    if code == 0 { Ok(()) } else { Err(Failed::Code(code)) }
+    if code == 0 {
+        Ok(())
+    } else {
+        Err(Failed::Code(code))
+    }
 }
 
 /// Set by SIGTERM or SIGINT while the foreground scheduler runs.
@@ -177,7 +187,11 @@ pub fn schedule(cli: &Cli, once: bool, crontab: bool, systemd: bool) -> Result<(
         if !cli.quiet || code != 0 {
             output::print_pass(&pass, scheduled::next_due(&config, now()?));
         }
-        return if code == 0 { Ok(()) } else { Err(Failed::Code(code)) };
+        return if code == 0 {
+            Ok(())
+        } else {
+            Err(Failed::Code(code))
+        };
     }
     catch_signals();
     let clock = Clock {

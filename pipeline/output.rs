@@ -10,11 +10,11 @@ use itvalue::ingest::{Reject, SourceQuality, Verdict};
 use itvalue::job::backfill::Backfill;
 use itvalue::job::scheduled::{Event, JobOutcome, Pass, Ran};
 use itvalue::job::{ModelsSummary, RunSummary};
+use itvalue::models::{ModelStatus, Outcome, Project, TestStatus};
+use itvalue::progress::Progress;
 use itvalue::warehouse::history::{RunDetail, RunRow};
 use itvalue::warehouse::reported::Restatement;
 use itvalue::{Error, Period};
-use itvalue::models::{ModelStatus, Outcome, Project, TestStatus};
-use itvalue::progress::Progress;
 
 pub fn print_models(project: &Project) {
     println!(
@@ -192,7 +192,10 @@ pub fn print_run(summary: &RunSummary) {
         );
     }
     print_rejects(&summary.rejects, 20);
-    println!("  took     {}", duration(summary.duration.as_millis() as i64));
+    println!(
+        "  took     {}",
+        duration(summary.duration.as_millis() as i64)
+    );
 }
 
 /// `1.2 s`, `3 min 4 s`.
@@ -343,7 +346,9 @@ pub fn print_schedule_event(event: &Event, quiet: bool) {
         }
         Event::Busy(e) => eprintln!("schedule: {e}; trying again in a minute"),
         Event::ConfigError(e) => {
-            eprintln!("schedule: the configuration could not be read again; keeping the last good one:");
+            eprintln!(
+                "schedule: the configuration could not be read again; keeping the last good one:"
+            );
             print_error(e);
         }
         _ => {}
@@ -372,7 +377,19 @@ pub fn print_history(runs: &[RunRow]) {
     }
     println!(
         "{:<26} {:<7} {:<11} {:<16} {:<9} {:>4} {:>9} {:>11} {:>9} {:>7} {:>10} {:>9} {:>7}",
-        "run", "period", "command", "job", "status", "exit", "duration", "inputs", "rows", "rejects", "models", "tests", "outputs"
+        "run",
+        "period",
+        "command",
+        "job",
+        "status",
+        "exit",
+        "duration",
+        "inputs",
+        "rows",
+        "rejects",
+        "models",
+        "tests",
+        "outputs"
     );
     for r in runs {
         println!(

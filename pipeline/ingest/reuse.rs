@@ -216,8 +216,7 @@ pub(super) fn rows_of(
             let array = batch
                 .column_by_name(name)
                 .ok_or_else(|| fail(format!("no column {name}")))?;
-            arrow::compute::cast(array, &kind)
-                .map_err(|e| fail(format!("column {name}: {e}")))
+            arrow::compute::cast(array, &kind).map_err(|e| fail(format!("column {name}: {e}")))
         };
         let numbers = column("_row", DataType::Int64)?;
         let numbers = numbers

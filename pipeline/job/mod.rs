@@ -199,95 +199,89 @@ pub fn models_locked(
         period: options.period,
         job: options.job.as_ref(),
     };
-    in_ledger(
-        config,
-        lock,
-        start,
-        progress,
-        |steps, record| {
-            if let Some(sources) = &options.sources {
-                monthly::ingest_and_load(config, false, Some(sources), steps, record)?;
-            }
-            if !steps.warehouse.has_loaded_data()? {
-                return Err(Error::NothingLoaded {
-                    path: config.warehouse.clone(),
-                });
-            }
-            let period = period::reporting_period(
-                options.period,
-                steps.warehouse,
-                options.now,
-                &config.timezone,
-            )?;
-            steps.warehouse.set_run_period(&record.run_id, period)?;
-            steps.journal.period = Some(period);
-            let outcome = steps.step(
-                if options.test_only { "tests" } else { "models" },
-                |w| {
-                    let project = models_step::prepare(config, w, record, period)?;
-                    let request = RunRequest {
-                        selected: Some(project.select(options.select.as_deref())?),
-                        full_refresh: options.full_refresh,
-                        test_only: options.test_only,
-                        unfed_entities: models_step::unfed_entities(config),
-                    };
-                    // Without figures computed in between, the models that read metrics.* read
-                    // those of the last run; they still come after the others.
-                    let later = project.after_figures();
-                    let mut outcome = models_step::run_phase(
-                        w,
-                        &project,
-                        &request,
-                        |m| !later.contains_key(m),
-                        progress,
-                    )?;
-                    let after = models_step::run_phase(
-                        w,
-                        &project,
-                        &request,
-                        |m| later.contains_key(m),
-                        progress,
-                    )?;
-                    outcome.models.extend(after.models);
-                    outcome.tests.extend(after.tests);
-                    Ok(outcome)
-                },
-                |o| (Some(o.models.len() as u64), String::new()),
-            )?;
-            let (model_records, test_records) = models_step::records(&outcome);
-            steps
-                .warehouse
-                .record_models(&record.run_id, &model_records, &test_records)?;
-            steps.journal.models = Some((model_records, test_records));
-            let file_name = format!("run_results-{}.json", record.run_id);
-            let results = RunResults {
-                run_id: &record.run_id,
-                command: &record.command,
-                period: period.to_string(),
-                itvalue_version: crate::VERSION,
-                models: &outcome.models,
-                tests: &outcome.tests,
-            };
-            let verdict = models_step::judge(&outcome, None);
-            if !verdict.blocking.is_empty() {
-                monthly::keep_failed_results(config, period, &file_name, &results);
-                return Err(Error::ModelsFailed(Failures(verdict.blocking)));
-            }
-            let (results_file, staged) =
-                report::stage_results(&config.reports, period, &file_name, &results)?;
-            Ok(Finished {
-                value: ModelsSummary {
-                    run_id: record.run_id.clone(),
-                    period,
-                    outcome,
-                    results_file,
-                },
-                staged,
-                status: Status::Succeeded,
-                message: String::new(),
-            })
-        },
-    )
+    in_ledger(config, lock, start, progress, |steps, record| {
+        if let Some(sources) = &options.sources {
+            monthly::ingest_and_load(config, false, Some(sources), steps, record)?;
+        }
+        if !steps.warehouse.has_loaded_data()? {
+            return Err(Error::NothingLoaded {
+                path: config.warehouse.clone(),
+            });
+        }
+        let period = period::reporting_period(
+            options.period,
+            steps.warehouse,
+            options.now,
+            &config.timezone,
+        )?;
+        steps.warehouse.set_run_period(&record.run_id, period)?;
+        steps.journal.period = Some(period);
+        let outcome = steps.step(
+            if options.test_only { "tests" } else { "models" },
+            |w| {
+                let project = models_step::prepare(config, w, record, period)?;
+                let request = RunRequest {
+                    selected: Some(project.select(options.select.as_deref())?),
+                    full_refresh: options.full_refresh,
+                    test_only: options.test_only,
+                    unfed_entities: models_step::unfed_entities(config),
+                };
+                // Without figures computed in between, the models that read metrics.* read
+                // those of the last run; they still come after the others.
+                let later = project.after_figures();
+                let mut outcome = models_step::run_phase(
+                    w,
+                    &project,
+                    &request,
+                    |m| !later.contains_key(m),
+                    progress,
+                )?;
+                let after = models_step::run_phase(
+                    w,
+                    &project,
+                    &request,
+                    |m| later.contains_key(m),
+                    progress,
+                )?;
+                outcome.models.extend(after.models);
+                outcome.tests.extend(after.tests);
+                Ok(outcome)
+            },
+            |o| (Some(o.models.len() as u64), String::new()),
+        )?;
+        let (model_records, test_records) = models_step::records(&outcome);
+        steps
+            .warehouse
+            .record_models(&record.run_id, &model_records, &test_records)?;
+        steps.journal.models = Some((model_records, test_records));
+        let file_name = format!("run_results-{}.json", record.run_id);
+        let results = RunResults {
+            run_id: &record.run_id,
+            command: &record.command,
+            period: period.to_string(),
+            itvalue_version: crate::VERSION,
+            models: &outcome.models,
+            tests: &outcome.tests,
+        };
+        let verdict = models_step::judge(&outcome, None);
+        if !verdict.blocking.is_empty() {
+            monthly::keep_failed_results(config, period, &file_name, &results);
+            return Err(Error::ModelsFailed(Failures(verdict.blocking)));
+        }
+        let (results_file, staged) =
+            report::stage_results(&config.reports, period, &file_name, &results)?;
+        Ok(Finished {
+            value: ModelsSummary {
+                run_id: record.run_id.clone(),
+                period,
+                outcome,
+                results_file,
+            },
+            staged,
+            status: Status::Succeeded,
+            message: String::new(),
+        })
+    })
 }
 
 /// The models and tests under the configured folder, in build order, without a warehouse (for

@@ -454,7 +454,8 @@ fn restatements(
     let Some(earlier) = runs.iter().rev().find(|r| r.run_id != run_id) else {
         return Ok(None);
     };
-    let changes = warehouse.restatements(period, &earlier.run_id, run_id, &super::table_shapes())?;
+    let changes =
+        warehouse.restatements(period, &earlier.run_id, run_id, &super::table_shapes())?;
     Ok(Some(Restated {
         since_run: earlier.run_id.clone(),
         since_started: earlier.started_at.clone(),

@@ -149,10 +149,8 @@ pub fn run_due(
                 catch_up = job.catch_up,
                 "missed periods older than the job's catch_up are not run; run them with itvalue run --from … --to …"
             );
-            pass.too_old.push((
-                job.name.clone(),
-                too_old.iter().map(|d| d.period).collect(),
-            ));
+            pass.too_old
+                .push((job.name.clone(), too_old.iter().map(|d| d.period).collect()));
         }
         queue.extend(periods.into_iter().map(|d| (i, job, d)));
     }

@@ -54,9 +54,8 @@ pub(super) fn blocks(
     }
     let c = &restated.changes;
     let text = |name: &str, values: Vec<String>| Series::new(name.into(), values).into_column();
-    let optional = |name: &str, values: Vec<Option<String>>| {
-        Series::new(name.into(), values).into_column()
-    };
+    let optional =
+        |name: &str, values: Vec<Option<String>>| Series::new(name.into(), values).into_column();
     let frame = DataFrame::new_infer_height(vec![
         text("table", c.iter().map(|r| r.table.clone()).collect()),
         text("key", c.iter().map(|r| r.key.clone()).collect()),
@@ -72,7 +71,8 @@ pub(super) fn blocks(
         sheet: sheet.to_string(),
         source,
     })?;
-    let col = |name: &str, words: Words, width| ColumnSpec::new(name, words.get(lang), Unit::Text, width);
+    let col =
+        |name: &str, words: Words, width| ColumnSpec::new(name, words.get(lang), Unit::Text, width);
     blocks.push(Block::Table(
         TableBlock::new(
             "Restatements",

@@ -118,7 +118,11 @@ fn write_by_month(book: &SampleBook, dir: &Path, end: Period) -> Result<Vec<Path
         path: dir.to_path_buf(),
         source: e,
     })?;
-    let column = book.headers.iter().position(|h| *h == "Period").unwrap_or(1);
+    let column = book
+        .headers
+        .iter()
+        .position(|h| *h == "Period")
+        .unwrap_or(1);
     let mut months: std::collections::BTreeMap<Period, Vec<Vec<workbook::Cell>>> =
         std::collections::BTreeMap::new();
     for row in &book.rows {

@@ -59,8 +59,7 @@ impl CronSchedule {
     /// A message saying what is wrong with the expression or the zone.
     pub fn parse(expression: &str, zone: &str) -> Result<CronSchedule, String> {
         let zone_name = zone.to_string();
-        let zone = TimeZone::get(zone)
-            .map_err(|e| format!("{zone:?} is not a time zone: {e}"))?;
+        let zone = TimeZone::get(zone).map_err(|e| format!("{zone:?} is not a time zone: {e}"))?;
         let cron = CronParser::builder()
             .seconds(Seconds::Disallowed)
             .build()
@@ -144,7 +143,12 @@ impl CronSchedule {
         let Some(after) = after else {
             return self
                 .latest_at_or_before(now)
-                .and_then(|at| Some(Due { at, period: period(at)? }))
+                .and_then(|at| {
+                    Some(Due {
+                        at,
+                        period: period(at)?,
+                    })
+                })
                 .into_iter()
                 .collect();
         };
@@ -163,7 +167,10 @@ impl CronSchedule {
             .filter(|l| *l >= next)
             .unwrap_or(next);
             match period(latest) {
-                Some(p) => due.push(Due { at: latest, period: p }),
+                Some(p) => due.push(Due {
+                    at: latest,
+                    period: p,
+                }),
                 None => break,
             }
             cursor = latest;

@@ -134,12 +134,18 @@ mod tests {
         assert!(line.ends_with(
             "*/15 * * * * cd '/srv/finance'\\''s' && '/opt/it value/itvalue' --config '/srv/finance'\\''s/pipeline.toml' --quiet schedule --once\n"
         ), "{line}");
-        assert!(line.contains("monthly-pack \"0 6 2 * *\" (in Europe/Berlin)"), "{line}");
+        assert!(
+            line.contains("monthly-pack \"0 6 2 * *\" (in Europe/Berlin)"),
+            "{line}"
+        );
         let units = systemd_units(&inv);
         assert!(
             units.contains("ExecStart=\"/opt/it value/itvalue\" --config \"/srv/finance's/pipeline.toml\" schedule --once\n"),
             "{units}"
         );
-        assert!(units.contains("OnCalendar=*:0/15\nPersistent=true\n"), "{units}");
+        assert!(
+            units.contains("OnCalendar=*:0/15\nPersistent=true\n"),
+            "{units}"
+        );
     }
 }

@@ -175,8 +175,7 @@ impl Ledger {
         let config = duckdb::Config::default()
             .access_mode(AccessMode::ReadOnly)
             .map_err(|e| Error::warehouse(path, "opening read-only", e))?;
-        let conn =
-            Connection::open_with_flags(path, config).map_err(|e| opening_error(path, e))?;
+        let conn = Connection::open_with_flags(path, config).map_err(|e| opening_error(path, e))?;
         let current: bool = conn
             .query_row(
                 "SELECT count(*) = 2 FROM duckdb_tables() WHERE schema_name = 'ledger' AND table_name IN ('runs', 'run_outputs')",
@@ -254,11 +253,9 @@ impl Warehouse {
         let fail = |e| Error::warehouse(self.path(), "reading the run ledger", e);
         let conn = self.connection();
         let found = conn
-            .query_row(
-                &format!("{RUNS_SQL} WHERE r.run_id = ?"),
-                [run_id],
-                |r| Ok((run_row(r)?, r.get::<_, String>(21)?)),
-            )
+            .query_row(&format!("{RUNS_SQL} WHERE r.run_id = ?"), [run_id], |r| {
+                Ok((run_row(r)?, r.get::<_, String>(21)?))
+            })
             .map(Some)
             .or_else(|e| match e {
                 duckdb::Error::QueryReturnedNoRows => Ok(None),

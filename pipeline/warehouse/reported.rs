@@ -361,7 +361,10 @@ mod tests {
         );
         // The copies keep both runs, and the ledger-free list of runs finds none published.
         assert_eq!(
-            w.reported_run_ids(sep).unwrap().into_iter().collect::<Vec<_>>(),
+            w.reported_run_ids(sep)
+                .unwrap()
+                .into_iter()
+                .collect::<Vec<_>>(),
             ["run-a", "run-b"]
         );
     }

@@ -51,7 +51,7 @@ fn wait_for_work_copy(ws: &Workspace) {
 }
 
 fn spawn(ws: &Workspace, args: &[&str], now: &str) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_itvalue"))
+    Command::new(common::binary())
         .args(args)
         .current_dir(ws.path(""))
         .env("ITVALUE_NOW", now)
@@ -72,7 +72,8 @@ fn a_machine_off_for_two_months_catches_up_each_missed_period_once_in_order() {
     let out = schedule_once(&ws, "2026-09-15T07:00:00Z");
     out.assert_code(0);
     assert!(
-        out.stdout.contains("job pack due 2026-09-15 06:00 UTC for 2026-08:"),
+        out.stdout
+            .contains("job pack due 2026-09-15 06:00 UTC for 2026-08:"),
         "{}",
         out.stdout
     );
@@ -85,7 +86,8 @@ fn a_machine_off_for_two_months_catches_up_each_missed_period_once_in_order() {
     let out = schedule_once(&ws, "2026-11-20T09:00:00Z");
     out.assert_code(0);
     assert!(
-        out.stdout.contains("schedule: 2 runs, 2 published, 0 failed"),
+        out.stdout
+            .contains("schedule: 2 runs, 2 published, 0 failed"),
         "{}",
         out.stdout
     );
@@ -108,7 +110,11 @@ fn a_machine_off_for_two_months_catches_up_each_missed_period_once_in_order() {
     // Nothing more is due until the 1st of December.
     let out = schedule_once(&ws, "2026-11-30T23:00:00Z");
     out.assert_code(0);
-    assert!(out.stdout.contains("schedule: nothing is due"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("schedule: nothing is due"),
+        "{}",
+        out.stdout
+    );
     assert!(
         out.stdout.contains("next     pack at 2026-12-01 06:00 UTC"),
         "{}",
@@ -128,7 +134,9 @@ fn two_concurrent_schedule_once_calls_run_the_due_period_once() {
     second.assert_code(75);
     assert!(
         second.stderr.contains("another run holds the lock")
-            && second.stderr.contains("the due jobs wait for the next check"),
+            && second
+                .stderr
+                .contains("the due jobs wait for the next check"),
         "{}",
         second.stderr
     );
@@ -181,9 +189,11 @@ fn a_scheduled_run_killed_with_sigkill_frees_the_lock_keeps_the_last_commit_and_
             "pack 2026-10 2026-11-02 06:00 succeeded",
         ]
     );
-    assert!(!files_in(&ws.path("notebooks-data"))
-        .iter()
-        .any(|f| f.contains(".run-")));
+    assert!(
+        !files_in(&ws.path("notebooks-data"))
+            .iter()
+            .any(|f| f.contains(".run-"))
+    );
 }
 
 #[test]
@@ -213,7 +223,10 @@ fn the_foreground_scheduler_runs_a_job_when_it_falls_due_and_stops_on_sigterm() 
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("schedule: waiting for pack at 2026-11-02 06:00 UTC"), "{stdout}");
+    assert!(
+        stdout.contains("schedule: waiting for pack at 2026-11-02 06:00 UTC"),
+        "{stdout}"
+    );
     assert!(stdout.trim_end().ends_with("stopped"), "{stdout}");
     assert_eq!(
         scheduled_runs(&ws),
@@ -240,7 +253,11 @@ fn crontab_and_systemd_units_run_schedule_once_for_this_configuration() {
         )),
         "{line}"
     );
-    assert!(out.stdout.contains("pack \"0 6 2 * *\" (in UTC)"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("pack \"0 6 2 * *\" (in UTC)"),
+        "{}",
+        out.stdout
+    );
     let out = ws.itvalue(&["schedule", "--print-systemd"]);
     out.assert_code(0);
     for expected in [
@@ -295,7 +312,11 @@ fn a_backfill_runs_each_period_in_order_and_stops_at_the_one_that_fails_keeping_
             &db,
             "SELECT strftime(period, '%Y-%m') || ' ' || status FROM ledger.runs ORDER BY started_at"
         ),
-        ["2026-07 succeeded", "2026-08 succeeded", "2026-09 succeeded"]
+        [
+            "2026-07 succeeded",
+            "2026-08 succeeded",
+            "2026-09 succeeded"
+        ]
     );
     // The later periods reused every input the first one read.
     assert_eq!(
@@ -315,7 +336,12 @@ fn a_backfill_runs_each_period_in_order_and_stops_at_the_one_that_fails_keeping_
         3
     );
     drop(db);
-    assert!(out.stdout.contains("backfill: 3 of 3 periods published (2026-07 … 2026-09)"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("backfill: 3 of 3 periods published (2026-07 … 2026-09)"),
+        "{}",
+        out.stdout
+    );
 
     // September fails: August stays published, October is not run, exit 65 names September.
     let ws = Workspace::with_sample();
@@ -351,7 +377,9 @@ fn a_rerun_of_a_period_replaces_exactly_that_period_and_changes_nothing_else() {
     let ws = Workspace::with_sample();
     ws.itvalue(&["run", "--from", "2026-09", "--to", "2026-10"])
         .assert_code(0);
-    let tables = |ws: &Workspace| common::row_counts(&ws.warehouse(), &["raw", "main", "metrics"]);
+    // The models in main.* are the latest run's view (as of its period); what a period owns is
+    // its rows of metrics.* and its pack.
+    let tables = |ws: &Workspace| common::row_counts(&ws.warehouse(), &["raw", "metrics"]);
     let before = tables(&ws);
     let workbook = |period: &str| {
         let path = ws.path(&format!("reports/{period}/itvalue-{period}.xlsx"));
@@ -360,7 +388,12 @@ fn a_rerun_of_a_period_replaces_exactly_that_period_and_changes_nothing_else() {
         names
             .iter()
             .filter(|n| *n != "Run Info")
-            .map(|n| format!("{n}: {:?}", book.worksheet_range(n).unwrap().rows().collect::<Vec<_>>()))
+            .map(|n| {
+                format!(
+                    "{n}: {:?}",
+                    book.worksheet_range(n).unwrap().rows().collect::<Vec<_>>()
+                )
+            })
             .collect::<Vec<_>>()
     };
     let september = workbook("2026-09");
@@ -382,13 +415,20 @@ fn a_rerun_of_a_period_replaces_exactly_that_period_and_changes_nothing_else() {
     );
     // The rerun restated nothing, and its Run Info says so.
     assert_eq!(
-        query_i64(&db, "SELECT count(DISTINCT run_id) FROM reported.investment_finance WHERE period = DATE '2026-09-01'"),
+        query_i64(
+            &db,
+            "SELECT count(DISTINCT run_id) FROM reported.investment_finance WHERE period = DATE '2026-09-01'"
+        ),
         2
     );
     drop(db);
     let out = ws.itvalue(&["diff", "--period", "2026-09"]);
     out.assert_code(0);
-    assert!(out.stdout.ends_with("no figure differs\n"), "{}", out.stdout);
+    assert!(
+        out.stdout.ends_with("no figure differs\n"),
+        "{}",
+        out.stdout
+    );
 }
 
 /// `source path reused?` per input of the latest run.
@@ -401,7 +441,10 @@ fn latest_inputs(ws: &Workspace) -> Vec<String> {
 }
 
 fn reused_count(ws: &Workspace) -> usize {
-    latest_inputs(ws).iter().filter(|i| i.ends_with("reused")).count()
+    latest_inputs(ws)
+        .iter()
+        .filter(|i| i.ends_with("reused"))
+        .count()
 }
 
 #[test]
@@ -452,7 +495,11 @@ fn unchanged_inputs_are_reused_with_their_rejects_and_a_changed_file_or_source_i
         other.to_str().unwrap(),
     ])
     .assert_code(0);
-    fs::copy(other.join("fx_rates.xlsx"), ws.path("notebooks-data/sample/fx_rates.xlsx")).unwrap();
+    fs::copy(
+        other.join("fx_rates.xlsx"),
+        ws.path("notebooks-data/sample/fx_rates.xlsx"),
+    )
+    .unwrap();
     ws.itvalue(&["run", "--period", "2026-10"]).assert_code(0);
     let inputs = latest_inputs(&ws);
     assert!(inputs.contains(&"fx_rates read".to_string()), "{inputs:?}");
@@ -520,19 +567,46 @@ fn a_reused_file_is_judged_again_against_the_files_that_changed() {
 fn a_job_that_reads_only_some_sources_keeps_what_the_others_last_loaded() {
     let ws = Workspace::with_sample();
     ws.itvalue(&["run", "--period", "2026-10"]).assert_code(0);
-    let before = common::row_counts(&ws.warehouse(), &["raw"]);
+    let fx = |ws: &Workspace| {
+        common::row_counts(&ws.warehouse(), &["raw"])
+            .into_iter()
+            .find(|t| t.starts_with("raw.fx_rates="))
+            .unwrap()
+    };
+    let before = fx(&ws);
     // The fx file changes, but a run that reads only incidents keeps the fx rates it had.
     let other = ws.path("other");
-    ws.itvalue(&["sample", "--scale", "0.05", "--seed", "9", "--out", other.to_str().unwrap()])
-        .assert_code(0);
-    fs::copy(other.join("fx_rates.xlsx"), ws.path("notebooks-data/sample/fx_rates.xlsx")).unwrap();
+    ws.itvalue(&[
+        "sample",
+        "--scale",
+        "0.05",
+        "--seed",
+        "9",
+        "--out",
+        other.to_str().unwrap(),
+    ])
+    .assert_code(0);
+    fs::copy(
+        other.join("fx_rates.xlsx"),
+        ws.path("notebooks-data/sample/fx_rates.xlsx"),
+    )
+    .unwrap();
     ws.itvalue(&["run", "--period", "2026-10", "--source", "incidents"])
         .assert_code(0);
-    assert_eq!(common::row_counts(&ws.warehouse(), &["raw"]), before);
-    assert_eq!(reused_count(&ws), 10);
+    assert_eq!(fx(&ws), before);
+    // Incidents were looked at (unchanged, so reused); fx_rates was not looked at.
+    assert_eq!(reused_count(&ws), 11);
+    // A run of every source reads the changed file.
+    ws.itvalue(&["run", "--period", "2026-10"]).assert_code(0);
+    assert_ne!(fx(&ws), before);
+    assert!(latest_inputs(&ws).contains(&"fx_rates read".to_string()));
     let out = ws.itvalue(&["run", "--source", "nonesuch"]);
     out.assert_code(2);
-    assert!(out.stderr.contains("no source is named \"nonesuch\""), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("no source is named \"nonesuch\""),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -571,10 +645,15 @@ fn a_late_cost_line_restates_an_earlier_period_and_diff_and_run_info_list_it() {
     let out = ws.itvalue(&["run", "--period", "2026-09"]);
     out.assert_code(0);
     let db = ws.warehouse();
-    let second = query_strings(&db, "SELECT run_id FROM ledger.runs ORDER BY started_at DESC LIMIT 1")[0].clone();
+    let second = query_strings(
+        &db,
+        "SELECT run_id FROM ledger.runs ORDER BY started_at DESC LIMIT 1",
+    )[0]
+    .clone();
     drop(db);
     assert!(
-        out.stdout.contains(&format!("figures differ from run {first}")),
+        out.stdout
+            .contains(&format!("figures differ from run {first}")),
         "{}",
         out.stdout
     );
@@ -613,10 +692,22 @@ fn a_late_cost_line_restates_an_earlier_period_and_diff_and_run_info_list_it() {
     );
 
     // Text, with explicit runs, gives the same lines.
-    let out = ws.itvalue(&["diff", "--period", "2026-09", "--run", &first, "--run", &second]);
+    let out = ws.itvalue(&[
+        "diff", "--period", "2026-09", "--run", &first, "--run", &second,
+    ]);
     out.assert_code(0);
-    assert!(out.stdout.starts_with(&format!("2026-09: run {second} against run {first}\n")), "{}", out.stdout);
-    assert!(out.stdout.contains(&format!("{} differences\n", changes.len())), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .starts_with(&format!("2026-09: run {second} against run {first}\n")),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains(&format!("{} differences\n", changes.len())),
+        "{}",
+        out.stdout
+    );
 
     // The workbook's Run Info lists the change.
     let mut book = open_workbook_auto(ws.path("reports/2026-09/itvalue-2026-09.xlsx")).unwrap();
@@ -626,7 +717,9 @@ fn a_late_cost_line_restates_an_earlier_period_and_diff_and_run_info_list_it() {
         .map(|r| r.iter().map(|c| c.to_string()).collect())
         .collect();
     assert!(
-        rows.iter().any(|r| r.first().is_some_and(|c| c.starts_with(&format!("Restated since run {first}")))),
+        rows.iter().any(|r| r
+            .first()
+            .is_some_and(|c| c.starts_with(&format!("Restated since run {first}")))),
         "{rows:?}"
     );
     assert!(
@@ -640,9 +733,15 @@ fn a_late_cost_line_restates_an_earlier_period_and_diff_and_run_info_list_it() {
     );
 
     // A run that did not report the period is refused by name.
-    let out = ws.itvalue(&["diff", "--period", "2026-09", "--run", "nonesuch", "--run", &second]);
+    let out = ws.itvalue(&[
+        "diff", "--period", "2026-09", "--run", "nonesuch", "--run", &second,
+    ]);
     out.assert_code(2);
-    assert!(out.stderr.contains("run nonesuch did not report 2026-09"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("run nonesuch did not report 2026-09"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -703,7 +802,15 @@ fn history_lists_runs_and_shows_one_in_full_as_text_and_json() {
         .collect();
     assert_eq!(
         steps,
-        ["ingest", "load", "models", "metrics", "restatements", "model sheets", "report"]
+        [
+            "ingest",
+            "load",
+            "models",
+            "metrics",
+            "restatements",
+            "model sheets",
+            "report"
+        ]
     );
     assert_eq!(detail["rejects"].as_array().unwrap().len(), 3);
 
@@ -712,10 +819,18 @@ fn history_lists_runs_and_shows_one_in_full_as_text_and_json() {
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines.len(), 3, "{}", out.stdout);
     assert!(lines[0].starts_with("run "), "{}", lines[0]);
-    assert!(lines[1].starts_with(id) && lines[1].contains("11 (11 kept)"), "{}", lines[1]);
+    assert!(
+        lines[1].starts_with(id) && lines[1].contains("11 (11 kept)"),
+        "{}",
+        lines[1]
+    );
     let out = ws.itvalue(&["history", "--run", id]);
     out.assert_code(0);
-    assert!(out.stdout.contains("inputs (11, 11 reused):"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("inputs (11, 11 reused):"),
+        "{}",
+        out.stdout
+    );
     let out = ws.itvalue(&["history", "--run", "nonesuch"]);
     out.assert_code(2);
 }
@@ -742,7 +857,9 @@ fn json_logs_are_one_object_per_line_and_tell_the_run() {
 #[test]
 fn the_readmes_schedule_example_loads_as_written() {
     let readme = fs::read_to_string(common::repo_path("README.md")).unwrap();
-    let start = readme.find("```toml\n[[schedule]]\n").expect("the README's schedule example");
+    let start = readme
+        .find("```toml\n[[schedule]]\n")
+        .expect("the README's schedule example");
     let block = &readme[start + "```toml\n".len()..];
     let block = &block[..block.find("```").unwrap()];
     let ws = Workspace::with_sample();
@@ -750,5 +867,9 @@ fn the_readmes_schedule_example_loads_as_written() {
     fs::write(ws.path("pipeline.toml"), format!("{config}\n{block}")).unwrap();
     let out = ws.itvalue(&["schedule", "--print-crontab"]);
     out.assert_code(0);
-    assert!(out.stdout.contains("monthly-pack \"0 6 2 * *\" (in UTC)"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("monthly-pack \"0 6 2 * *\" (in UTC)"),
+        "{}",
+        out.stdout
+    );
 }
