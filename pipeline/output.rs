@@ -191,11 +191,11 @@ pub fn print_run(summary: &RunSummary) {
             q.max_reject_rate * 100.0
         );
     }
-    print_rejects(&summary.rejects, 20);
     println!(
         "  took     {}",
         duration(summary.duration.as_millis() as i64)
     );
+    print_rejects(&summary.rejects, 20);
 }
 
 /// `1.2 s`, `3 min 4 s`.
@@ -308,7 +308,7 @@ pub fn print_pass(pass: &Pass, next: Option<(DateTime<Utc>, String)>) {
     }
     for (job, periods) in &pass.waiting {
         println!(
-            "  waiting  job {job}: {} wait for the next check, after the failure above",
+            "  waiting  job {job}: {} wait for the next check",
             list(periods)
         );
     }

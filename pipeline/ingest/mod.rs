@@ -210,7 +210,14 @@ pub fn read_sources_reusing(
     kept_rows: &mut dyn FnMut(&KeptInput) -> Result<KeptRows>,
     progress: &dyn Progress,
 ) -> Result<Ingested> {
+    let clock = std::time::Instant::now();
+    let timed = |part: &str, clock: &mut std::time::Instant| {
+        tracing::debug!(part, ms = clock.elapsed().as_millis() as u64, "ingest part");
+        *clock = std::time::Instant::now();
+    };
+    let mut clock = clock;
     let jobs = plan(config, prior)?;
+    timed("planning (hashing offered files)", &mut clock);
     let job_sources: Vec<usize> = jobs.iter().map(Job::source).collect();
     progress.begin("reading sources", jobs.len() as u64);
     // Files are read on rayon's threads, a thread per core; results keep the jobs' order.
@@ -241,6 +248,7 @@ pub fn read_sources_reusing(
         })
         .collect();
     progress.end();
+    timed("reading files", &mut clock);
     let mut per_source: Vec<Vec<SourceFile>> = config.sources.iter().map(|_| Vec::new()).collect();
     let mut extractions = Vec::new();
     for (s, read) in job_sources.into_iter().zip(read) {
@@ -281,6 +289,7 @@ pub fn read_sources_reusing(
             }
         }
     }
+    timed("taking back kept rows", &mut clock);
     let mut typed = Vec::new();
     let mut by_entity: HashMap<Entity, Vec<SourceRows>> = HashMap::new();
     for (source, files) in config.sources.iter().zip(per_source) {
@@ -291,6 +300,7 @@ pub fn read_sources_reusing(
         by_entity.entry(source.entity).or_default().push(rows);
     }
 
+    timed("typing", &mut clock);
     let mut keys: HashMap<Entity, HashSet<String>> = HashMap::new();
     let mut checked: HashMap<String, (Vec<InputFile>, Quality)> = HashMap::new();
     let mut ingested = Ingested {
@@ -318,6 +328,7 @@ pub fn read_sources_reusing(
             batch: record_batch::build(entity, &kept),
         });
     }
+    timed("checks across files and batches", &mut clock);
     for source in &config.sources {
         if let Some((files, counts)) = checked.remove(&source.name) {
             ingested

@@ -59,7 +59,8 @@ pub struct Pass {
     pub outcomes: Vec<JobOutcome>,
     /// Per job, the missed periods older than its `catch_up` allows, which were not run.
     pub too_old: Vec<(String, Vec<Period>)>,
-    /// Per job, the due periods left for the next check after a run of the job failed.
+    /// Per job, the due periods left for the next check: after a run of the job failed, or
+    /// because the scheduler was asked to stop.
     pub waiting: Vec<(String, Vec<Period>)>,
 }
 
@@ -120,8 +121,9 @@ pub fn due_now<'a>(
     Ok(due)
 }
 
-/// Runs every due period of every job, oldest first, under the run lock the caller holds.
-/// `each` hears of every run as it ends.
+/// Runs every due period of every job, oldest first, under the run lock the caller holds, until
+/// `stop` says so (checked before each run; what is left waits for the next check). `each`
+/// hears of every run as it ends.
 ///
 /// # Errors
 ///
@@ -131,6 +133,7 @@ pub fn run_due(
     config: &Config,
     lock: &RunLock,
     now: DateTime<Utc>,
+    stop: &dyn Fn() -> bool,
     progress: &dyn Progress,
     each: &mut dyn FnMut(&JobOutcome),
 ) -> Result<Pass> {
@@ -157,7 +160,7 @@ pub fn run_due(
     queue.sort_by_key(|(i, _, d)| (d.at, *i));
     let mut stopped: Vec<&str> = Vec::new();
     for (_, job, due) in queue {
-        if stopped.contains(&job.name.as_str()) {
+        if stopped.contains(&job.name.as_str()) || stop() {
             match pass.waiting.iter_mut().find(|(j, _)| *j == job.name) {
                 Some((_, periods)) => periods.push(due.period),
                 None => pass.waiting.push((job.name.clone(), vec![due.period])),
@@ -237,7 +240,7 @@ pub fn once(
     each: &mut dyn FnMut(&JobOutcome),
 ) -> Result<Pass> {
     let lock = RunLock::acquire(&config.warehouse)?;
-    run_due(config, &lock, now, progress, each)
+    run_due(config, &lock, now, &|| false, progress, each)
 }
 
 /// The next due time of any job after `now`, with the job's name.
@@ -292,7 +295,7 @@ pub fn foreground(
         let now = clock();
         let retry = match RunLock::acquire(&config.warehouse) {
             Ok(lock) => {
-                let pass = run_due(&config, &lock, now, progress, &mut |o| {
+                let pass = run_due(&config, &lock, now, stop, progress, &mut |o| {
                     each(o);
                 })?;
                 drop(lock);
