@@ -145,7 +145,7 @@ impl Ingested {
 /// One unit of reading: a file, a kept file taken as it is, or a database source.
 enum Job {
     File { source: usize, path: PathBuf },
-    Kept { source: usize, kept: KeptInput },
+    Kept { source: usize, kept: Box<KeptInput> },
     Database { source: usize },
 }
 
@@ -236,7 +236,7 @@ pub fn read_sources_reusing(
                 }
                 Job::Kept { kept, .. } => {
                     progress.advance(&format!("{} (kept)", workbook::file_name(&kept.path)));
-                    Ok(Read::Kept(kept))
+                    Ok(Read::Kept(*kept))
                 }
                 Job::File { path, .. } => {
                     tracing::debug!(source = %source.name, path = %path.display(), "reading");
@@ -362,7 +362,7 @@ fn plan(config: &Config, prior: &Prior) -> Result<Vec<Job>> {
                 kept.sort_by(|a, b| a.path.cmp(&b.path));
                 jobs.extend(kept.into_iter().map(|k| Job::Kept {
                     source: s,
-                    kept: k.clone(),
+                    kept: Box::new(k.clone()),
                 }));
                 continue;
             }
@@ -398,7 +398,7 @@ fn plan(config: &Config, prior: &Prior) -> Result<Vec<Job>> {
             match offer {
                 Some(kept) if unchanged && whole => jobs.push(Job::Kept {
                     source: s,
-                    kept: kept.clone(),
+                    kept: Box::new(kept.clone()),
                 }),
                 _ => jobs.push(Job::File { source: s, path }),
             }

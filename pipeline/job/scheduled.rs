@@ -29,7 +29,7 @@ use super::{ModelsOptions, ModelsSummary, RunOptions, RunSummary, models_locked,
 /// What one scheduled run did.
 #[derive(Debug)]
 pub enum Ran {
-    Pack(RunSummary),
+    Pack(Box<RunSummary>),
     Models(ModelsSummary),
 }
 
@@ -95,6 +95,9 @@ fn transient_codes() -> [u8; 2] {
     ]
 }
 
+/// A job with the due periods to run now and those older than its `catch_up`.
+pub type JobDue<'a> = (&'a ScheduledJob, Vec<Due>, Vec<Due>);
+
 /// Per job (in configuration order), the due periods to run now and those older than its
 /// `catch_up`.
 ///
@@ -105,7 +108,7 @@ pub fn due_now<'a>(
     config: &'a Config,
     warehouse: &Warehouse,
     now: DateTime<Utc>,
-) -> Result<Vec<(&'a ScheduledJob, Vec<Due>, Vec<Due>)>> {
+) -> Result<Vec<JobDue<'a>>> {
     let mut due = Vec::new();
     for job in &config.schedules {
         let answered = warehouse.last_answered_due(&job.name, &transient_codes())?;
@@ -208,7 +211,7 @@ fn run_job(
             },
             progress,
         )
-        .map(Ran::Pack),
+        .map(|summary| Ran::Pack(Box::new(summary))),
         JobRun::Models => models_locked(
             config,
             lock,

@@ -197,11 +197,22 @@ mod tests {
         CronSchedule::parse(expression, zone).unwrap()
     }
 
+    /// One row of the due-job table: a schedule, a zone, a rule, the last answered due time,
+    /// "now", and the runs that are due.
+    type Row<'a> = (
+        &'a str,
+        &'a str,
+        PeriodRule,
+        Option<&'a str>,
+        &'a str,
+        &'a [&'a str],
+    );
+
     /// The due-job table: each row a schedule, a zone, a rule, the last handled due time and
     /// "now", and the runs that are due, worked out by hand from a calendar.
     #[test]
     fn due_jobs_across_month_ends_leap_years_daylight_saving_and_downtime() {
-        let table: &[(&str, &str, PeriodRule, Option<&str>, &str, &[&str])] = &[
+        let table: &[Row] = &[
             // The monthly pack on the 2nd at 06:00 UTC, after a month's pause: one run.
             (
                 "0 6 2 * *",
