@@ -300,10 +300,11 @@ pub fn print_pass(pass: &Pass, next: Option<(DateTime<Utc>, String)>) {
         println!("schedule: nothing is due");
     } else {
         let failed = pass.outcomes.iter().filter(|o| o.result.is_err()).count();
+        let runs = pass.outcomes.len();
         println!(
-            "schedule: {} runs, {} published, {failed} failed",
-            pass.outcomes.len(),
-            pass.outcomes.len() - failed
+            "schedule: {runs} run{}, {} published, {failed} failed",
+            if runs == 1 { "" } else { "s" },
+            runs - failed
         );
     }
     for (job, periods) in &pass.waiting {

@@ -874,3 +874,40 @@ fn the_readmes_schedule_example_loads_as_written() {
         out.stdout
     );
 }
+
+#[test]
+fn a_scheduled_run_that_fails_on_its_data_exits_with_its_code_and_is_not_retried_every_check() {
+    let ws = Workspace::with_sample();
+    fragile_september(&ws);
+    with_job(&ws, "name = \"pack\"\ncron = \"0 6 2 * *\"");
+    let out = schedule_once(&ws, "2026-10-02T07:00:00Z");
+    out.assert_code(65);
+    assert!(
+        out.stderr
+            .contains("job pack due 2026-10-02 06:00 UTC for 2026-09 failed (exit 65):")
+            && out.stderr.contains("September is not ready"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        query_strings(
+            &ws.warehouse(),
+            "SELECT job || ' ' || strftime(period, '%Y-%m') || ' ' || status || ' ' || exit_code FROM ledger.runs"
+        ),
+        ["pack 2026-09 failed 65"]
+    );
+    // Bad data is not mended by trying again: the due time is answered, and the next check
+    // waits for the next due time (the operator reruns September by hand once it is mended).
+    let out = schedule_once(&ws, "2026-10-02T07:15:00Z");
+    out.assert_code(0);
+    assert!(out.stdout.contains("nothing is due"), "{}", out.stdout);
+    let out = schedule_once(&ws, "2026-11-02T07:00:00Z");
+    out.assert_code(0);
+    assert_eq!(
+        scheduled_runs(&ws),
+        [
+            "pack 2026-09 2026-10-02 06:00 failed",
+            "pack 2026-10 2026-11-02 06:00 succeeded",
+        ]
+    );
+}
