@@ -161,6 +161,9 @@ pub fn print_run(summary: &RunSummary) {
         ),
         None => {}
     }
+    for late in &summary.late {
+        println!("  late     {late}");
+    }
     println!("  workbook {}", summary.pack.workbook.display());
     for chart in &summary.pack.charts {
         println!("  chart    {}", chart.display());

@@ -339,6 +339,54 @@ fn values(kind: ColumnKind, array: &ArrayRef) -> Result<Vec<Value>, String> {
     Ok(out)
 }
 
+/// The column of an entity that dates its rows (the first required period, date or timestamp
+/// column: a cost line's period, an incident's opened_at), if it has one.
+pub fn dated_column(entity: Entity) -> Option<usize> {
+    entity.contract().columns.iter().position(|c| {
+        c.required
+            && matches!(
+                c.kind,
+                ColumnKind::Period | ColumnKind::Date | ColumnKind::Timestamp
+            )
+    })
+}
+
+/// The earliest day of the rows of `new` that `old` (what was kept of the same file before)
+/// does not hold as they are: rows added or changed. `None` when the entity has no dated column
+/// or no row is new.
+///
+/// # Errors
+///
+/// [`KeptRowsError`] when a batch lacks a column or holds one of another type.
+pub fn earliest_new(
+    entity: Entity,
+    new: &RecordBatch,
+    old: &[RecordBatch],
+) -> Result<Option<NaiveDate>, KeptRowsError> {
+    let Some(dated) = dated_column(entity) else {
+        return Ok(None);
+    };
+    let text = |r: &Row| {
+        r.values
+            .iter()
+            .map(Value::key_text)
+            .collect::<Vec<_>>()
+            .join("\u{1f}")
+    };
+    let before: std::collections::HashSet<String> =
+        rows_of(entity, old, 0)?.iter().map(text).collect();
+    let earliest = rows_of(entity, std::slice::from_ref(new), 0)?
+        .iter()
+        .filter(|r| !before.contains(&text(r)))
+        .filter_map(|r| match &r.values[dated] {
+            Value::Date(d) => Some(*d),
+            Value::Timestamp(t) => Some(t.date()),
+            _ => None,
+        })
+        .min();
+    Ok(earliest)
+}
+
 /// Text of a row's identity columns, for tests of the round trip.
 #[cfg(test)]
 fn texts(rows: &[Row]) -> Vec<String> {

@@ -60,6 +60,34 @@ pub struct Restated {
     pub changes: Vec<Restatement>,
 }
 
+/// Rows that arrived after their period was reported: a file read in this run brought rows,
+/// new or changed, dated before the run's period, into periods already reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LateData {
+    pub file: PathBuf,
+    /// The month of the earliest new or changed row.
+    pub earliest: Period,
+    /// The periods reported before the rows arrived, from `earliest` on.
+    pub reported: Vec<Period>,
+}
+
+impl std::fmt::Display for LateData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list: Vec<String> = self.reported.iter().map(Period::to_string).collect();
+        let (first, last) = (
+            self.reported.first().copied().unwrap_or(self.earliest),
+            self.reported.last().copied().unwrap_or(self.earliest),
+        );
+        write!(
+            f,
+            "{} brings new or changed rows from {} on, into periods reported before they arrived ({}); rerun them (itvalue run --from {first} --to {last}) and itvalue diff --period … shows what changed",
+            self.file.display(),
+            self.earliest,
+            list.join(", ")
+        )
+    }
+}
+
 /// What a run that published did.
 #[derive(Debug, Clone)]
 pub struct RunSummary {
@@ -83,6 +111,8 @@ pub struct RunSummary {
     pub reused_inputs: usize,
     /// The figures this run restated, when an earlier run reported the period.
     pub restated: Option<Restated>,
+    /// Files that brought rows into periods reported before they arrived.
+    pub late: Vec<LateData>,
     /// How long the run took, lock to pack.
     pub duration: Duration,
 }

@@ -20,11 +20,11 @@ use crate::models::{Outcome, Project, RunRequest};
 use crate::report::{self, LeftOut, PackInputs, RunInfo, RunResults};
 use crate::schedule::Period;
 use crate::warehouse::ledger::{RunRecord, Status};
-use crate::warehouse::{IncrementalSource, Warehouse, quote};
+use crate::warehouse::{ChangedInput, IncrementalSource, Warehouse, quote};
 
 use super::ledgered::{Finished, Steps};
 use super::models_step::{self, Verdict};
-use super::{Restated, RunOptions, RunSummary, period, threshold_error};
+use super::{LateData, Restated, RunOptions, RunSummary, period, threshold_error};
 
 pub(super) fn run(
     config: &Config,
@@ -32,7 +32,7 @@ pub(super) fn run(
     steps: &mut Steps,
     record: &RunRecord,
 ) -> Result<Finished<RunSummary>> {
-    let (ingested, rows_loaded) = ingest_and_load(
+    let (ingested, rows_loaded, changed) = ingest_and_load(
         config,
         options.full_refresh,
         options.sources.as_deref(),
@@ -45,6 +45,10 @@ pub(super) fn run(
         options.now,
         &config.timezone,
     )?;
+    let late = late_data(steps.warehouse, period, &changed)?;
+    for l in &late {
+        tracing::warn!(file = %l.file.display(), from = %l.earliest, "late data: {l}");
+    }
     steps.warehouse.set_run_period(&record.run_id, period)?;
     steps.journal.period = Some(period);
 
@@ -155,6 +159,7 @@ pub(super) fn run(
         left_out: left_out.clone(),
         failures: failures.as_ref().map(Failures::to_string),
         figures: figures_info,
+        late: late.iter().map(ToString::to_string).collect(),
         restated: restated.as_ref().map(|r| report::RestatedInfo {
             since_run: r.since_run.clone(),
             since_started: r.since_started.clone(),
@@ -217,6 +222,7 @@ pub(super) fn run(
             pack,
             reused_inputs,
             restated,
+            late,
             duration: std::time::Duration::ZERO,
             inputs: ingested.inputs.len(),
             rows_loaded,
@@ -242,7 +248,7 @@ pub(super) fn ingest_and_load(
     only: Option<&[String]>,
     steps: &mut Steps,
     record: &RunRecord,
-) -> Result<(Ingested, u64)> {
+) -> Result<(Ingested, u64, Vec<ChangedInput>)> {
     let progress = steps.progress;
     let mut prior = steps
         .warehouse
@@ -289,13 +295,44 @@ pub(super) fn ingest_and_load(
     if let Some(error) = threshold_error(&ingested) {
         return Err(error);
     }
+    // Where the files read now bring new or changed rows, before what is kept of them is
+    // replaced: late data for periods already reported. Nothing to compare on a first run.
+    let changed = if steps.warehouse.has_reports()? {
+        steps.warehouse.changed_inputs(&ingested)?
+    } else {
+        Vec::new()
+    };
     let rows_loaded = steps.step(
         "load",
         |w| w.load(&record.run_id, &ingested),
         |rows| (Some(*rows), String::new()),
     )?;
     steps.journal.counts.0 = Some(rows_loaded);
-    Ok((ingested, rows_loaded))
+    Ok((ingested, rows_loaded, changed))
+}
+
+/// The files whose new or changed rows fall in periods reported before they arrived.
+fn late_data(
+    warehouse: &Warehouse,
+    period: Period,
+    changed: &[ChangedInput],
+) -> Result<Vec<LateData>> {
+    let mut late = Vec::new();
+    for c in changed {
+        let earliest = Period::containing(c.earliest);
+        if earliest >= period {
+            continue;
+        }
+        let reported = warehouse.reported_periods(earliest, period)?;
+        if !reported.is_empty() {
+            late.push(LateData {
+                file: c.path.clone(),
+                earliest,
+                reported,
+            });
+        }
+    }
+    Ok(late)
 }
 
 /// The database sources that extract incrementally.

@@ -56,6 +56,8 @@ pub struct RunInfo {
     /// What this run reports differently from the latest earlier run of the period; `None`
     /// when it is the period's first report.
     pub restated: Option<RestatedInfo>,
+    /// Files that brought rows into periods reported before they arrived, in words.
+    pub late: Vec<String>,
 }
 
 /// The figures a rerun restated, for the Run Info sheet.

@@ -22,6 +22,7 @@ const NOTHING_RESTATED: Words = Words::new(
     "No figure differs from what run {run} (started {started} UTC) reported for this period.",
     "与运行 {run}（UTC {started} 开始）为本期报告的数字相比，没有变化。",
 );
+const LATE: Words = Words::new("Late data", "迟到的数据");
 const CHANGES: Words = Words::new("Figures changed", "变化的数字");
 const TABLE: Words = Words::new("Table", "表");
 const KEY: Words = Words::new("Key", "键");
@@ -29,6 +30,11 @@ const CHANGE: Words = Words::new("Change", "变化");
 const FIGURE: Words = Words::new("Figure", "数字");
 const BEFORE: Words = Words::new("Before", "之前");
 const AFTER: Words = Words::new("After", "之后");
+
+/// The label of a Run Info row about late data.
+pub(super) fn late_label(lang: Lang) -> String {
+    LATE.get(lang).to_string()
+}
 
 /// The restatement blocks of the Run Info sheet.
 ///

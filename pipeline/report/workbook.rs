@@ -458,6 +458,11 @@ fn run_info(inputs: &PackInputs) -> Result<SheetSpec, WorkbookError> {
         ),
     ];
     let mut rows = rows;
+    rows.extend(
+        run.late
+            .iter()
+            .map(|l| (super::restated::late_label(lang), l.clone())),
+    );
     rows.extend(run.figures.iter().cloned());
     let mut blocks = vec![
         Block::Title(l(label::RUN_INFO_TITLE)),

@@ -377,6 +377,48 @@ impl Warehouse {
         }))
     }
 
+    /// The periods from `from` up to (not including) `before` that a published monthly run has
+    /// reported, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] when the ledger cannot be read.
+    pub fn reported_periods(&self, from: Period, before: Period) -> Result<Vec<Period>> {
+        let fail = |e| Error::warehouse(self.path(), "reading the reported periods", e);
+        let mut statement = self
+            .connection()
+            .prepare(
+                "SELECT DISTINCT strftime(period, '%Y-%m') AS p FROM ledger.runs
+                 WHERE command = 'run' AND status IN ('succeeded', 'partial')
+                   AND period >= ?::DATE AND period < ?::DATE ORDER BY p",
+            )
+            .map_err(fail)?;
+        let texts = statement
+            .query_map(
+                params![from.first_day().to_string(), before.first_day().to_string()],
+                |r| r.get::<_, String>(0),
+            )
+            .map_err(fail)?
+            .collect::<duckdb::Result<Vec<String>>>()
+            .map_err(fail)?;
+        Ok(texts.iter().filter_map(|t| t.parse().ok()).collect())
+    }
+
+    /// Whether any monthly run has published a report.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] when the ledger cannot be read.
+    pub fn has_reports(&self) -> Result<bool> {
+        self.connection()
+            .query_row(
+                "SELECT count(*) > 0 FROM ledger.runs WHERE command = 'run' AND status IN ('succeeded', 'partial')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| Error::warehouse(self.path(), "reading the run ledger", e))
+    }
+
     /// The latest due time of scheduled job `job` that a run has answered for good: one that
     /// published, or failed for a reason that trying again would not mend (a failure whose exit
     /// code is in `transient`, or a run that was killed, leaves its due time to be tried again).

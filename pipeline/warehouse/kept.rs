@@ -191,6 +191,48 @@ impl Warehouse {
     }
 }
 
+/// A file this load read (new, or changed since it was kept) with new or changed rows, and the
+/// earliest day those rows are dated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedInput {
+    pub source: String,
+    pub path: PathBuf,
+    pub earliest: chrono::NaiveDate,
+}
+
+impl Warehouse {
+    /// For each file `ingested` read now, the earliest day of its rows that the kept version of
+    /// the same file did not hold (all its rows for a new file): where late data lands. Call it
+    /// before [`Warehouse::load`], which replaces what is kept.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] when the kept rows cannot be read.
+    pub fn changed_inputs(&self, ingested: &Ingested) -> Result<Vec<ChangedInput>> {
+        let kept = self.kept_inputs()?;
+        let mut changed = Vec::new();
+        for typed in &ingested.typed {
+            let k = &typed.kept;
+            let old = match kept.get(&(k.source.clone(), k.path.clone())) {
+                Some(before) => self.kept_rows(before)?.rows,
+                None => Vec::new(),
+            };
+            let earliest = crate::ingest::reuse::earliest_new(k.entity, &typed.rows, &old)
+                .map_err(|e| {
+                    Error::warehouse(self.path(), "comparing a file with its kept rows", e)
+                })?;
+            if let Some(earliest) = earliest {
+                changed.push(ChangedInput {
+                    source: k.source.clone(),
+                    path: k.path.clone(),
+                    earliest,
+                });
+            }
+        }
+        Ok(changed)
+    }
+}
+
 /// Makes `reuse` hold what this load typed: the files it read now replace what was kept of the
 /// same source and path, and files no source of this load reads any more are dropped. Files it
 /// reused stay as they are. Called inside the load's transaction.

@@ -25,6 +25,7 @@ use crate::schedule::Period;
 
 pub use bridge::BridgeError;
 pub use history::Ledger;
+pub use kept::ChangedInput;
 pub use work_copy::{WorkCopy, remove_stale_work_copies};
 
 /// A database source that extracts incrementally, as [`Warehouse::prior`] looks it up.

@@ -911,3 +911,62 @@ fn a_scheduled_run_that_fails_on_its_data_exits_with_its_code_and_is_not_retried
         ]
     );
 }
+
+#[test]
+fn a_late_file_for_reported_months_is_named_in_the_next_run_and_a_rerun_restates_them() {
+    let ws = Workspace::with_sample();
+    let late = ws.path("late_costs.csv");
+    let header = "investment_id,period,scenario,amount,currency,cost_type,cost_pool,line_id\n";
+    fs::write(&late, header).unwrap();
+    let config = fs::read_to_string(ws.path("pipeline.toml")).unwrap();
+    fs::write(
+        ws.path("pipeline.toml"),
+        format!("{config}\n[[source]]\nname = \"late_costs\"\nentity = \"costs\"\npath = \"late_costs.csv\"\n"),
+    )
+    .unwrap();
+    ws.itvalue(&["run", "--from", "2026-08", "--to", "2026-09"])
+        .assert_code(0);
+    // While the packs of August and September are out, a late August line arrives.
+    fs::write(
+        &late,
+        format!("{header}INV-0007,2026-08,actual,500.00,EUR,opex,other,LATE-0002\n"),
+    )
+    .unwrap();
+    let out = ws.itvalue(&["run", "--period", "2026-10"]);
+    out.assert_code(0);
+    assert!(
+        out.stdout.contains(
+            "  late     late_costs.csv brings new or changed rows from 2026-08 on, into periods reported before they arrived (2026-08, 2026-09); rerun them (itvalue run --from 2026-08 --to 2026-09)"
+        ),
+        "{}",
+        out.stdout
+    );
+    let mut book = open_workbook_auto(ws.path("reports/2026-10/itvalue-2026-10.xlsx")).unwrap();
+    let info = book.worksheet_range("Run Info").unwrap();
+    assert!(
+        info.rows().any(|r| r[0].to_string() == "Late data"
+            && r[1]
+                .to_string()
+                .starts_with("late_costs.csv brings new or changed rows from 2026-08 on")),
+        "no Late data row on Run Info"
+    );
+    // A file unchanged since is not late again.
+    let out = ws.itvalue(&["run", "--period", "2026-10"]);
+    out.assert_code(0);
+    assert!(!out.stdout.contains("  late "), "{}", out.stdout);
+    // Rerunning the months restates them.
+    let out = ws.itvalue(&["run", "--from", "2026-08", "--to", "2026-09"]);
+    out.assert_code(0);
+    let out = ws.itvalue(&["diff", "--period", "2026-08", "--format", "json"]);
+    out.assert_code(0);
+    let diff: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert!(
+        diff["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["key"] == "INV-0007" && c["figure"] == "actual_month"),
+        "{}",
+        out.stdout
+    );
+}
