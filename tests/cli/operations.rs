@@ -944,7 +944,7 @@ fn a_late_file_for_reported_months_is_named_in_the_next_run_and_a_rerun_restates
     let mut book = open_workbook_auto(ws.path("reports/2026-10/itvalue-2026-10.xlsx")).unwrap();
     let info = book.worksheet_range("Run Info").unwrap();
     assert!(
-        info.rows().any(|r| r[0].to_string() == "Late data"
+        info.rows().any(|r| r[0] == "Late data"
             && r[1]
                 .to_string()
                 .starts_with("late_costs.csv brings new or changed rows from 2026-08 on")),
