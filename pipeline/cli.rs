@@ -53,6 +53,22 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// A language of the pack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PackLang {
+    En,
+    Zh,
+}
+
+impl From<PackLang> for itvalue::labels::Lang {
+    fn from(lang: PackLang) -> Self {
+        match lang {
+            PackLang::En => itvalue::labels::Lang::En,
+            PackLang::Zh => itvalue::labels::Lang::Zh,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
@@ -82,6 +98,9 @@ pub enum Command {
         /// kept of them.
         #[arg(long = "source", value_name = "NAME")]
         sources: Vec<String>,
+        /// The language of the pack's words [default: the configuration's report.language, else en].
+        #[arg(long, value_enum)]
+        lang: Option<PackLang>,
     },
     /// Run the jobs of [[schedule]] that are due, catching up periods missed while the machine
     /// was off; without --once, stay in the foreground and run each job when it is due.

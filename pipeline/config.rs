@@ -12,6 +12,7 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 
 pub mod metrics;
+pub mod report;
 mod schedule;
 mod sheet;
 mod source;
@@ -46,6 +47,8 @@ pub struct Config {
     pub fx: FxSettings,
     /// Every weight, threshold, window and seed of the figure families (`[metrics]`).
     pub metrics: metrics::MetricsConfig,
+    /// The pack's language, company and headline targets (`[report]`).
+    pub report: report::ReportSettings,
     /// Bounds on what one input file may make itvalue allocate.
     pub limits: Limits,
     /// The inputs, in the order given.
@@ -146,6 +149,8 @@ struct RawConfig {
     #[serde(default)]
     metrics: metrics::MetricsConfig,
     #[serde(default)]
+    report: report::ReportSettings,
+    #[serde(default)]
     limits: Limits,
     #[serde(default, rename = "source")]
     sources: Vec<source::RawSource>,
@@ -244,6 +249,7 @@ impl Config {
             }
         }
         raw.metrics.validate().map_err(&fail)?;
+        raw.report.validate().map_err(&fail)?;
         if raw.fx.missing_rate == MissingRate::Budget && raw.fx.budget_rates.is_empty() {
             return Err(fail(
                 "fx.missing_rate = \"budget\": give the budget rates in fx.budget_rates (USD = 0.92)"
@@ -306,6 +312,7 @@ impl Config {
             },
             fx: raw.fx,
             metrics: raw.metrics,
+            report: raw.report,
             limits: raw.limits,
             sources,
             sheets,

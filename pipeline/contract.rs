@@ -221,6 +221,12 @@ pub const FUNNEL_STAGES: [&str; 9] = [
     "cancelled",
 ];
 
+/// The kinds of demand, in the order the pack shows them.
+pub const DEMAND_TYPES: [&str; 4] = ["feature", "defect", "risk", "debt"];
+
+/// Release strategies of deployments.
+pub const RELEASE_STRATEGIES: [&str; 4] = ["blue_green", "canary", "rolling", "recreate"];
+
 /// Incident severities, 1 the highest.
 pub const SEVERITIES: [(i64, &str); 4] =
     [(1, "critical"), (2, "high"), (3, "moderate"), (4, "low")];
@@ -393,10 +399,7 @@ static PROGRESS: Contract = Contract {
 static DEMANDS: Contract = Contract {
     columns: &[
         req("demand_id", Text),
-        ruled(
-            req("type", Text),
-            Rule::OneOf(&["feature", "defect", "risk", "debt"]),
-        ),
+        ruled(req("type", Text), Rule::OneOf(&DEMAND_TYPES)),
         col("investment_id", Text),
         col("value_stream", Text),
         col("team", Text),
@@ -446,10 +449,7 @@ static DEPLOYMENTS: Contract = Contract {
             Rule::OneOf(&["success", "failed", "rolled_back"]),
         ),
         col("environment", Text),
-        ruled(
-            col("strategy", Text),
-            Rule::OneOf(&["blue_green", "canary", "rolling", "recreate"]),
-        ),
+        ruled(col("strategy", Text), Rule::OneOf(&RELEASE_STRATEGIES)),
         col("started_at", Timestamp),
         col("demand_id", Text),
     ],

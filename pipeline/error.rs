@@ -264,6 +264,9 @@ pub enum WorkbookError {
         #[source]
         source: polars::error::PolarsError,
     },
+    /// The saved package could not be finished (the bubble charts' parts).
+    #[error("finishing the package: {message}")]
+    Package { message: String },
 }
 
 /// Everything that can go wrong in a run. Each variant carries the context a user needs to find

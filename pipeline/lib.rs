@@ -30,6 +30,7 @@ pub mod report;
 pub mod sample;
 pub mod schedule;
 pub mod warehouse;
+pub mod zone;
 
 pub use config::Config;
 pub use error::{Error, ErrorClass, Result};

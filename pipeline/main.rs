@@ -51,6 +51,7 @@ fn dispatch(cli: &Cli) -> Result<(), Failed> {
             to,
             full_refresh,
             sources,
+            lang,
         } => {
             let config = Config::load(&cli.config)?;
             let options = RunOptions {
@@ -59,6 +60,7 @@ fn dispatch(cli: &Cli) -> Result<(), Failed> {
                 now: now()?,
                 sources: operations::file_sources(&config, sources)?,
                 job: None,
+                lang: lang.map(Into::into),
             };
             if let (Some(from), Some(to)) = (from, to) {
                 return operations::backfill(cli, &config, *from, *to, &options);

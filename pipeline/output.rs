@@ -165,8 +165,13 @@ pub fn print_run(summary: &RunSummary) {
         println!("  late     {late}");
     }
     println!("  workbook {}", summary.pack.workbook.display());
-    for chart in &summary.pack.charts {
-        println!("  chart    {}", chart.display());
+    if let Some(folder) = summary.pack.charts.first().and_then(|c| c.parent()) {
+        // Each chart is written twice, as PNG and as SVG.
+        println!(
+            "  charts   {} as PNG and SVG in {}/",
+            summary.pack.charts.len() / 2,
+            folder.display()
+        );
     }
     for line in summary.fx.iter().skip(1) {
         println!("  fx       {line}");

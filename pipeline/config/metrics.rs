@@ -105,7 +105,8 @@ impl Default for Flow {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Delivery {
-    /// The year of the DORA report whose performance tiers classify the figures.
+    /// The year of the DORA report whose performance tiers classify the figures (2021 or 2023,
+    /// with Apache DevLake's criteria for each).
     pub dora_year: u16,
     /// The environments that count as production (matched ignoring case).
     pub production_environments: Vec<String>,
@@ -114,16 +115,20 @@ pub struct Delivery {
     pub incident_window_hours: u32,
     /// Link an incident to the latest successful deployment of its application before it opened
     /// (as Apache DevLake does).
-    pub link_latest_deployment: bool,
+    pub latest_prior: bool,
+    /// With `latest_prior`: the longest time, in hours, between that deployment and the
+    /// incident; 0 for no limit (DevLake's own rule).
+    pub latest_prior_max_gap_hours: u32,
 }
 
 impl Default for Delivery {
     fn default() -> Self {
         Delivery {
-            dora_year: 2024,
+            dora_year: 2023,
             production_environments: vec!["production".into(), "prod".into()],
             incident_window_hours: 0,
-            link_latest_deployment: false,
+            latest_prior: false,
+            latest_prior_max_gap_hours: 0,
         }
     }
 }
@@ -194,6 +199,12 @@ pub struct TimeQuadrant {
     pub technical_fit: f64,
     /// A business-fit score (0 to 1) at or above this is good.
     pub business_fit: f64,
+    /// Incidents per month (over the trailing twelve months) at which the incident score of the
+    /// technical fit reaches 0.
+    pub max_incidents_per_month: f64,
+    /// The change failure rate (over the trailing twelve months) at which the change score of
+    /// the technical fit reaches 0.
+    pub max_change_failure_rate: f64,
 }
 
 impl Default for TimeQuadrant {
@@ -201,6 +212,8 @@ impl Default for TimeQuadrant {
         TimeQuadrant {
             technical_fit: 0.5,
             business_fit: 0.5,
+            max_incidents_per_month: 4.0,
+            max_change_failure_rate: 0.3,
         }
     }
 }
@@ -274,6 +287,17 @@ impl MetricsConfig {
                     .join(", ")
             ));
         }
+        let t = &self.time_quadrant;
+        for (key, value) in [
+            ("max_incidents_per_month", t.max_incidents_per_month),
+            ("max_change_failure_rate", t.max_change_failure_rate),
+        ] {
+            if !(value > 0.0 && value.is_finite()) {
+                return Err(format!(
+                    "metrics.time_quadrant.{key} = {value}: expected a number above 0"
+                ));
+            }
+        }
         let r = &self.reliability;
         for (severity, weight) in &r.severity_weights {
             if !["1", "2", "3", "4"].contains(&severity.as_str())
@@ -327,7 +351,7 @@ impl MetricsConfig {
 }
 
 /// The DORA reports whose tiers itvalue carries.
-pub const DORA_YEARS: [u16; 3] = [2022, 2023, 2024];
+pub const DORA_YEARS: [u16; 2] = [2021, 2023];
 
 #[cfg(test)]
 mod tests {
@@ -343,7 +367,7 @@ mod tests {
         let defaults = parse("").unwrap();
         assert_eq!(defaults, MetricsConfig::default());
         assert_eq!(defaults.valuation.draws, 10_000);
-        assert_eq!(defaults.delivery.dora_year, 2024);
+        assert_eq!(defaults.delivery.dora_year, 2023);
         let set = parse(
             "[valuation]\ndraws = 500\nseed = 7\ncost_overrun = [0.95, 1.0, 1.4]\n[flow]\nactive_stages = [\"in_development\"]\n",
         )
@@ -363,7 +387,7 @@ mod tests {
         );
         assert_eq!(
             parse("[delivery]\ndora_year = 2019\n").unwrap_err(),
-            "metrics.delivery.dora_year = 2019: itvalue knows the tiers of the DORA reports of 2022, 2023, 2024"
+            "metrics.delivery.dora_year = 2019: itvalue knows the tiers of the DORA reports of 2021, 2023"
         );
         assert!(
             parse("[valuation]\ncost_overrun = \"guess\"\n").is_err(),

@@ -115,52 +115,6 @@ fn civil_to_naive(civil: jiff::civil::DateTime) -> std::result::Result<NaiveDate
     .ok_or_else(|| format!("{civil} is not a date itvalue can hold"))
 }
 
-/// The offset of the configured zone from UTC over `years`, as consecutive stretches of local
-/// wall-clock time: `(local_from, local_until, offset_seconds)`. Each stretch runs from one
-/// transition to the next; where clocks go back, two stretches overlap and the earlier one wins
-/// (the first of the repeated hour), and where they go forward the earlier stretch also covers the
-/// skipped hour. The models use it to compute durations on instants ([`crate::warehouse`]).
-pub fn offset_stretches(
-    zone: &jiff::tz::TimeZone,
-    years: std::ops::RangeInclusive<i16>,
-) -> Vec<(NaiveDateTime, NaiveDateTime, i32)> {
-    let start = jiff::civil::date(*years.start(), 1, 1)
-        .at(0, 0, 0, 0)
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .map(|z| z.timestamp());
-    let end = jiff::civil::date(years.end().saturating_add(1), 1, 1)
-        .at(0, 0, 0, 0)
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .map(|z| z.timestamp());
-    let (Ok(start), Ok(end)) = (start, end) else {
-        return Vec::new();
-    };
-    let mut instants = vec![start];
-    instants.extend(
-        zone.following(start)
-            .take_while(|t| t.timestamp() < end)
-            .map(|t| t.timestamp()),
-    );
-    instants.push(end);
-    let local = |t: jiff::Timestamp, offset: i32| {
-        DateTime::from_timestamp(t.as_second() + i64::from(offset), 0).map(|d| d.naive_utc())
-    };
-    let mut stretches = Vec::new();
-    for pair in instants.windows(2) {
-        let offset = zone.to_offset(pair[0]).seconds();
-        let next_offset = zone.to_offset(pair[1]).seconds();
-        // A gap (clocks forward) is covered by the stretch before it.
-        let until = pair[1].as_second() + i64::from(offset.max(next_offset));
-        if let (Some(from), Some(until)) = (
-            local(pair[0], offset),
-            DateTime::from_timestamp(until, 0).map(|d| d.naive_utc()),
-        ) {
-            stretches.push((from, until, offset));
-        }
-    }
-    stretches
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,28 +145,6 @@ mod tests {
         assert_eq!(
             zones.local_in_target(at("2026-01-15 12:00:00")),
             Ok(at("2026-01-15 18:00:00"))
-        );
-    }
-
-    #[test]
-    fn offset_stretches_cover_berlin_2026_with_the_gap_and_the_fold() {
-        let berlin = jiff::tz::TimeZone::get("Europe/Berlin").unwrap();
-        let stretches = offset_stretches(&berlin, 2026..=2026);
-        assert_eq!(
-            stretches,
-            [
-                // Winter time until 2026-03-29 01:00 UTC; the skipped 02:00-03:00 stays in it.
-                (at("2026-01-01 01:00:00"), at("2026-03-29 03:00:00"), 3600),
-                // Summer time until 2026-10-25 01:00 UTC, 03:00 local.
-                (at("2026-03-29 03:00:00"), at("2026-10-25 03:00:00"), 7200),
-                // Winter again; 02:00-03:00 local is in both, and the summer stretch comes first.
-                (at("2026-10-25 02:00:00"), at("2027-01-01 01:00:00"), 3600),
-            ]
-        );
-        let utc = jiff::tz::TimeZone::UTC;
-        assert_eq!(
-            offset_stretches(&utc, 2026..=2026),
-            [(at("2026-01-01 00:00:00"), at("2027-01-01 00:00:00"), 0)]
         );
     }
 }

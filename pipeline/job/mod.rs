@@ -43,6 +43,8 @@ pub struct RunOptions {
     pub full_refresh: bool,
     /// The instant the run takes as "now": which months have ended, in the configured zone.
     pub now: DateTime<Utc>,
+    /// The pack's language; `None` takes the configuration's `report.language`.
+    pub lang: Option<crate::labels::Lang>,
     /// Read only these file sources; every other file source keeps what the last load kept of it
     /// (a scheduled job's subset). `None` reads every source.
     pub sources: Option<Vec<String>>,

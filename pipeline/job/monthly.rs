@@ -12,7 +12,6 @@ use polars::prelude::DataFrame;
 use crate::config::{Config, MissingRate};
 use crate::error::{Error, Failures, Result};
 use crate::ingest::{self, Ingested};
-use crate::labels::Lang;
 use crate::metrics::controls::{self, ControlTotals, LoadedMoney};
 use crate::metrics::finance::INVESTMENT_CASH_FLOWS;
 use crate::metrics::{self, FAMILIES, Family, Inputs, Settings};
@@ -21,6 +20,7 @@ use crate::report::{self, LeftOut, PackInputs, RunInfo, RunResults};
 use crate::schedule::Period;
 use crate::warehouse::ledger::{RunRecord, Status};
 use crate::warehouse::{ChangedInput, IncrementalSource, Warehouse, quote};
+use crate::zone::LocalTime;
 
 use super::ledgered::{Finished, Steps};
 use super::models_step::{self, Verdict};
@@ -144,6 +144,10 @@ pub(super) fn run(
         |s| (Some(s.len() as u64), String::new()),
     )?;
     let fx = fx_usage(config, steps.warehouse)?;
+    let previous = steps
+        .warehouse
+        .stored_figures(&SUMMARY_TABLES, period.previous())?;
+    let previous_quality = steps.warehouse.accepted_share(period.previous())?;
     let failures = (!verdict.elsewhere.is_empty()).then_some(Failures(verdict.elsewhere));
     let run_info = RunInfo {
         run_id: record.run_id.clone(),
@@ -182,11 +186,16 @@ pub(super) fn run(
                 &PackInputs {
                     period,
                     reporting_currency: &config.reporting_currency,
-                    lang: Lang::En,
+                    lang: options.lang.unwrap_or(config.report.language),
                     figures: &figures,
                     run: &run_info,
                     model_sheets: &model_sheets,
                     chart_font: config.charts.font.as_deref(),
+                    previous: &previous,
+                    quality: report::quality_share(&run_info.quality),
+                    previous_quality,
+                    report: &config.report,
+                    created: started_at(&record.started_at),
                 },
                 &results,
                 "run_results.json",
@@ -237,6 +246,19 @@ pub(super) fn run(
         status,
         message,
     })
+}
+
+/// The tables the Summary reads the previous month's figures from.
+const SUMMARY_TABLES: [&str; 4] = [
+    crate::metrics::finance::INVESTMENT_FINANCE.name,
+    crate::metrics::flow::FLOW_VALUE_STREAM.name,
+    crate::metrics::delivery::DELIVERY_PERFORMANCE.name,
+    crate::metrics::reliability::RELIABILITY_APPLICATION.name,
+];
+
+/// The run's start as written in the ledger (`YYYY-MM-DD HH:MM:SS.fff`, UTC).
+fn started_at(text: &str) -> chrono::NaiveDateTime {
+    chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").unwrap_or_default()
 }
 
 /// Reads every source (or, with `only`, those file sources; the others keep what the last load
@@ -507,10 +529,18 @@ fn compute_figures(
     period: Period,
     config: &Config,
 ) -> Result<(FigureTables, Vec<(String, String)>)> {
+    let years = warehouse
+        .timestamp_years()?
+        .unwrap_or((period.year(), period.year()));
+    let zone = LocalTime::new(&config.timezone, years).map_err(|e| Error::Config {
+        path: config.path.clone(),
+        message: format!("timezone: {e}"),
+    })?;
     let settings = Settings {
         default_discount_rate: config.default_discount_rate,
         reporting_currency: &config.reporting_currency,
         metrics: &config.metrics,
+        zone: &zone,
     };
     let mut tables: Vec<(&'static str, DataFrame)> = Vec::new();
     let mut run_info = Vec::new();

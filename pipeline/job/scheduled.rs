@@ -208,6 +208,8 @@ fn run_job(
                 now,
                 sources: job.sources.clone(),
                 job: tag,
+                // The configuration's report.language.
+                lang: None,
             },
             progress,
         )

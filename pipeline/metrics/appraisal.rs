@@ -12,11 +12,11 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use polars::prelude::*;
 use rayon::prelude::*;
+use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::Settings;
-use super::columns::{dates, floats, money, texts};
+use super::columns::{cents, dates, floats, money, money_series, texts};
 use super::decisions::{Signals, Stage, recommend};
 use super::simulation::{BenefitLine, Overrun, Simulated, simulate};
 use super::valuation::{BenefitsToDate, Flow, Valuation, cash_flows, value};
@@ -37,6 +37,8 @@ pub struct Appraisal {
 #[derive(Default)]
 struct Row {
     valuation: Valuation,
+    /// Planned and realized benefits of the months up to the period.
+    benefits_to_date: BenefitsToDate,
     simulated: Option<Simulated>,
     cv: Option<Decimal>,
     sv: Option<Decimal>,
@@ -48,12 +50,6 @@ struct Row {
     recommendation: Option<&'static str>,
     reason: String,
     notes: Vec<String>,
-}
-
-fn cents(value: Decimal) -> Decimal {
-    let mut v = value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-    v.rescale(2);
-    v
 }
 
 fn to_cents(value: f64) -> Option<Decimal> {
@@ -277,6 +273,7 @@ impl Portfolio<'_> {
         forecasts(&mut row, e.ev, e.ac, e.pv, e.bac);
         let flows = self.flows.get(id).map(Vec::as_slice).unwrap_or(&[]);
         let to_date = self.to_date.get(id).copied().unwrap_or(NO_BENEFITS);
+        row.benefits_to_date = to_date;
         row.valuation = value(flows, row.rate, self.period, to_date);
         let nets: Option<Vec<f64>> = flows
             .iter()
@@ -366,13 +363,6 @@ pub fn appraise(
     })
 }
 
-fn money_series(name: &str, values: impl Iterator<Item = Option<Decimal>>) -> PolarsResult<Column> {
-    let cents: Vec<Option<i128>> = values.map(|v| v.map(|d| cents(d).mantissa())).collect();
-    Ok(Series::new(name.into(), cents)
-        .into_decimal(18, 2)?
-        .into_column())
-}
-
 fn float_series(name: &str, values: impl Iterator<Item = Option<f64>>) -> Column {
     Series::new(name.into(), values.collect::<Vec<_>>()).into_column()
 }
@@ -453,6 +443,14 @@ fn with_columns(mut frame: DataFrame, rows: &[Row]) -> PolarsResult<DataFrame> {
             "discounted_payback_months",
             v(|r| r.valuation.discounted_payback_months),
         ),
+        money_series(
+            "planned_benefits_to_date",
+            rows.iter().map(|r| r.benefits_to_date.planned),
+        )?,
+        money_series(
+            "realized_benefits_to_date",
+            rows.iter().map(|r| r.benefits_to_date.realized),
+        )?,
         float_series(
             "benefit_realization",
             v(|r| r.valuation.benefit_realization),

@@ -7,7 +7,7 @@
 //! In: nothing (the families' static declarations). Out: [`Family`], [`Table`] and [`Column`]
 //! for the job, the warehouse and the report.
 
-use polars::prelude::DataFrame;
+use polars::prelude::{DataFrame, DataType, Expr, LazyFrame, PolarsResult, TimeUnit, col};
 
 use super::{Computed, Inputs, Settings};
 use crate::contract::Entity;
@@ -126,6 +126,51 @@ impl Table {
         self.columns.iter().find(|c| c.name == name)
     }
 
+    /// `frame`'s declared columns in their declared order, with `period` (the first day of
+    /// `period`) as the period column.
+    ///
+    /// # Errors
+    ///
+    /// Polars' error when `frame` lacks a declared column.
+    pub fn in_order(&self, frame: LazyFrame, period: Period) -> PolarsResult<DataFrame> {
+        let columns: Vec<Expr> = self
+            .columns
+            .iter()
+            .map(|c| {
+                if c.name == "period" {
+                    super::stats::date_lit(period.first_day()).alias("period")
+                } else {
+                    col(c.name)
+                }
+            })
+            .collect();
+        frame.select(columns).collect()
+    }
+
+    /// A frame of no rows with the declared columns, each in its unit's type.
+    ///
+    /// # Errors
+    ///
+    /// Polars' error when the frame cannot be made (never, for a declared table).
+    pub fn empty_frame(&self) -> PolarsResult<DataFrame> {
+        let columns: Vec<polars::prelude::Column> = self
+            .columns
+            .iter()
+            .map(|c| {
+                let dtype = match c.unit {
+                    Unit::Integer => DataType::Int64,
+                    Unit::Number | Unit::Percent | Unit::Ratio => DataType::Float64,
+                    Unit::Money => DataType::Decimal(18, 2),
+                    Unit::Month | Unit::Date => DataType::Date,
+                    Unit::DateTime => DataType::Datetime(TimeUnit::Microseconds, None),
+                    Unit::Text => DataType::String,
+                };
+                polars::prelude::Column::new_empty(c.name.into(), &dtype)
+            })
+            .collect();
+        DataFrame::new_infer_height(columns)
+    }
+
     /// Checks that a computed frame has exactly the declared columns, in order: the declaration
     /// is what the warehouse, the sheets and the Definitions sheet are built from.
     ///
@@ -172,7 +217,12 @@ impl Family {
 }
 
 /// Every family, in the order their figures appear in the pack.
-pub const FAMILIES: &[&Family] = &[&super::finance::FAMILY];
+pub const FAMILIES: &[&Family] = &[
+    &super::finance::FAMILY,
+    &super::flow::FAMILY,
+    &super::delivery::FAMILY,
+    &super::reliability::FAMILY,
+];
 
 /// The table of any family called `name`.
 pub fn table(name: &str) -> Option<&'static Table> {

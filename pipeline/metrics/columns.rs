@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 use polars::prelude::*;
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 
 /// A text column (any type, cast to text).
 pub fn texts(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
@@ -37,4 +37,26 @@ pub fn dates(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<NaiveDate
         .iter()
         .map(|d| d.map(|d| epoch + chrono::Duration::days(i64::from(d))))
         .collect())
+}
+
+/// `value` rounded once to cents, half away from zero (as Excel's ROUND).
+pub fn cents(value: Decimal) -> Decimal {
+    let mut v = value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    v.rescale(2);
+    v
+}
+
+/// A money column (DECIMAL(18,2)) of `values`, each rounded to cents.
+///
+/// # Errors
+///
+/// Polars' error when a value does not fit DECIMAL(18,2).
+pub fn money_series(
+    name: &str,
+    values: impl Iterator<Item = Option<Decimal>>,
+) -> PolarsResult<Column> {
+    let cents: Vec<Option<i128>> = values.map(|v| v.map(|d| cents(d).mantissa())).collect();
+    Ok(Series::new(name.into(), cents)
+        .into_decimal(18, 2)?
+        .into_column())
 }

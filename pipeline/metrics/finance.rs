@@ -14,6 +14,7 @@
 use polars::prelude::*;
 
 use super::catalogue::{Column as Declared, Family, Table, Unit, figure, key, label};
+use super::stats::date_lit;
 use super::{Computed, Inputs, Settings};
 use crate::contract::Entity;
 use crate::error::{Error, Result};
@@ -380,6 +381,20 @@ pub const INVESTMENT_FINANCE: Table = Table {
             "Months from the start of the first month with flows to the discounted payback date.",
             "No discounted payback.",
         ),
+        money(
+            "planned_benefits_to_date",
+            Words::new("Planned benefits to date", "累计计划收益"),
+            16.0,
+            "Planned benefit lines of every month up to and including the period, in the reporting currency.",
+            "A planned benefit line up to the period lacks an FX rate.",
+        ),
+        money(
+            "realized_benefits_to_date",
+            Words::new("Realized benefits to date", "累计已实现收益"),
+            16.0,
+            "Realized benefit lines of every month up to and including the period, in the reporting currency.",
+            "A realized benefit line up to the period lacks an FX rate.",
+        ),
         plain(
             "benefit_realization",
             Words::new("Benefit realization", "收益实现率"),
@@ -564,11 +579,6 @@ pub fn compute(inputs: &FinanceInputs, period: Period, settings: &Settings) -> R
         cash_flows: appraisal.cash_flows,
         simulation: appraisal.simulation,
     })
-}
-
-fn date_lit(day: chrono::NaiveDate) -> Expr {
-    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    lit((day - epoch).num_days() as i32).cast(DataType::Date)
 }
 
 /// The sum of a money column, empty when any of its values is empty (a line without an FX rate):
@@ -1186,10 +1196,12 @@ mod tests {
     pub(super) fn settings() -> Settings<'static> {
         static METRICS: std::sync::OnceLock<crate::config::metrics::MetricsConfig> =
             std::sync::OnceLock::new();
+        static UTC: std::sync::OnceLock<crate::zone::LocalTime> = std::sync::OnceLock::new();
         Settings {
             default_discount_rate: 0.08,
             reporting_currency: "EUR",
             metrics: METRICS.get_or_init(Default::default),
+            zone: UTC.get_or_init(crate::zone::LocalTime::utc),
         }
     }
 

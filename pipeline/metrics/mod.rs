@@ -11,9 +11,15 @@ pub mod catalogue;
 pub mod columns;
 pub mod controls;
 pub mod decisions;
+pub mod delivery;
 pub mod excel;
 pub mod finance;
+pub mod flow;
+pub mod incident_cost;
+pub mod levels;
+pub mod reliability;
 pub mod simulation;
+pub mod stats;
 pub mod valuation;
 
 use std::collections::BTreeMap;
@@ -23,6 +29,7 @@ use polars::prelude::DataFrame;
 use crate::config::metrics::MetricsConfig;
 use crate::error::{Error, Result};
 use crate::schedule::Period;
+use crate::zone::LocalTime;
 
 pub use catalogue::{FAMILIES, Family};
 
@@ -43,6 +50,8 @@ pub struct Settings<'a> {
     pub default_discount_rate: f64,
     pub reporting_currency: &'a str,
     pub metrics: &'a MetricsConfig,
+    /// The configured zone's wall-clock times as instants, for durations.
+    pub zone: &'a LocalTime,
 }
 
 /// What a family is computed from: its models' rows, by model name.

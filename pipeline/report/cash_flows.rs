@@ -153,6 +153,7 @@ pub fn cash_flow_sheet(
             Block::Grid(grid(label::BENEFITS, |f| f.benefits)),
         ],
         freeze: None,
+        names: Vec::new(),
     };
     let formulas = portfolio_formulas(&sheet, &ids, &by, &column_of, (&npv, &irr), rate_column);
     Ok(CashFlowSheet { sheet, formulas })

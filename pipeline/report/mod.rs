@@ -6,13 +6,17 @@
 //! and SVG beside it, and `run_results.json`, all [`Staged`] first and put in place only after the
 //! run's warehouse changes are committed.
 
+mod bubbles;
 mod cash_flows;
 mod charts;
+mod family_sheets;
+mod figure_charts;
 mod model_sheets;
 mod restated;
 mod sheet;
 pub mod spec;
 mod staging;
+mod summary;
 mod workbook;
 
 use std::collections::BTreeMap;
@@ -30,6 +34,7 @@ use crate::schedule::Period;
 
 pub use model_sheets::read_model_sheets;
 pub use staging::{Recovered, Staged, recover};
+pub use summary::quality_share;
 pub use workbook::sheets;
 
 /// What the Run Info and Data Quality sheets tell about the run.
@@ -97,6 +102,15 @@ pub struct PackInputs<'a> {
     pub model_sheets: &'a [ModelSheetData],
     /// The chart font from the configuration, if any.
     pub chart_font: Option<&'a Path>,
+    /// The previous period's stored figures (empty when it was not run), for the Summary.
+    pub previous: &'a BTreeMap<&'static str, DataFrame>,
+    /// The share of rows accepted by this run's sources, and by the previous period's last run.
+    pub quality: Option<f64>,
+    pub previous_quality: Option<f64>,
+    /// The Summary's targets and thresholds, and the company of the document properties.
+    pub report: &'a crate::config::report::ReportSettings,
+    /// When the run started (UTC): the workbook's creation time.
+    pub created: chrono::NaiveDateTime,
 }
 
 /// The files of a pack.

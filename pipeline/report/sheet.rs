@@ -32,6 +32,83 @@ pub struct ColumnSpec {
     pub width: f64,
     /// Long text wrapped within the column, aligned to the top.
     pub wrap: bool,
+    /// Conditional formats of the whole column (a recommendation of `stop` in red).
+    pub highlights: Vec<Highlight>,
+}
+
+/// A conditional format: cells meeting the rule are filled in the tone's colour, by Excel
+/// itself, so an edited value is re-coloured.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Highlight {
+    TextIs(String, Tone),
+    Below(f64, Tone),
+    AtMost(f64, Tone),
+    Above(f64, Tone),
+    AtLeast(f64, Tone),
+    /// From the first bound to the second, both included.
+    Within(f64, f64, Tone),
+    Outside(f64, f64, Tone),
+}
+
+/// The fill of a highlighted cell: green, amber or red (with a dark text of the same hue).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Good,
+    Warn,
+    Bad,
+}
+
+impl Tone {
+    fn format(self) -> Format {
+        let (fill, font) = match self {
+            Tone::Good => (0xC6EFCE, 0x006100),
+            Tone::Warn => (0xFFEB9C, 0x9C5700),
+            Tone::Bad => (0xFFC7CE, 0x9C0006),
+        };
+        Format::new()
+            .set_background_color(fill)
+            .set_font_color(font)
+    }
+}
+
+/// Adds `highlight` to the cells `first_row..=last_row` of column `col`.
+fn add_highlight(
+    sheet: &mut Worksheet,
+    (first_row, last_row, col): (u32, u32, u16),
+    highlight: &Highlight,
+) -> Result<(), XlsxError> {
+    use rust_xlsxwriter::{
+        ConditionalFormatCell, ConditionalFormatCellRule as Rule, ConditionalFormatText,
+        ConditionalFormatTextRule,
+    };
+    match highlight {
+        Highlight::TextIs(text, tone) => {
+            let rule = ConditionalFormatText::new()
+                .set_rule(ConditionalFormatTextRule::BeginsWith(text.clone()))
+                .set_format(tone.format());
+            sheet.add_conditional_format(first_row, col, last_row, col, &rule)?;
+        }
+        Highlight::Below(v, tone)
+        | Highlight::AtMost(v, tone)
+        | Highlight::Above(v, tone)
+        | Highlight::AtLeast(v, tone)
+        | Highlight::Within(v, _, tone)
+        | Highlight::Outside(v, _, tone) => {
+            let rule = match highlight {
+                Highlight::Below(..) => Rule::LessThan(*v),
+                Highlight::AtMost(..) => Rule::LessThanOrEqualTo(*v),
+                Highlight::Above(..) => Rule::GreaterThan(*v),
+                Highlight::Within(_, to, _) => Rule::Between(*v, *to),
+                Highlight::Outside(_, to, _) => Rule::NotBetween(*v, *to),
+                _ => Rule::GreaterThanOrEqualTo(*v),
+            };
+            let format = ConditionalFormatCell::new()
+                .set_rule(rule)
+                .set_format(tone.format());
+            sheet.add_conditional_format(first_row, col, last_row, col, &format)?;
+        }
+    }
+    Ok(())
 }
 
 impl ColumnSpec {
@@ -42,7 +119,14 @@ impl ColumnSpec {
             unit,
             width,
             wrap: false,
+            highlights: Vec::new(),
         }
+    }
+
+    /// The same column with conditional formats.
+    pub fn highlighted(mut self, highlights: Vec<Highlight>) -> ColumnSpec {
+        self.highlights = highlights;
+        self
     }
 
     /// A column as a metric table declares it, with its header in `lang`.
@@ -97,19 +181,24 @@ pub fn write_table(
     frame: &DataFrame,
     columns: &[ColumnSpec],
     table_name: &str,
-    formulas: &[(String, Vec<Option<String>>)],
+    extras: &super::spec::CellExtras,
 ) -> Result<u32, XlsxError> {
     let rows = frame.height() as u32;
+    let last_row = first_row + rows.max(1);
     let mut table_columns = Vec::with_capacity(columns.len());
     for (c, spec) in columns.iter().enumerate() {
         let c = c as u16;
         let format = format_for(spec.unit);
         sheet.set_column_width(c, spec.width)?;
-        table_columns.push(
-            TableColumn::new()
-                .set_header(spec.header.as_str())
-                .set_format(format.clone()),
-        );
+        let column_units = of_column(&extras.units, &spec.column);
+        // A table column's format is laid over its cells, so a column formatted row by row
+        // leaves it out.
+        let table_column = TableColumn::new().set_header(spec.header.as_str());
+        table_columns.push(if column_units.is_empty() {
+            table_column.set_format(format.clone())
+        } else {
+            table_column
+        });
         let series = frame
             .column(&spec.column)
             .map_err(|e| XlsxError::ParameterError(e.to_string()))?
@@ -120,26 +209,61 @@ pub fn write_table(
                 .map_err(|e| XlsxError::ParameterError(e.to_string()))?,
             _ => series.clone(),
         };
-        let column_formulas = formulas
-            .iter()
-            .find(|(name, _)| *name == spec.column)
-            .map(|(_, f)| f.as_slice())
-            .unwrap_or(&[]);
+        let column_formulas = of_column(&extras.formulas, &spec.column);
+        let column_links = of_column(&extras.links, &spec.column);
         for (r, value) in series.iter().enumerate() {
             let row = first_row + 1 + r as u32;
-            match column_formulas.get(r).and_then(Option::as_deref) {
-                Some(formula) => write_formula(sheet, row, c, formula, &value, &format)?,
-                None => write_value(sheet, row, c, &value, &format)?,
+            let format = column_units
+                .get(r)
+                .map_or_else(|| format.clone(), |unit| format_for(*unit));
+            match (
+                column_formulas.get(r).and_then(Option::as_deref),
+                column_links.get(r).and_then(Option::as_deref),
+            ) {
+                (Some(formula), _) => write_formula(sheet, row, c, formula, &value, &format)?,
+                (None, Some(place)) => {
+                    let text = match &value {
+                        AnyValue::Null => String::new(),
+                        AnyValue::String(s) => s.to_string(),
+                        AnyValue::StringOwned(s) => s.to_string(),
+                        other => other.to_string(),
+                    };
+                    let url = rust_xlsxwriter::Url::new(format!("internal:{place}")).set_text(text);
+                    sheet.write_url(row, c, &url)?;
+                }
+                (None, None) => write_value(sheet, row, c, &value, &format)?,
+            }
+        }
+        if rows > 0 {
+            for highlight in &spec.highlights {
+                add_highlight(sheet, (first_row + 1, first_row + rows, c), highlight)?;
+            }
+            {
+                for (r, rules) in of_column(&extras.highlights, &spec.column)
+                    .iter()
+                    .enumerate()
+                {
+                    let row = first_row + 1 + r as u32;
+                    for highlight in rules {
+                        add_highlight(sheet, (row, row, c), highlight)?;
+                    }
+                }
             }
         }
     }
-    let last_row = first_row + rows.max(1);
     let table = Table::new()
         .set_name(table_name)
         .set_style(TableStyle::Medium2)
         .set_columns(&table_columns);
     sheet.add_table(first_row, 0, last_row, columns.len() as u16 - 1, &table)?;
     Ok(last_row)
+}
+
+/// The per-row values a list gives for `column` (none when it does not name it).
+fn of_column<'a, T>(list: &'a [(String, Vec<T>)], column: &str) -> &'a [T] {
+    list.iter()
+        .find(|(name, _)| name == column)
+        .map_or(&[], |(_, values)| values.as_slice())
 }
 
 /// A formula with `{row}` filled in and `value` as its cached result, so that a reader that

@@ -20,6 +20,18 @@ pub struct SheetSpec {
     pub blocks: Vec<Block>,
     /// Rows and columns kept in view when scrolling.
     pub freeze: Option<(u32, u16)>,
+    /// Cells the workbook names (`Portfolio_NPV`), so a formula elsewhere can use them.
+    pub names: Vec<NamedCell>,
+}
+
+/// A workbook-wide name for one cell of a table on the sheet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedCell {
+    pub name: String,
+    pub table: String,
+    /// The data row, 0-based below the header.
+    pub row: usize,
+    pub column: String,
 }
 
 /// One block of a sheet, below the one before it.
@@ -110,7 +122,7 @@ fn block_height(block: &Block) -> u32 {
                 + table.frame.height().max(1) as u32
                 + 2
         }
-        Block::Chart(_) => 0,
+        Block::Chart(_) => CHART_ROWS,
         Block::Grid(grid) => grid.rows_above() + grid.values.len() as u32 + 1,
     }
 }
@@ -128,9 +140,23 @@ pub struct TableBlock {
     /// to write instead, with `{shown}`, `{total}` and `{rest}` filled in. The first rows that fit
     /// are shown; without it, too many rows are an error. Never a silent cut.
     pub heading_when_cut: Option<String>,
+    /// Columns whose cells are formulas, and cells shown differently row by row (see
+    /// [`CellExtras`]).
+    pub extras: CellExtras,
+}
+
+/// What a table's cells show beyond their values and their column's format.
+#[derive(Debug, Clone, Default)]
+pub struct CellExtras {
     /// Columns whose cells are formulas, one per row (`None`: the plain value), with `{row}`
     /// standing for the cell's 1-based row; the frame's value is the formula's cached result.
     pub formulas: Vec<(String, Vec<Option<String>>)>,
+    /// Columns whose cells link to a place in the workbook (`'Sheet'!A7`), one per row.
+    pub links: Vec<(String, Vec<Option<String>>)>,
+    /// Columns whose cells take their number format row by row (a Summary of mixed figures).
+    pub units: Vec<(String, Vec<Unit>)>,
+    /// Columns whose cells are highlighted by rules of their own, row by row.
+    pub highlights: Vec<(String, Vec<Vec<super::sheet::Highlight>>)>,
 }
 
 impl TableBlock {
@@ -141,7 +167,7 @@ impl TableBlock {
             columns,
             heading: None,
             heading_when_cut: None,
-            formulas: Vec::new(),
+            extras: CellExtras::default(),
         }
     }
 
@@ -160,18 +186,22 @@ pub fn rows_that_fit(header_row: u32, total: usize) -> usize {
     total.min(EXCEL_ROWS.saturating_sub(header_row as usize + 1))
 }
 
-/// A chart of one table's columns over its category column.
+/// A chart of one table's columns: over its category column, or (bubbles) one column against
+/// another.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChartSpec {
     pub title: String,
     pub kind: ChartKind,
-    /// The [`TableBlock::name`] whose rows it draws.
+    /// The [`TableBlock::name`] whose rows it draws; the table may be anywhere on the sheet.
     pub table: String,
-    /// The column along the horizontal axis.
+    /// The column along the horizontal axis (the categories; unused by bubbles).
     pub categories: String,
+    /// The rows of the table drawn (0-based, the header not counted); all when `None`.
+    pub rows: Option<std::ops::Range<usize>>,
     pub series: Vec<SeriesSpec>,
-    /// The horizontal axis's number format (`yyyy-mm` for months).
+    /// The horizontal axis's number format (`yyyy-mm` for months) and, for bubbles, its label.
     pub category_format: String,
+    pub category_label: Option<String>,
     /// The vertical axis's number format and label.
     pub value_format: String,
     pub value_label: String,
@@ -184,8 +214,18 @@ pub struct ChartSpec {
 pub enum ChartKind {
     /// Grouped columns, one group per category.
     Column,
+    /// Grouped horizontal bars, the first category on top.
+    Bar,
     /// A line per series.
     Line,
+    /// Areas stacked in series order from the bottom (a cumulative flow).
+    AreaStacked,
+    /// A bubble per row: x from the series' `x`, y from its `column`, the area from its `size`;
+    /// each series its own rows (one per group, such as a category).
+    Bubble,
+    /// A vertical range per category from the first series (low) to the third (high), with the
+    /// second (middle) marked on it: P10, P50 and P90.
+    Range,
 }
 
 /// One series of a chart: a column of its table, its name and colour.
@@ -195,7 +235,30 @@ pub struct SeriesSpec {
     pub name: String,
     /// `0xRRGGBB`.
     pub colour: u32,
+    /// Bubbles: the column of the horizontal position, and of the bubble's size.
+    pub x: Option<String>,
+    pub size: Option<String>,
+    /// The rows of this series, when they are not the chart's (bubbles of one group).
+    pub rows: Option<std::ops::Range<usize>>,
 }
+
+impl SeriesSpec {
+    /// A series of `column`, named and coloured.
+    pub fn new(column: &str, name: &str, colour: u32) -> SeriesSpec {
+        SeriesSpec {
+            column: column.to_string(),
+            name: name.to_string(),
+            colour,
+            x: None,
+            size: None,
+            rows: None,
+        }
+    }
+}
+
+/// The rows a chart takes on its sheet (its height at the default row height), the blank row
+/// after it included.
+pub const CHART_ROWS: u32 = 22;
 
 /// The size of a chart, in pixels, in the workbook and in its images.
 pub const CHART_SIZE: (u32, u32) = (760, 400);
@@ -206,31 +269,104 @@ pub const CHART_SIZE: (u32, u32) = (760, 400);
 ///
 /// [`WorkbookError`] naming the sheet, with rust_xlsxwriter's reason (which states the Excel limit
 /// a value exceeds).
-pub fn write_sheet(workbook: &mut Workbook, spec: &SheetSpec) -> Result<(), WorkbookError> {
+pub fn write_sheet(
+    workbook: &mut Workbook,
+    spec: &SheetSpec,
+) -> Result<Vec<BubbleSizes>, WorkbookError> {
     let in_sheet = |source: XlsxError| WorkbookError::Xlsx {
         sheet: spec.name.clone(),
         source,
     };
     let sheet = workbook.add_worksheet();
     sheet.set_name(&spec.name).map_err(in_sheet)?;
-    lay_out(sheet, spec).map_err(in_sheet)?;
+    let bubbles = lay_out(sheet, spec).map_err(in_sheet)?;
     if let Some((rows, columns)) = spec.freeze {
         sheet.set_freeze_panes(rows, columns).map_err(in_sheet)?;
     }
+    print_setup(sheet, spec).map_err(in_sheet)?;
+    let landed = landings(spec);
+    for named in &spec.names {
+        let cell = spec
+            .blocks
+            .iter()
+            .find_map(|b| match b {
+                Block::Table(t) if t.name == named.table => {
+                    let column = t.columns.iter().position(|c| c.column == named.column)?;
+                    let (header, _) = landed.get(t.name.as_str())?;
+                    Some((header + 1 + named.row as u32, column as u16))
+                }
+                _ => None,
+            })
+            .ok_or_else(|| {
+                in_sheet(XlsxError::ParameterError(format!(
+                    "name {}: table {} has no column {} on the sheet",
+                    named.name, named.table, named.column
+                )))
+            })?;
+        let formula = format!(
+            "={}!{}",
+            rust_xlsxwriter::utility::quote_sheet_name(&spec.name),
+            rust_xlsxwriter::utility::row_col_to_cell_absolute(cell.0, cell.1)
+        );
+        workbook
+            .define_name(named.name.as_str(), &formula)
+            .map_err(in_sheet)?;
+    }
+    Ok(bubbles)
+}
+
+/// So the pack prints for the meeting: A4 landscape, one page wide, the title and the first
+/// table's header repeated on every page.
+fn print_setup(sheet: &mut Worksheet, spec: &SheetSpec) -> Result<(), XlsxError> {
+    sheet.set_landscape();
+    sheet.set_paper_size(9);
+    sheet.set_print_fit_to_pages(1, 0);
+    let first_header = match spec.blocks.get(1) {
+        Some(Block::Table(t)) => landings(spec).get(t.name.as_str()).map(|(h, _)| *h),
+        _ => None,
+    };
+    sheet.set_repeat_rows(0, first_header.unwrap_or(0))?;
     Ok(())
 }
 
-/// Where a table landed: its name, its header row, its last row and how many columns it has.
-struct Placed<'a> {
-    block: &'a TableBlock,
-    header_row: u32,
-    last_row: u32,
+/// A bubble series the workbook must finish: rust_xlsxwriter writes bubbles as a scatter
+/// series (it has no bubble chart), and the saved package turns the series whose y values are
+/// `values` into bubbles sized by `sizes` (see `bubbles`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BubbleSizes {
+    /// The series' y range, as the chart part writes it (`'Summary'!$D$40:$D$52`).
+    pub values: String,
+    pub sizes: String,
 }
 
-fn lay_out(sheet: &mut Worksheet, spec: &SheetSpec) -> Result<(), XlsxError> {
+/// Where each table of `spec` lands, by name: (header row, last row), before anything is
+/// written, so that a chart may draw a table placed below it.
+pub(super) fn landings(spec: &SheetSpec) -> std::collections::BTreeMap<&str, (u32, u32)> {
+    let mut top = 0;
+    let mut out = std::collections::BTreeMap::new();
+    for block in &spec.blocks {
+        if let Block::Table(table) = block {
+            let header_row =
+                top + u32::from(table.heading.is_some() || table.heading_when_cut.is_some());
+            let fit = rows_that_fit(header_row, table.frame.height()) as u32;
+            out.insert(table.name.as_str(), (header_row, header_row + fit.max(1)));
+        }
+        top += block_height(block);
+    }
+    out
+}
+
+/// A table written on the sheet, for the column formats set once all are written.
+struct Placed<'a> {
+    block: &'a TableBlock,
+}
+
+fn lay_out(sheet: &mut Worksheet, spec: &SheetSpec) -> Result<Vec<BubbleSizes>, XlsxError> {
     let bold = Format::new().set_bold();
     let mut row: u32 = 0;
     let mut placed: Vec<Placed> = Vec::new();
+    let landed = landings(spec);
+    let mut bubbles = Vec::new();
     // Tables and label columns share the sheet's columns: each gets the widest width asked of it.
     let mut widths: Vec<f64> = Vec::new();
     let widen = |column: usize, width: f64, widths: &mut Vec<f64>| {
@@ -291,28 +427,39 @@ fn lay_out(sheet: &mut Worksheet, spec: &SheetSpec) -> Result<(), XlsxError> {
                     &frame,
                     &table.columns,
                     &table.name,
-                    &table.formulas,
+                    &table.extras,
                 )?;
                 for (c, column) in table.columns.iter().enumerate() {
                     widen(c, column.width, &mut widths);
                 }
-                placed.push(Placed {
-                    block: table,
-                    header_row: row,
-                    last_row: last,
-                });
+                debug_assert_eq!(
+                    landed.get(table.name.as_str()),
+                    Some(&(row, last)),
+                    "table {} landed where the layout put it",
+                    table.name
+                );
+                placed.push(Placed { block: table });
                 row = last + 2;
             }
             Block::Chart(chart) => {
-                let Some(data) = placed.iter().find(|p| p.block.name == chart.table) else {
-                    return Err(XlsxError::ParameterError(format!(
-                        "chart {} draws table {}, which is not above it on sheet {}",
-                        chart.title, chart.table, spec.name
-                    )));
-                };
-                let excel = excel_chart(&spec.name, chart, data)?;
-                let beside = data.block.columns.len() as u16 + 1;
-                sheet.insert_chart(data.header_row, beside, &excel)?;
+                let data = spec
+                    .blocks
+                    .iter()
+                    .find_map(|b| match b {
+                        Block::Table(t) if t.name == chart.table => Some(t),
+                        _ => None,
+                    })
+                    .zip(landed.get(chart.table.as_str()))
+                    .ok_or_else(|| {
+                        XlsxError::ParameterError(format!(
+                            "chart {} draws table {}, which is not on sheet {}",
+                            chart.title, chart.table, spec.name
+                        ))
+                    })?;
+                let (excel, sizes) = excel_chart(&spec.name, chart, data.0, *data.1)?;
+                sheet.insert_chart(row, 0, &excel)?;
+                bubbles.extend(sizes);
+                row += CHART_ROWS;
             }
             Block::Grid(grid) => {
                 // Formulas on other sheets point into the grid where grid_place says it is.
@@ -350,7 +497,7 @@ fn lay_out(sheet: &mut Worksheet, spec: &SheetSpec) -> Result<(), XlsxError> {
             }
         }
     }
-    Ok(())
+    Ok(bubbles)
 }
 
 /// Writes `grid` from `row` on and returns the row after its blank row.
@@ -404,14 +551,27 @@ fn write_grid(
     Ok(row + 1)
 }
 
-/// The native chart of `spec`, its ranges on the rows `data` landed on.
-fn excel_chart(sheet: &str, spec: &ChartSpec, data: &Placed) -> Result<Chart, XlsxError> {
+/// The native chart of `spec`, its ranges on the rows its table landed on (`header_row`,
+/// `last_row`), and the bubble series the saved package must finish.
+fn excel_chart(
+    sheet: &str,
+    spec: &ChartSpec,
+    table: &TableBlock,
+    (header_row, last_row): (u32, u32),
+) -> Result<(Chart, Vec<BubbleSizes>), XlsxError> {
+    use rust_xlsxwriter::{
+        ChartFormat, ChartLine, ChartMarker, ChartMarkerType, ChartSolidFill,
+        utility::worksheet_range_absolute,
+    };
     let kind = match spec.kind {
         ChartKind::Column => ChartType::Column,
-        ChartKind::Line => ChartType::Line,
+        ChartKind::Bar => ChartType::Bar,
+        ChartKind::Line | ChartKind::Range => ChartType::Line,
+        ChartKind::AreaStacked => ChartType::AreaStacked,
+        ChartKind::Bubble => ChartType::Scatter,
     };
     let column_of = |name: &str| {
-        data.block
+        table
             .columns
             .iter()
             .position(|c| c.column == name)
@@ -419,32 +579,77 @@ fn excel_chart(sheet: &str, spec: &ChartSpec, data: &Placed) -> Result<Chart, Xl
             .ok_or_else(|| {
                 XlsxError::ParameterError(format!(
                     "chart {}: table {} has no column {name}",
-                    spec.title, data.block.name
+                    spec.title, table.name
                 ))
             })
     };
-    let first = data.header_row + 1;
-    let last = data.last_row;
-    let categories = column_of(&spec.categories)?;
+    // Sheet rows of table rows `rows` (0-based below the header).
+    let span = |rows: &Option<std::ops::Range<usize>>| match rows {
+        Some(r) => (
+            header_row + 1 + r.start as u32,
+            header_row + r.end.max(r.start + 1) as u32,
+        ),
+        None => (header_row + 1, last_row),
+    };
     let mut chart = Chart::new(kind);
+    let mut bubbles = Vec::new();
     for series in &spec.series {
         let values = column_of(&series.column)?;
-        chart
+        let (first, last) = span(&series.rows.clone().or_else(|| spec.rows.clone()));
+        let x = match (&series.x, spec.kind) {
+            (Some(x), _) => column_of(x)?,
+            (None, _) => column_of(&spec.categories)?,
+        };
+        let mut fill = ChartSolidFill::new();
+        fill.set_color(series.colour);
+        if spec.kind == ChartKind::Bubble {
+            fill.set_transparency(30);
+        }
+        let mut line = ChartLine::new();
+        line.set_color(series.colour);
+        let mut format = ChartFormat::new();
+        match spec.kind {
+            ChartKind::Range => format.set_no_line(),
+            _ => format.set_solid_fill(&fill).set_line(&line),
+        };
+        let added = chart
             .add_series()
             .set_name(series.name.as_str())
-            .set_categories((sheet, first, categories, last, categories))
+            .set_categories((sheet, first, x, last, x))
             .set_values((sheet, first, values, last, values))
-            .set_format(
-                rust_xlsxwriter::ChartFormat::new()
-                    .set_solid_fill(rust_xlsxwriter::ChartSolidFill::new().set_color(series.colour))
-                    .set_line(rust_xlsxwriter::ChartLine::new().set_color(series.colour)),
-            );
+            .set_format(&mut format);
+        if spec.kind == ChartKind::Range {
+            let mut marker = ChartMarker::new();
+            marker
+                .set_type(ChartMarkerType::Diamond)
+                .set_size(8)
+                .set_format(ChartFormat::new().set_solid_fill(&fill));
+            added.set_marker(&marker);
+        }
+        if let (ChartKind::Bubble, Some(size)) = (spec.kind, &series.size) {
+            let size = column_of(size)?;
+            bubbles.push(BubbleSizes {
+                values: worksheet_range_absolute(sheet, first, values, last, values),
+                sizes: worksheet_range_absolute(sheet, first, size, last, size),
+            });
+        }
+    }
+    if spec.kind == ChartKind::Range {
+        chart.set_high_low_lines(true);
     }
     chart.title().set_name(&spec.title);
     chart.x_axis().set_num_format(&spec.category_format);
+    if let Some(label) = &spec.category_label {
+        chart.x_axis().set_name(label);
+    }
     chart.y_axis().set_num_format(&spec.value_format);
+    chart.y_axis().set_name(&spec.value_label);
+    if spec.kind == ChartKind::Bar {
+        // The first category on top, as a table reads.
+        chart.x_axis().set_reverse();
+    }
     chart.set_width(CHART_SIZE.0).set_height(CHART_SIZE.1);
-    Ok(chart)
+    Ok((chart, bubbles))
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@ use polars::prelude::{Column as FrameColumn, DataFrame, IntoColumn, NamedFrom, S
 use rust_xlsxwriter::{DocProperties, Workbook};
 
 use super::cash_flows::cash_flow_sheet;
-use super::sheet::{ColumnSpec, excel_date, unit_for_type};
+use super::family_sheets::{FAMILY_SHEETS, family_sheet};
+use super::sheet::{ColumnSpec, unit_for_type};
 use super::spec::{Block, ChartKind, ChartSpec, SeriesSpec, SheetSpec, TableBlock, write_sheet};
 use super::{ModelSheetData, PackInputs};
 use crate::config::ColumnFormat;
@@ -52,13 +53,16 @@ pub fn sheets(inputs: &PackInputs) -> Result<Vec<SheetSpec>, WorkbookError> {
             .transpose()?;
         let mut table = TableBlock::new("Portfolio", frame.clone(), columns);
         if let Some(flows) = &flows {
-            table.formulas = flows.formulas.clone();
+            table.extras.formulas = flows.formulas.clone();
         }
         sheets.push(portfolio(inputs, table));
         sheets.extend(flows.map(|f| f.sheet));
     }
     if let Some(frame) = inputs.figures.get(PORTFOLIO_MONTHLY.name) {
         sheets.push(monthly(inputs, frame));
+    }
+    for spec in &FAMILY_SHEETS {
+        sheets.extend(family_sheet(inputs, spec)?);
     }
     for (i, data) in inputs.model_sheets.iter().enumerate() {
         check_excel_limits(data)?;
@@ -67,6 +71,9 @@ pub fn sheets(inputs: &PackInputs) -> Result<Vec<SheetSpec>, WorkbookError> {
     sheets.push(data_quality(inputs)?);
     sheets.push(definitions(inputs)?);
     sheets.push(run_info(inputs)?);
+    // The Summary links into the others, so it is made last and shown first.
+    let summary = super::summary::summary(inputs, &sheets)?;
+    sheets.insert(0, summary);
     Ok(sheets)
 }
 
@@ -81,17 +88,26 @@ pub fn render(inputs: &PackInputs, sheets: &[SheetSpec]) -> Result<Vec<u8>, Work
         sheet: "(properties)".into(),
         source,
     };
-    // A fixed creation time (the period's end) keeps reruns of a period byte-for-byte comparable.
-    let created = excel_date(inputs.period.last_day()).map_err(properties)?;
-    workbook.set_properties(
-        &DocProperties::new()
-            .set_title(format!("itvalue {}", inputs.period))
-            .set_creation_datetime(&created),
-    );
-    for sheet in sheets {
-        write_sheet(&mut workbook, sheet)?;
+    let created =
+        rust_xlsxwriter::ExcelDateTime::from_timestamp(inputs.created.and_utc().timestamp())
+            .map_err(properties)?;
+    let mut document = DocProperties::new()
+        .set_title(format!("itvalue {}", inputs.period))
+        .set_subject(
+            label::DOCUMENT_SUBJECT.fill(inputs.lang, &[("period", &inputs.period.to_string())]),
+        )
+        .set_author("itvalue")
+        .set_creation_datetime(&created);
+    if let Some(company) = &inputs.report.company {
+        document = document.set_company(company);
     }
-    workbook.save_to_buffer().map_err(properties)
+    workbook.set_properties(&document);
+    let mut bubbles = Vec::new();
+    for sheet in sheets {
+        bubbles.extend(write_sheet(&mut workbook, sheet)?);
+    }
+    let bytes = workbook.save_to_buffer().map_err(properties)?;
+    super::bubbles::finish(bytes, &bubbles).map_err(|message| WorkbookError::Package { message })
 }
 
 /// A metric table's declared columns, except the period (the sheet's title says it).
@@ -129,6 +145,7 @@ fn portfolio(inputs: &PackInputs, table: TableBlock) -> SheetSpec {
             Block::Table(table),
         ],
         freeze: Some((3, 2)),
+        names: Vec::new(),
     }
 }
 
@@ -140,19 +157,13 @@ pub fn actual_vs_budget(inputs: &PackInputs) -> ChartSpec {
         kind: ChartKind::Column,
         table: "Monthly".into(),
         categories: "month".into(),
+        rows: None,
         series: vec![
-            SeriesSpec {
-                column: "actual".into(),
-                name: label::ACTUAL.get(lang).into(),
-                colour: ACTUAL_COLOUR,
-            },
-            SeriesSpec {
-                column: "budget".into(),
-                name: label::BUDGET.get(lang).into(),
-                colour: BUDGET_COLOUR,
-            },
+            SeriesSpec::new("actual", label::ACTUAL.get(lang), ACTUAL_COLOUR),
+            SeriesSpec::new("budget", label::BUDGET.get(lang), BUDGET_COLOUR),
         ],
         category_format: "yyyy-mm".into(),
+        category_label: None,
         value_format: "#,##0".into(),
         value_label: inputs.reporting_currency.to_string(),
         image: Some(format!("actual-vs-budget-{}", inputs.period)),
@@ -177,6 +188,7 @@ fn monthly(inputs: &PackInputs, frame: &DataFrame) -> SheetSpec {
             Block::Chart(actual_vs_budget(inputs)),
         ],
         freeze: Some((3, 0)),
+        names: Vec::new(),
     }
 }
 
@@ -252,6 +264,7 @@ fn model_sheet(inputs: &PackInputs, data: &ModelSheetData, index: usize) -> Shee
             )),
         ],
         freeze: Some((3, 0)),
+        names: Vec::new(),
     }
 }
 
@@ -359,6 +372,7 @@ fn data_quality(inputs: &PackInputs) -> Result<SheetSpec, WorkbookError> {
             Block::Table(rejects),
         ],
         freeze: None,
+        names: Vec::new(),
     })
 }
 
@@ -412,6 +426,7 @@ fn definitions(inputs: &PackInputs) -> Result<SheetSpec, WorkbookError> {
             Block::Table(TableBlock::new("Definitions", frame, columns)),
         ],
         freeze: None,
+        names: Vec::new(),
     })
 }
 
@@ -491,6 +506,7 @@ fn run_info(inputs: &PackInputs) -> Result<SheetSpec, WorkbookError> {
         name: sheet.to_string(),
         blocks,
         freeze: None,
+        names: Vec::new(),
     })
 }
 

@@ -233,6 +233,61 @@ impl Warehouse {
         bridge::query_frame(&self.conn, sql).map_err(|e| Error::warehouse(&self.path, context, e))
     }
 
+    /// The stored rows of `period` of each of `tables` that the warehouse holds (a table it does
+    /// not hold yet is left out): what an earlier run reported for that period.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] when a table cannot be read.
+    pub fn stored_figures(
+        &self,
+        tables: &[&'static str],
+        period: Period,
+    ) -> Result<std::collections::BTreeMap<&'static str, DataFrame>> {
+        let mut out = std::collections::BTreeMap::new();
+        for table in tables {
+            if existing_columns(&self.conn, "metrics", table)
+                .map_err(|e| Error::warehouse(&self.path, format!("reading metrics.{table}"), e))?
+                .is_empty()
+            {
+                continue;
+            }
+            let frame = self.frame(
+                &format!("reading metrics.{table} of {period}"),
+                &format!(
+                    "SELECT * FROM metrics.{} WHERE period = DATE '{}'",
+                    quote(table),
+                    period.first_day()
+                ),
+            )?;
+            if frame.height() > 0 {
+                out.insert(*table, frame);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The share of rows accepted (not rejected) over every source of the latest run of
+    /// `period` that published, from the ledger; `None` when no such run read a row.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] when the ledger cannot be read.
+    pub fn accepted_share(&self, period: Period) -> Result<Option<f64>> {
+        self.conn
+            .query_row(
+                "SELECT 1 - sum(rows_rejected)::DOUBLE / nullif(sum(rows), 0)
+                 FROM ledger.data_quality
+                 WHERE run_id = (
+                     SELECT run_id FROM ledger.runs
+                     WHERE period = ?::DATE AND status IN ('succeeded', 'partial')
+                     ORDER BY started_at DESC LIMIT 1)",
+                [period.first_day().to_string()],
+                |r| r.get(0),
+            )
+            .map_err(|e| Error::warehouse(&self.path, "reading the ledger's data quality", e))
+    }
+
     /// Replaces the rows of `period` in every `metrics.<table>` with its frame, all in one
     /// transaction. Each frame must have a `period` column of dates. A table is created from its
     /// frame's schema when missing; a frame with new columns adds them to the table (the stored
@@ -585,8 +640,7 @@ impl Warehouse {
         let tz = jiff::tz::TimeZone::get(zone)
             .map_err(|e| Error::warehouse(&self.path, format!("time zone {zone}"), e))?;
         let clamp = |y: i32| y.clamp(1900, 2200) as i16;
-        let stretches =
-            crate::ingest::zones::offset_stretches(&tz, clamp(years.0 - 1)..=clamp(years.1 + 1));
+        let stretches = crate::zone::offset_stretches(&tz, clamp(years.0 - 1)..=clamp(years.1 + 1));
         let shift = |offset: i32| format!("ts - INTERVAL ({offset}) SECOND");
         let body = match stretches.as_slice() {
             [] => "ts".to_string(),

@@ -11,3 +11,4 @@ mod operations;
 mod run;
 mod trustworthy;
 mod valuation;
+mod value_stream;

@@ -671,9 +671,13 @@ fn the_analyst_guide_example_runs_in_order_tested_and_as_a_sheet() {
     assert_eq!(
         book.sheet_names(),
         [
+            "Summary",
             "Portfolio",
             "Cash Flows",
             "Monthly",
+            "Value Stream",
+            "Delivery",
+            "Reliability",
             "Incident Impact",
             "Open Incidents",
             "Data Quality",

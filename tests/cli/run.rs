@@ -49,9 +49,13 @@ fn run_writes_the_workbook_and_charts_whose_figures_match_the_warehouse() {
     assert_eq!(
         book.sheet_names(),
         [
+            "Summary",
             "Portfolio",
             "Cash Flows",
             "Monthly",
+            "Value Stream",
+            "Delivery",
+            "Reliability",
             "Incident Impact",
             "Data Quality",
             "Definitions",
@@ -229,7 +233,7 @@ fn an_unknown_configuration_key_exits_2_naming_the_file_and_the_key() {
     let text = fs::read_to_string(&config).unwrap();
     fs::write(
         &config,
-        text.replace("reports = \"reports\"", "report = \"reports\""),
+        text.replace("reports = \"reports\"", "report_folder = \"reports\""),
     )
     .unwrap();
     let out = ws.itvalue(&["run"]);
@@ -240,7 +244,7 @@ fn an_unknown_configuration_key_exits_2_naming_the_file_and_the_key() {
         out.stderr
     );
     assert!(
-        out.stderr.contains("unknown field `report`"),
+        out.stderr.contains("unknown field `report_folder`"),
         "{}",
         out.stderr
     );

@@ -800,7 +800,13 @@ fn an_incident_export_alone_gives_a_pack_by_configuration_alone() {
     let workbook = ws.path("reports/2026-08/itvalue-2026-08.xlsx");
     assert_eq!(
         sheet_names(&workbook),
-        ["Data Quality", "Definitions", "Run Info"]
+        [
+            "Summary",
+            "Reliability",
+            "Data Quality",
+            "Definitions",
+            "Run Info"
+        ]
     );
     let db = csv_warehouse(&ws);
     // The relationship to applications, which have no source, is skipped as `check` skips it.
