@@ -14,9 +14,11 @@ use crate::error::{Error, Result};
 pub mod metrics;
 pub mod report;
 pub mod scenario;
+mod schedule;
 mod sheet;
 mod source;
 
+pub use schedule::{JobRun, ScheduledJob};
 pub use sheet::{ColumnFormat, FIXED_SHEETS, MAX_SHEET_NAME, ModelConfig, ModelSheet};
 pub use source::{
     ColumnRules, DEFAULT_MAX_REJECT_RATE, DatabaseSource, LatestRow, OverThreshold, Relation,
@@ -56,6 +58,8 @@ pub struct Config {
     pub sheets: Vec<ModelSheet>,
     /// Per-model settings (`[model.<name>]`), overriding the models' headers.
     pub model_settings: BTreeMap<String, ModelConfig>,
+    /// The jobs of `itvalue schedule` (`[[schedule]]`), in the order given.
+    pub schedules: Vec<ScheduledJob>,
 }
 
 /// Bounds that keep a hostile or broken input from exhausting memory. They are checked before
@@ -157,6 +161,8 @@ struct RawConfig {
     scenarios: Vec<scenario::RawScenario>,
     #[serde(default, rename = "model")]
     model_settings: BTreeMap<String, ModelConfig>,
+    #[serde(default, rename = "schedule")]
+    schedules: Vec<schedule::RawJob>,
 }
 
 fn default_models() -> PathBuf {
@@ -295,6 +301,12 @@ impl Config {
             }
         }
 
+        let mut schedules: Vec<ScheduledJob> = Vec::with_capacity(raw.schedules.len());
+        for (i, job) in raw.schedules.into_iter().enumerate() {
+            let job = schedule::validate(job, i, &timezone, &sources, &schedules).map_err(&fail)?;
+            schedules.push(job);
+        }
+
         Ok(Config {
             path: path.to_path_buf(),
             reporting_currency: raw.reporting_currency,
@@ -313,6 +325,7 @@ impl Config {
             sources,
             sheets,
             model_settings: raw.model_settings,
+            schedules,
         })
     }
 }

@@ -29,6 +29,31 @@ pub enum ErrorClass {
     Credentials,
 }
 
+impl ErrorClass {
+    /// The documented exit code of the class (README, "Exit codes"; `itvalue --help`).
+    pub fn exit_code(self) -> u8 {
+        match self {
+            ErrorClass::Usage => 2,
+            ErrorClass::BadData => 65,
+            ErrorClass::MissingInput => 66,
+            ErrorClass::SourceUnavailable => 69,
+            ErrorClass::Internal => 70,
+            ErrorClass::CannotCreateOutput => 73,
+            ErrorClass::Io => 74,
+            ErrorClass::Locked => 75,
+            ErrorClass::Credentials => 78,
+        }
+    }
+
+    /// Whether trying again later may succeed with nothing changed: another run held the
+    /// warehouse, or a database could not be reached. A scheduled job's due time whose run
+    /// failed so is tried again at the next check; any other failure waits for its next due time
+    /// (or a run by hand).
+    pub fn is_transient(self) -> bool {
+        matches!(self, ErrorClass::Locked | ErrorClass::SourceUnavailable)
+    }
+}
+
 /// Why a database source could not be extracted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DatabaseFailure {

@@ -10,8 +10,9 @@
 //! At the bottom sits [`contract`], the domain vocabulary every stage shares (the entities and
 //! their columns, funnel stages, cost pools, severities, currencies); [`config`] reads the
 //! pipeline's configuration in those terms. [`job`] strings the stages together for one period at
-//! the top; [`sample`] writes a realistic sample portfolio to try it on; [`schedule`] holds the
-//! period arithmetic and the run lock. No module imports one above it. The library never prints:
+//! the top (with backfill, scheduled runs and their catch-up); [`sample`] writes a realistic
+//! sample portfolio to try it on; [`schedule`] holds the period arithmetic, cron schedules and the
+//! run lock. No module imports one above it. The library never prints:
 //! it logs through `tracing` and reports progress through [`progress::Progress`].
 
 pub mod config;

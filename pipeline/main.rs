@@ -4,6 +4,8 @@
 mod cli;
 mod output;
 
+mod operations;
+
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -11,53 +13,59 @@ use chrono::{DateTime, Utc};
 use clap::Parser;
 use itvalue::job::{ModelsOptions, RunOptions};
 use itvalue::models::LineageFormat;
-use itvalue::{Config, Error, ErrorClass};
+use itvalue::{Config, Error};
 
 use cli::{Cli, Command, GraphFormat, LogFormat, ModelsCommand};
 use output::{TerminalProgress, print_error};
+
+/// How a command ended: an error to print, or only the code (its story is already printed).
+pub enum Failed {
+    Error(Error),
+    Code(u8),
+}
+
+impl From<Error> for Failed {
+    fn from(e: Error) -> Self {
+        Failed::Error(e)
+    }
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
     match dispatch(&cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+        Err(Failed::Error(e)) => {
             print_error(&e);
-            ExitCode::from(exit_code(e.class()))
+            ExitCode::from(e.class().exit_code())
         }
+        Err(Failed::Code(code)) => ExitCode::from(code),
     }
 }
 
-/// The documented exit codes (README, "Exit codes").
-fn exit_code(class: ErrorClass) -> u8 {
-    match class {
-        ErrorClass::Usage => 2,
-        ErrorClass::BadData => 65,
-        ErrorClass::MissingInput => 66,
-        ErrorClass::SourceUnavailable => 69,
-        ErrorClass::Internal => 70,
-        ErrorClass::CannotCreateOutput => 73,
-        ErrorClass::Io => 74,
-        ErrorClass::Locked => 75,
-        ErrorClass::Credentials => 78,
-    }
-}
-
-fn dispatch(cli: &Cli) -> Result<(), Error> {
+fn dispatch(cli: &Cli) -> Result<(), Failed> {
     match &cli.command {
         Command::Run {
             period,
+            from,
+            to,
             full_refresh,
+            sources,
             lang,
         } => {
             let config = Config::load(&cli.config)?;
-            let progress = TerminalProgress::new(cli.quiet);
             let options = RunOptions {
                 period: *period,
                 full_refresh: *full_refresh,
                 now: now()?,
+                sources: operations::file_sources(&config, sources)?,
+                job: None,
                 lang: lang.map(Into::into),
             };
+            if let (Some(from), Some(to)) = (from, to) {
+                return operations::backfill(cli, &config, *from, *to, &options);
+            }
+            let progress = TerminalProgress::new(cli.quiet);
             let summary = itvalue::job::run(&config, &options, &progress);
             progress.clear();
             let summary = summary?;
@@ -65,11 +73,27 @@ fn dispatch(cli: &Cli) -> Result<(), Error> {
                 output::print_run(&summary);
             }
             match summary.failure() {
-                Some(e) => Err(e),
+                Some(e) => Err(e.into()),
                 None => Ok(()),
             }
         }
-        Command::Models { command } => models(cli, command),
+        Command::Schedule {
+            once,
+            print_crontab,
+            print_systemd,
+        } => operations::schedule(cli, *once, *print_crontab, *print_systemd),
+        Command::History {
+            run,
+            period,
+            limit,
+            format,
+        } => operations::history(cli, run.as_deref(), *period, *limit, *format),
+        Command::Diff {
+            period,
+            runs,
+            format,
+        } => operations::diff(cli, *period, runs, *format),
+        Command::Models { command } => Ok(models(cli, command)?),
         Command::Check { show } => {
             let config = Config::load(&cli.config)?;
             let progress = TerminalProgress::new(cli.quiet);
@@ -80,7 +104,7 @@ fn dispatch(cli: &Cli) -> Result<(), Error> {
                 output::print_rejects(&ingested.rejects, *show);
             }
             match itvalue::job::threshold_error(&ingested) {
-                Some(e) => Err(e),
+                Some(e) => Err(e.into()),
                 None => Ok(()),
             }
         }
@@ -89,8 +113,10 @@ fn dispatch(cli: &Cli) -> Result<(), Error> {
             seed,
             end,
             out,
+            costs_by_month,
         } => {
-            let written = itvalue::sample::write(out, *scale, *seed, *end)?;
+            let written =
+                itvalue::sample::write_costs_by_month(out, *scale, *seed, *end, *costs_by_month)?;
             if !cli.quiet {
                 println!(
                     "wrote {} sample workbooks to {}",
@@ -107,8 +133,8 @@ fn dispatch(cli: &Cli) -> Result<(), Error> {
 }
 
 /// The instant a run takes as "now": the clock, or `ITVALUE_NOW` (RFC 3339) to rerun a month as
-/// it was run then, or to test the period rule.
-fn now() -> Result<DateTime<Utc>, Error> {
+/// it was run then, or to test the period rule and the schedule.
+pub fn now() -> Result<DateTime<Utc>, Error> {
     match std::env::var("ITVALUE_NOW") {
         Err(_) => Ok(Utc::now()),
         Ok(text) => DateTime::parse_from_rfc3339(&text)
@@ -148,6 +174,8 @@ fn models(cli: &Cli, command: &ModelsCommand) -> Result<(), Error> {
             full_refresh: *full_refresh,
             test_only: false,
             now: now()?,
+            sources: None,
+            job: None,
         },
         ModelsCommand::Test { select, period } => ModelsOptions {
             select: select.clone(),
@@ -155,6 +183,8 @@ fn models(cli: &Cli, command: &ModelsCommand) -> Result<(), Error> {
             full_refresh: false,
             test_only: true,
             now: now()?,
+            sources: None,
+            job: None,
         },
     };
     let progress = TerminalProgress::new(cli.quiet);
@@ -168,8 +198,11 @@ fn models(cli: &Cli, command: &ModelsCommand) -> Result<(), Error> {
 }
 
 fn init_logging(cli: &Cli) {
+    // Log collectors reading JSON lines want the runs' events (start, steps, end) by default.
+    let json = cli.log_format == LogFormat::Json;
     let default = match (cli.quiet, cli.verbose) {
         (true, _) => "error",
+        (false, 0) if json => "info",
         (false, 0) => "warn",
         (false, 1) => "info",
         (false, _) => "debug",

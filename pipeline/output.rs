@@ -4,12 +4,17 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
-use itvalue::Error;
 use itvalue::ingest::{Reject, SourceQuality, Verdict};
+use itvalue::job::backfill::Backfill;
+use itvalue::job::scheduled::{Event, JobOutcome, Pass, Ran};
 use itvalue::job::{ModelsSummary, RunSummary};
 use itvalue::models::{ModelStatus, Outcome, Project, TestStatus};
 use itvalue::progress::Progress;
+use itvalue::warehouse::history::{RunDetail, RunRow};
+use itvalue::warehouse::reported::Restatement;
+use itvalue::{Error, Period};
 
 pub fn print_models(project: &Project) {
     println!(
@@ -137,6 +142,28 @@ pub fn print_run(summary: &RunSummary) {
     {
         println!("  warning  test {}: {}", t.name, t.message);
     }
+    if summary.reused_inputs > 0 {
+        println!(
+            "  reused   {} of {} inputs unchanged since they were last typed (not read again)",
+            summary.reused_inputs, summary.inputs
+        );
+    }
+    match &summary.restated {
+        Some(r) if !r.changes.is_empty() => println!(
+            "  restated {} figures differ from run {} (itvalue diff --period {}; Run Info lists them)",
+            r.changes.len(),
+            r.since_run,
+            summary.period
+        ),
+        Some(r) => println!(
+            "  restated nothing: every figure is as run {} reported it",
+            r.since_run
+        ),
+        None => {}
+    }
+    for late in &summary.late {
+        println!("  late     {late}");
+    }
     println!("  workbook {}", summary.pack.workbook.display());
     if let Some(folder) = summary.pack.charts.first().and_then(|c| c.parent()) {
         // Each chart is written twice, as PNG and as SVG.
@@ -175,7 +202,346 @@ pub fn print_run(summary: &RunSummary) {
             q.max_reject_rate * 100.0
         );
     }
+    println!(
+        "  took     {}",
+        duration(summary.duration.as_millis() as i64)
+    );
     print_rejects(&summary.rejects, 20);
+}
+
+/// `1.2 s`, `3 min 4 s`.
+fn duration(ms: i64) -> String {
+    if ms < 60_000 {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    } else {
+        format!("{} min {} s", ms / 60_000, (ms % 60_000) / 1000)
+    }
+}
+
+/// A period of several whose run failed: what failed, on standard error.
+pub fn print_period_failure(period: Period, e: &Error) {
+    eprintln!("period {period} failed (exit {}):", e.class().exit_code());
+    print_error(e);
+}
+
+/// The end of a backfill: the periods, what they loaded and reused, and which failed.
+pub fn print_backfill(done: &Backfill) {
+    let ran: Vec<&RunSummary> = done
+        .outcomes
+        .iter()
+        .filter_map(|o| o.result.as_ref().ok())
+        .collect();
+    let first = done.outcomes.first().map(|o| o.period.to_string());
+    let last = done.outcomes.last().map(|o| o.period.to_string());
+    println!(
+        "backfill: {} of {} periods published ({} … {}) in {}",
+        ran.len(),
+        done.outcomes.len() + done.not_run.len(),
+        first.unwrap_or_default(),
+        last.unwrap_or_default(),
+        duration(done.duration.as_millis() as i64)
+    );
+    let rows: u64 = ran.iter().map(|r| r.rows_loaded).sum();
+    let rejects: usize = ran.iter().map(|r| r.rejects.len()).sum();
+    let inputs: usize = ran.iter().map(|r| r.inputs).sum();
+    let reused: usize = ran.iter().map(|r| r.reused_inputs).sum();
+    let restated: usize = ran
+        .iter()
+        .filter_map(|r| r.restated.as_ref())
+        .map(|r| r.changes.len())
+        .sum();
+    println!(
+        "  loaded   {rows} rows, {rejects} rejected values; {reused} of {inputs} inputs reused; {restated} figures restated"
+    );
+    if let Some(failed) = done.failed()
+        && let Err(e) = &failed.result
+    {
+        println!(
+            "  failed   {} (exit {}): {e}",
+            failed.period,
+            e.class().exit_code()
+        );
+        println!(
+            "  kept     the periods before it stay published; not run: {}",
+            if done.not_run.is_empty() {
+                "none".to_string()
+            } else {
+                done.not_run
+                    .iter()
+                    .map(Period::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        );
+    }
+}
+
+/// One scheduled run as it ends.
+pub fn print_job_outcome(o: &JobOutcome, quiet: bool) {
+    match &o.result {
+        Ok(ran) if !quiet => {
+            println!(
+                "job {} due {} for {}:",
+                o.job,
+                o.due.at.format("%Y-%m-%d %H:%M UTC"),
+                o.due.period
+            );
+            match ran {
+                Ran::Pack(summary) => print_run(summary),
+                Ran::Models(summary) => print_models_run(summary, false),
+            }
+        }
+        Ok(_) => {}
+        Err(e) => {
+            eprintln!(
+                "job {} due {} for {} failed (exit {}):",
+                o.job,
+                o.due.at.format("%Y-%m-%d %H:%M UTC"),
+                o.due.period,
+                e.class().exit_code()
+            );
+            print_error(e);
+        }
+    }
+}
+
+/// The end of a scheduler pass.
+pub fn print_pass(pass: &Pass, next: Option<(DateTime<Utc>, String)>) {
+    if pass.outcomes.is_empty() {
+        println!("schedule: nothing is due");
+    } else {
+        let failed = pass.outcomes.iter().filter(|o| o.result.is_err()).count();
+        let runs = pass.outcomes.len();
+        println!(
+            "schedule: {runs} run{}, {} published, {failed} failed",
+            if runs == 1 { "" } else { "s" },
+            runs - failed
+        );
+    }
+    for (job, periods) in &pass.waiting {
+        println!(
+            "  waiting  job {job}: {} wait for the next check",
+            list(periods)
+        );
+    }
+    for (job, periods) in &pass.too_old {
+        println!(
+            "  skipped  job {job}: {} missed, older than its catch_up; run them with itvalue run --from … --to …",
+            list(periods)
+        );
+    }
+    if let Some((at, job)) = next {
+        println!("  next     {job} at {}", at.format("%Y-%m-%d %H:%M UTC"));
+    }
+}
+
+fn list(periods: &[Period]) -> String {
+    periods
+        .iter()
+        .map(Period::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What the foreground scheduler says between passes.
+pub fn print_schedule_event(event: &Event, quiet: bool) {
+    match event {
+        Event::Pass(pass) if !quiet && !pass.outcomes.is_empty() => print_pass(pass, None),
+        Event::Waiting(Some((at, job))) if !quiet => {
+            println!(
+                "schedule: waiting for {job} at {}",
+                at.format("%Y-%m-%d %H:%M UTC")
+            );
+        }
+        Event::Waiting(None) if !quiet => {
+            println!("schedule: no job is scheduled; reading the configuration again in an hour");
+        }
+        Event::Busy(e) => eprintln!("schedule: {e}; trying again in a minute"),
+        Event::ConfigError(e) => {
+            eprintln!(
+                "schedule: the configuration could not be read again; keeping the last good one:"
+            );
+            print_error(e);
+        }
+        _ => {}
+    }
+}
+
+/// Serialises `value` as pretty JSON on standard output.
+///
+/// # Errors
+///
+/// [`Error::Output`] when it cannot be serialised.
+pub fn print_json(value: &impl serde::Serialize) -> Result<(), Error> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Output {
+        path: "stdout".into(),
+        source: e.into(),
+    })?;
+    println!("{text}");
+    Ok(())
+}
+
+/// `itvalue history`: one line per run, newest first.
+pub fn print_history(runs: &[RunRow]) {
+    if runs.is_empty() {
+        println!("no runs in the ledger yet");
+        return;
+    }
+    println!(
+        "{:<26} {:<7} {:<11} {:<16} {:<9} {:>4} {:>9} {:>11} {:>9} {:>7} {:>10} {:>9} {:>7}",
+        "run",
+        "period",
+        "command",
+        "job",
+        "status",
+        "exit",
+        "duration",
+        "inputs",
+        "rows",
+        "rejects",
+        "models",
+        "tests",
+        "outputs"
+    );
+    for r in runs {
+        println!(
+            "{:<26} {:<7} {:<11} {:<16} {:<9} {:>4} {:>9} {:>11} {:>9} {:>7} {:>10} {:>9} {:>7}",
+            r.run_id,
+            r.period.as_deref().unwrap_or("—"),
+            r.command,
+            r.job.as_deref().unwrap_or("—"),
+            r.status,
+            r.exit_code.map_or("—".to_string(), |c| c.to_string()),
+            r.duration_ms.map_or("—".to_string(), duration),
+            if r.inputs_reused > 0 {
+                format!("{} ({} kept)", r.inputs, r.inputs_reused)
+            } else {
+                r.inputs.to_string()
+            },
+            r.rows_loaded.map_or("—".to_string(), |n| n.to_string()),
+            r.rejects.map_or("—".to_string(), |n| n.to_string()),
+            if r.models_failed > 0 {
+                format!("{} ({} ✗)", r.models_built, r.models_failed)
+            } else {
+                r.models_built.to_string()
+            },
+            format!("{}/{}", r.tests_passed, r.tests),
+            r.outputs
+        );
+    }
+}
+
+/// `itvalue history --run ID`: one run in full.
+pub fn print_run_detail(d: &RunDetail) {
+    let r = &d.run;
+    println!("run      {}", r.run_id);
+    println!("command  {}", r.command);
+    println!("period   {}", r.period.as_deref().unwrap_or("—"));
+    if let Some(job) = &r.job {
+        println!(
+            "job      {job} (due {} UTC)",
+            r.due_at.as_deref().unwrap_or("—")
+        );
+    }
+    println!(
+        "status   {} (exit {})",
+        r.status,
+        r.exit_code.map_or("—".to_string(), |c| c.to_string())
+    );
+    println!(
+        "started  {} UTC; finished {}; took {}",
+        r.started_at,
+        r.finished_at.as_deref().unwrap_or("—"),
+        r.duration_ms.map_or("—".to_string(), duration)
+    );
+    println!("version  itvalue {}", r.tool_version);
+    println!("config   {}", d.config_path);
+    if let Some(m) = r.message.as_deref().filter(|m| !m.is_empty()) {
+        println!("message  {m}");
+    }
+    println!("steps:");
+    for s in &d.steps {
+        println!(
+            "  {:<26} {:<9} {:>9} rows  {}  {}",
+            s.step,
+            s.status,
+            s.rows.map_or("—".to_string(), |n| n.to_string()),
+            s.started_at,
+            s.detail.as_deref().unwrap_or("")
+        );
+    }
+    println!(
+        "inputs ({}, {} reused):",
+        d.inputs.len(),
+        d.inputs.iter().filter(|i| i.reused_from.is_some()).count()
+    );
+    for i in &d.inputs {
+        println!(
+            "  {:<18} {:>8} read {:>8} loaded {:>6} rejected  {}  {}{}",
+            i.source,
+            i.rows_read,
+            i.rows_loaded,
+            i.rows_rejected,
+            &i.sha256[..i.sha256.len().min(12)],
+            i.path,
+            i.reused_from
+                .as_deref()
+                .map(|run| format!("  (reused: typed by run {run})"))
+                .unwrap_or_default()
+        );
+    }
+    println!("models ({}):", d.models.len());
+    for m in &d.models {
+        println!(
+            "  {:<34} {:<8} {:>9} rows {:>6} ms  {}",
+            m.name,
+            m.status,
+            m.rows.map_or("—".to_string(), |n| n.to_string()),
+            m.milliseconds,
+            m.message
+        );
+    }
+    let passed = d.tests.iter().filter(|t| t.status == "pass").count();
+    println!("tests    {passed} of {} passed", d.tests.len());
+    for t in d.tests.iter().filter(|t| t.status != "pass") {
+        println!("  {:<44} {:<8} {}", t.name, t.status, t.message);
+    }
+    println!("outputs ({}):", d.outputs.len());
+    for o in &d.outputs {
+        println!("  {:<8} {}", o.kind, o.path);
+    }
+    let total = r.rejects.unwrap_or(d.rejects.len() as i64);
+    if total > 0 {
+        println!("rejects ({total} in all; ledger.rejects holds every one):");
+        for x in &d.rejects {
+            println!("  {}  {} = {:?}: {}", x.location, x.column, x.value, x.rule);
+        }
+    }
+}
+
+/// `itvalue diff`: what the later run reported differently.
+pub fn print_diff(period: Period, before: &str, after: &str, changes: &[Restatement]) {
+    println!("{period}: run {after} against run {before}");
+    if changes.is_empty() {
+        println!("no figure differs");
+        return;
+    }
+    println!(
+        "{:<24} {:<22} {:<8} {:<28} {:>20} {:>20}",
+        "table", "key", "change", "figure", "before", "after"
+    );
+    for c in changes {
+        println!(
+            "{:<24} {:<22} {:<8} {:<28} {:>20} {:>20}",
+            c.table,
+            c.key,
+            c.change.as_str(),
+            c.figure,
+            c.before.as_deref().unwrap_or("—"),
+            c.after.as_deref().unwrap_or("—")
+        );
+    }
+    println!("{} differences", changes.len());
 }
 
 /// Lists the first `shown` rejects with their locations.
@@ -281,6 +647,15 @@ impl TerminalProgress {
     pub fn clear(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
+        }
+    }
+
+    /// Runs `print` with the bar hidden, so that text printed between runs does not mix with
+    /// it; the bar draws itself again afterwards.
+    pub fn suspend<R>(&self, print: impl FnOnce() -> R) -> R {
+        match &self.bar {
+            Some(bar) => bar.suspend(print),
+            None => print(),
         }
     }
 }

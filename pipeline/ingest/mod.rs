@@ -15,6 +15,7 @@ mod headers;
 mod parquet_file;
 mod quality;
 mod record_batch;
+pub mod reuse;
 mod typing;
 pub mod value;
 mod workbook;
@@ -23,14 +24,15 @@ pub mod zones;
 use arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::config::{Config, Source, SourceKind};
 use crate::contract::{Contract, Entity};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
-use typing::{ReadFile, SourceRows};
+use reuse::{KeptInput, KeptRows, TypedInput};
+use typing::{ReadFile, SourceFile, SourceRows};
 use value::{Value, excerpt};
 use zones::Zones;
 
@@ -69,6 +71,9 @@ pub struct InputFile {
     pub rows_superseded: u64,
     pub rows_loaded: u64,
     pub rows_rejected: u64,
+    /// The run whose load read and typed this file, when this run reused what it kept because
+    /// the file and its source's configuration are unchanged; `None` when it was read now.
+    pub reused_from: Option<String>,
 }
 
 /// One entity's typed rows as an Arrow batch: the contract's columns, then `_source` (the source
@@ -89,6 +94,12 @@ pub struct Prior {
     /// Per entity, the keys of rows that incremental sources loaded before and that stay unless
     /// a new row replaces them; foreign keys may name them.
     pub kept_keys: HashMap<Entity, HashSet<String>>,
+    /// Per source name and path, what the last load kept of each file it typed: a file whose
+    /// SHA-256 and source fingerprint are the same is reused, not read.
+    pub kept_inputs: HashMap<(String, PathBuf), KeptInput>,
+    /// Sources this run does not read at all: the files their last load kept are taken as they
+    /// are (a scheduled job that refreshes only some sources).
+    pub kept_sources: BTreeSet<String>,
 }
 
 /// A database source's extraction, for the next run's watermark and for the load.
@@ -117,6 +128,8 @@ pub struct Ingested {
     pub rejects: Vec<Reject>,
     /// One per source, in configuration order.
     pub quality: Vec<SourceQuality>,
+    /// Every file read and typed now (not reused), for the warehouse to keep.
+    pub typed: Vec<TypedInput>,
 }
 
 impl Ingested {
@@ -129,74 +142,165 @@ impl Ingested {
     }
 }
 
+/// One unit of reading: a file, a kept file taken as it is, or a database source.
+enum Job {
+    File { source: usize, path: PathBuf },
+    Kept { source: usize, kept: Box<KeptInput> },
+    Database { source: usize },
+}
+
+impl Job {
+    fn source(&self) -> usize {
+        match self {
+            Job::File { source, .. } | Job::Kept { source, .. } | Job::Database { source } => {
+                *source
+            }
+        }
+    }
+}
+
+/// What reading one job gave.
+enum Read {
+    File(ReadFile),
+    /// A file whose kept rows are taken: unchanged, or of a source this run does not read.
+    Kept(KeptInput),
+    Database(ReadFile, bool, Option<String>),
+}
+
+/// Reads every configured source, types it, and checks keys and foreign keys across sources,
+/// reading every file (what `itvalue check` does): [`read_sources_reusing`] with nothing kept.
+///
+/// # Errors
+///
+/// As for [`read_sources_reusing`].
+pub fn read_sources(config: &Config, prior: &Prior, progress: &dyn Progress) -> Result<Ingested> {
+    let prior = Prior {
+        kept_inputs: HashMap::new(),
+        kept_sources: BTreeSet::new(),
+        ..prior.clone()
+    };
+    read_sources_reusing(
+        config,
+        &prior,
+        &mut |kept| {
+            Err(Error::NoData(format!(
+                "nothing kept of {} is offered here",
+                kept.path.display()
+            )))
+        },
+        progress,
+    )
+}
+
 /// Reads every configured source, types it, and checks keys and foreign keys across sources.
 ///
-/// Files are read in parallel (rayon), a thread per core.
+/// Files are read in parallel (rayon), a thread per core. A file that an earlier load kept
+/// ([`Prior::kept_inputs`]) with the same SHA-256 and source fingerprint is not read again:
+/// `kept_rows` gives its typed rows and rejects, and the checks across files and sources run on
+/// them as on any other.
 ///
 /// # Errors
 ///
 /// The first file that cannot be read at all (missing, not of its kind, over a limit) or whose
-/// header row breaks the contract. Bad values do not fail: they are returned as rejects, and
-/// [`Ingested::failing`] says which sources have too many.
-pub fn read_sources(config: &Config, prior: &Prior, progress: &dyn Progress) -> Result<Ingested> {
-    let mut jobs: Vec<(usize, PathBuf)> = Vec::new();
-    for (s, source) in config.sources.iter().enumerate() {
-        if source.kind.is_database() {
-            jobs.push((s, PathBuf::new()));
-            continue;
-        }
-        for path in expand(source)? {
-            jobs.push((s, path));
-        }
-    }
+/// header row breaks the contract, and the error of `kept_rows`. Bad values do not fail: they are
+/// returned as rejects, and [`Ingested::failing`] says which sources have too many.
+pub fn read_sources_reusing(
+    config: &Config,
+    prior: &Prior,
+    kept_rows: &mut dyn FnMut(&KeptInput) -> Result<KeptRows>,
+    progress: &dyn Progress,
+) -> Result<Ingested> {
+    let clock = std::time::Instant::now();
+    let timed = |part: &str, clock: &mut std::time::Instant| {
+        tracing::debug!(part, ms = clock.elapsed().as_millis() as u64, "ingest part");
+        *clock = std::time::Instant::now();
+    };
+    let mut clock = clock;
+    let jobs = plan(config, prior)?;
+    timed("planning (hashing offered files)", &mut clock);
+    let job_sources: Vec<usize> = jobs.iter().map(Job::source).collect();
     progress.begin("reading sources", jobs.len() as u64);
     // Files are read on rayon's threads, a thread per core; results keep the jobs' order.
-    let read: Vec<_> = jobs
-        .par_iter()
-        .map(|(s, path)| {
-            let source = &config.sources[*s];
-            if source.kind.is_database() {
-                let since = prior.watermarks.get(&source.name).map(String::as_str);
-                tracing::debug!(source = %source.name, since, "extracting");
-                let extract = database::extract(source, since, &config.timezone, &config.limits);
-                progress.advance(&source.name);
-                return extract.map(|e| (e.file, Some((since.is_some(), e.watermark))));
+    let read: Vec<Result<Read>> = jobs
+        .into_par_iter()
+        .map(|job| {
+            let source = &config.sources[job.source()];
+            match job {
+                Job::Database { .. } => {
+                    let since = prior.watermarks.get(&source.name).map(String::as_str);
+                    tracing::debug!(source = %source.name, since, "extracting");
+                    let extract =
+                        database::extract(source, since, &config.timezone, &config.limits);
+                    progress.advance(&source.name);
+                    extract.map(|e| Read::Database(e.file, since.is_some(), e.watermark))
+                }
+                Job::Kept { kept, .. } => {
+                    progress.advance(&format!("{} (kept)", workbook::file_name(&kept.path)));
+                    Ok(Read::Kept(*kept))
+                }
+                Job::File { path, .. } => {
+                    tracing::debug!(source = %source.name, path = %path.display(), "reading");
+                    let file = read_file(source, &path, config);
+                    progress.advance(&workbook::file_name(&path));
+                    file.map(Read::File)
+                }
             }
-            tracing::debug!(source = %source.name, path = %path.display(), "reading");
-            let file = read_file(source, path, config);
-            progress.advance(&workbook::file_name(path));
-            file.map(|f| (f, None))
         })
         .collect();
     progress.end();
-    let mut per_source: Vec<Vec<ReadFile>> = config.sources.iter().map(|_| Vec::new()).collect();
+    timed("reading files", &mut clock);
+    let mut per_source: Vec<Vec<SourceFile>> = config.sources.iter().map(|_| Vec::new()).collect();
     let mut extractions = Vec::new();
-    for ((s, _), file) in jobs.iter().zip(read) {
-        let (file, extraction) = file?;
-        if let Some((incremental, watermark)) = extraction {
-            let source = &config.sources[*s];
-            let fingerprint = source
-                .database
-                .as_ref()
-                .map(|d| d.fingerprint(source.kind))
-                .unwrap_or_default();
-            extractions.push(Extraction {
-                source: source.name.clone(),
-                entity: source.entity,
-                fingerprint,
-                incremental,
-                watermark: watermark.or_else(|| prior.watermarks.get(&source.name).cloned()),
-                rows: file.grid.rows.len().saturating_sub(1) as u64,
-            });
+    for (s, read) in job_sources.into_iter().zip(read) {
+        let source = &config.sources[s];
+        match read? {
+            Read::File(file) => per_source[s].push(SourceFile::Read(file)),
+            Read::Kept(kept) => {
+                let KeptRows { rows, rejects } = kept_rows(&kept)?;
+                let rows = reuse::rows_of(source.entity, &rows, 0).map_err(|e| {
+                    Error::warehouse(
+                        &kept.path,
+                        format!("taking back what source {} kept of this file", source.name),
+                        e,
+                    )
+                })?;
+                tracing::debug!(source = %source.name, path = %kept.path.display(), from = %kept.run_id, "reused");
+                per_source[s].push(SourceFile::Kept {
+                    kept,
+                    rows,
+                    rejects,
+                });
+            }
+            Read::Database(file, incremental, watermark) => {
+                let fingerprint = source
+                    .database
+                    .as_ref()
+                    .map(|d| d.fingerprint(source.kind))
+                    .unwrap_or_default();
+                extractions.push(Extraction {
+                    source: source.name.clone(),
+                    entity: source.entity,
+                    fingerprint,
+                    incremental,
+                    watermark: watermark.or_else(|| prior.watermarks.get(&source.name).cloned()),
+                    rows: file.grid.rows.len().saturating_sub(1) as u64,
+                });
+                per_source[s].push(SourceFile::Read(file));
+            }
         }
-        per_source[*s].push(file);
     }
+    timed("taking back kept rows", &mut clock);
+    let mut typed = Vec::new();
     let mut by_entity: HashMap<Entity, Vec<SourceRows>> = HashMap::new();
     for (source, files) in config.sources.iter().zip(per_source) {
         let rows = typing::type_source(source, files, &source_zones(config, source)?)?;
+        if !source.kind.is_database() {
+            typed.extend(typed_inputs(config, source, &rows));
+        }
         by_entity.entry(source.entity).or_default().push(rows);
     }
 
+    timed("typing", &mut clock);
     let mut keys: HashMap<Entity, HashSet<String>> = HashMap::new();
     let mut checked: HashMap<String, (Vec<InputFile>, Quality)> = HashMap::new();
     let mut ingested = Ingested {
@@ -205,6 +309,7 @@ pub fn read_sources(config: &Config, prior: &Prior, progress: &dyn Progress) -> 
         entities: Vec::new(),
         rejects: Vec::new(),
         quality: Vec::new(),
+        typed,
     };
     for entity in Entity::ALL {
         let sources = by_entity.remove(&entity).unwrap_or_default();
@@ -223,6 +328,7 @@ pub fn read_sources(config: &Config, prior: &Prior, progress: &dyn Progress) -> 
             batch: record_batch::build(entity, &kept),
         });
     }
+    timed("checks across files and batches", &mut clock);
     for source in &config.sources {
         if let Some((files, counts)) = checked.remove(&source.name) {
             ingested
@@ -232,6 +338,111 @@ pub fn read_sources(config: &Config, prior: &Prior, progress: &dyn Progress) -> 
         }
     }
     Ok(ingested)
+}
+
+/// What reading the sources takes: each database source; each file of a source this run does
+/// not read, as kept; and each file a source's path or glob names, as kept when its bytes and its
+/// source's configuration are those of the kept file, else to be read. A source that keeps the
+/// latest row per entity across its files is reused whole or read whole.
+fn plan(config: &Config, prior: &Prior) -> Result<Vec<Job>> {
+    let mut jobs = Vec::new();
+    for (s, source) in config.sources.iter().enumerate() {
+        if source.kind.is_database() {
+            jobs.push(Job::Database { source: s });
+            continue;
+        }
+        let fingerprint = reuse::source_fingerprint(config, source);
+        if prior.kept_sources.contains(&source.name) {
+            let mut kept: Vec<&KeptInput> = prior
+                .kept_inputs
+                .values()
+                .filter(|k| k.source == source.name && k.fingerprint == fingerprint)
+                .collect();
+            if !kept.is_empty() {
+                kept.sort_by(|a, b| a.path.cmp(&b.path));
+                jobs.extend(kept.into_iter().map(|k| Job::Kept {
+                    source: s,
+                    kept: Box::new(k.clone()),
+                }));
+                continue;
+            }
+            tracing::info!(source = %source.name, "nothing kept of this source (or its configuration changed): reading it");
+        }
+        let paths = expand(source)?;
+        let offers: Vec<Option<&KeptInput>> = paths
+            .iter()
+            .map(|p| {
+                prior
+                    .kept_inputs
+                    .get(&(source.name.clone(), p.clone()))
+                    .filter(|k| k.fingerprint == fingerprint && k.entity == source.entity)
+            })
+            .collect();
+        // Hashing reads each offered file once more than a plain read would; a file with
+        // nothing kept is not hashed here.
+        let unchanged: Vec<bool> = paths
+            .par_iter()
+            .zip(offers.par_iter())
+            .map(|(path, offer)| match offer {
+                Some(kept) => reuse::sha256_of(path)
+                    .map(|sha| sha == kept.sha256)
+                    .map_err(|e| Error::MissingInput {
+                        path: path.clone(),
+                        source: e,
+                    }),
+                None => Ok(false),
+            })
+            .collect::<Result<Vec<bool>>>()?;
+        let whole = source.latest.is_none() || unchanged.iter().all(|u| *u);
+        for ((path, offer), unchanged) in paths.into_iter().zip(offers).zip(unchanged) {
+            match offer {
+                Some(kept) if unchanged && whole => jobs.push(Job::Kept {
+                    source: s,
+                    kept: Box::new(kept.clone()),
+                }),
+                _ => jobs.push(Job::File { source: s, path }),
+            }
+        }
+    }
+    Ok(jobs)
+}
+
+/// What the warehouse keeps of each file of `source` that was read now.
+fn typed_inputs(config: &Config, source: &Source, rows: &SourceRows) -> Vec<TypedInput> {
+    let fingerprint = reuse::source_fingerprint(config, source);
+    let mut typed = Vec::new();
+    for (f, file) in rows.files.iter().enumerate() {
+        if file.reused_from.is_some() {
+            continue;
+        }
+        let of_file: Vec<&typing::Row> = rows.rows.iter().filter(|r| r.file == f).collect();
+        let rejects: Vec<Reject> = rows
+            .rejects
+            .iter()
+            .zip(&rows.reject_files)
+            .filter(|(_, file)| **file == f)
+            .map(|(r, _)| r.clone())
+            .collect();
+        typed.push(TypedInput {
+            kept: KeptInput {
+                source: source.name.clone(),
+                entity: source.entity,
+                path: file.path.clone(),
+                sha256: file.sha256.clone(),
+                fingerprint: fingerprint.clone(),
+                run_id: String::new(),
+                bytes: file.bytes,
+                rows_read: file.rows_read,
+                rows_superseded: file.rows_superseded,
+                rows_rejected: file.rows_rejected,
+                layout: reuse::KeptLayout::of(&rows.layouts[f]),
+                quality: rows.file_quality[f],
+            },
+            rows: reuse::typed_batch(source.entity, &of_file),
+            rejects,
+        });
+    }
+    typed
 }
 
 /// The zones a source's timestamps are read in and stored in. Database readers place their
@@ -304,10 +515,7 @@ fn read_file(source: &Source, path: &Path, config: &Config) -> Result<ReadFile> 
         path: path.to_path_buf(),
         source: e,
     })?;
-    let sha256: String = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha256 = reuse::hex(&Sha256::digest(&bytes));
     let size = bytes.len() as u64;
     let limits = &config.limits;
     let grid = match source.kind {

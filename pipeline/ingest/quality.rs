@@ -21,6 +21,18 @@ pub struct Quality {
     pub references_resolved: u64,
 }
 
+impl Quality {
+    /// Adds the counts of `other` (another file of the same source).
+    pub fn add(&mut self, other: Quality) {
+        self.required_expected += other.required_expected;
+        self.required_present += other.required_present;
+        self.values_present += other.values_present;
+        self.values_valid += other.values_valid;
+        self.references += other.references;
+        self.references_resolved += other.references_resolved;
+    }
+}
+
 /// How a source's rejects compare with its threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {

@@ -64,7 +64,10 @@ pub(super) fn build(entity: Entity, rows: &[KeptRow]) -> RecordBatch {
         .expect("ingest batch columns match their schema")
 }
 
-fn column_array<'a>(kind: ColumnKind, values: impl Iterator<Item = &'a Value>) -> ArrayRef {
+pub(super) fn column_array<'a>(
+    kind: ColumnKind,
+    values: impl Iterator<Item = &'a Value>,
+) -> ArrayRef {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
     match kind {
         ColumnKind::Text => {

@@ -55,16 +55,34 @@ pub(super) struct SourceRows {
     pub layouts: Vec<Layout>,
     pub rows: Vec<Row>,
     pub rejects: Vec<Reject>,
+    /// Per reject, the index of its file in [`SourceRows::files`].
+    pub reject_files: Vec<usize>,
     pub quality: Quality,
+    /// What typing counted per file (the source's `quality` is their sum before the checks
+    /// across sources add the foreign keys).
+    pub file_quality: Vec<Quality>,
 }
 
-/// A data row waiting to be typed.
+/// A data row of a source that keeps the latest row per entity, waiting to be typed.
 struct Candidate {
     file: usize,
     row: usize,
 }
 
-/// Types the rows of every file of `source`.
+/// One file of a source: read now, or kept by an earlier load whose typed rows are reused.
+pub(super) enum SourceFile {
+    Read(ReadFile),
+    Kept {
+        kept: super::reuse::KeptInput,
+        /// Its typed rows, in typing order (their `file` is set here).
+        rows: Vec<Row>,
+        /// Its typing rejects, in typing order.
+        rejects: Vec<Reject>,
+    },
+}
+
+/// Types the rows of every file of `source`, or takes those kept of an unchanged file, in file
+/// order: rows and rejects come out in the same order either way.
 ///
 /// # Errors
 ///
@@ -72,7 +90,7 @@ struct Candidate {
 /// contract (a required column absent, a header repeated).
 pub(super) fn type_source(
     source: &Source,
-    files: Vec<ReadFile>,
+    files: Vec<SourceFile>,
     zones: &Zones,
 ) -> Result<SourceRows> {
     let contract = source.entity.contract();
@@ -82,77 +100,164 @@ pub(super) fn type_source(
         layouts: Vec::with_capacity(files.len()),
         rows: Vec::new(),
         rejects: Vec::new(),
+        reject_files: Vec::new(),
         quality: Quality::default(),
+        file_quality: Vec::with_capacity(files.len()),
     };
+    let any_read = files.iter().any(|f| matches!(f, SourceFile::Read(_)));
+    if source.latest.is_some() && any_read {
+        // Which row stands for an entity depends on every file, so all are read together.
+        let read = files
+            .into_iter()
+            .map(|f| match f {
+                SourceFile::Read(r) => Ok(r),
+                SourceFile::Kept { kept, .. } => Err(Error::Contract {
+                    location: kept.path.display().to_string(),
+                    message: format!(
+                        "source {} keeps the latest row per entity, so its files are read together or reused together",
+                        source.name
+                    ),
+                }),
+            })
+            .collect::<Result<Vec<ReadFile>>>()?;
+        type_latest(source, contract, read, zones, &mut out)?;
+        return Ok(out);
+    }
+    for (f, file) in files.into_iter().enumerate() {
+        match file {
+            SourceFile::Read(file) => {
+                let (candidates, _) = prepare_file(source, contract, &file, &mut out)?;
+                for row in candidates {
+                    type_row(source, contract, zones, f, &file.grid.rows[row], &mut out);
+                }
+            }
+            SourceFile::Kept {
+                kept,
+                rows,
+                rejects,
+            } => {
+                out.files.push(InputFile {
+                    source: source.name.clone(),
+                    entity: source.entity,
+                    path: kept.path.clone(),
+                    sha256: kept.sha256.clone(),
+                    bytes: kept.bytes,
+                    rows_read: kept.rows_read,
+                    rows_superseded: kept.rows_superseded,
+                    rows_loaded: 0,
+                    rows_rejected: kept.rows_rejected,
+                    reused_from: Some(kept.run_id.clone()),
+                });
+                out.layouts.push(kept.layout.layout());
+                out.quality.add(kept.quality);
+                out.file_quality.push(kept.quality);
+                out.reject_files.extend(rejects.iter().map(|_| f));
+                out.rejects.extend(rejects);
+                out.rows.extend(rows.into_iter().map(|mut r| {
+                    r.file = f;
+                    r
+                }));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Finds a read file's header row and columns, records the file, and returns the grid rows
+/// that hold data with the column of `latest.by` when the source has one.
+fn prepare_file(
+    source: &Source,
+    contract: &Contract,
+    file: &ReadFile,
+    out: &mut SourceRows,
+) -> Result<(Vec<usize>, Option<u32>)> {
+    let grid = &file.grid;
+    let contract_error = |message: String| Error::Contract {
+        location: grid.place(),
+        message,
+    };
+    let header = header_row(grid, source, contract).map_err(contract_error)?;
+    let header_number = grid.rows[header].number;
+    let cells: Vec<HeaderCell> = grid.rows[header]
+        .cells
+        .iter()
+        .map(|(c, v)| HeaderCell {
+            column: *c,
+            text: v.view().raw(),
+        })
+        .collect();
+    let columns = headers::map_columns(contract, &source.columns, &source.defaults, &cells, &|c| {
+        grid.header_address(header_number, c)
+    })
+    .map_err(contract_error)?;
+    let mut latest_by = None;
+    if let Some(latest) = &source.latest {
+        let key = contract.index_of(&latest.key).and_then(|k| columns[k]);
+        if key.is_none() {
+            return Err(contract_error(format!(
+                "latest.key: column `{}` has no header in this file",
+                latest.key
+            )));
+        }
+        let wanted = headers::normalise(&latest.by);
+        let by = cells
+            .iter()
+            .find(|h| headers::normalise(&h.text) == wanted)
+            .map(|h| h.column)
+            .ok_or_else(|| {
+                contract_error(format!(
+                    "latest.by: no header {:?} in the header row",
+                    latest.by
+                ))
+            })?;
+        latest_by = Some(by);
+    }
+    let mut rows_read = 0;
+    let mut candidates = Vec::new();
+    for (r, row) in grid.rows.iter().enumerate().skip(header + 1) {
+        let mapped = columns.iter().flatten();
+        if mapped.clone().all(|c| blank(&row.cell(*c))) {
+            continue;
+        }
+        rows_read += 1;
+        candidates.push(r);
+    }
+    out.files.push(InputFile {
+        source: source.name.clone(),
+        entity: source.entity,
+        path: file.path.clone(),
+        sha256: file.sha256.clone(),
+        bytes: file.bytes,
+        rows_read,
+        rows_superseded: 0,
+        rows_loaded: 0,
+        rows_rejected: 0,
+        reused_from: None,
+    });
+    out.layouts.push(Layout {
+        file_name: grid.file_name.clone(),
+        addressing: grid.addressing.clone(),
+        columns,
+    });
+    out.file_quality.push(Quality::default());
+    Ok((candidates, latest_by))
+}
+
+/// Types the files of a source that keeps the latest row per entity: all candidates first, then
+/// the latest of each entity, then typing.
+fn type_latest(
+    source: &Source,
+    contract: &Contract,
+    files: Vec<ReadFile>,
+    zones: &Zones,
+    out: &mut SourceRows,
+) -> Result<()> {
     let mut candidates = Vec::new();
     let mut latest_columns = Vec::new();
     for (f, file) in files.iter().enumerate() {
-        let grid = &file.grid;
-        let contract_error = |message: String| Error::Contract {
-            location: grid.place(),
-            message,
-        };
-        let header = header_row(grid, source, contract).map_err(contract_error)?;
-        let header_number = grid.rows[header].number;
-        let cells: Vec<HeaderCell> = grid.rows[header]
-            .cells
-            .iter()
-            .map(|(c, v)| HeaderCell {
-                column: *c,
-                text: v.view().raw(),
-            })
-            .collect();
-        let columns =
-            headers::map_columns(contract, &source.columns, &source.defaults, &cells, &|c| {
-                grid.header_address(header_number, c)
-            })
-            .map_err(contract_error)?;
-        if let Some(latest) = &source.latest {
-            let key = contract.index_of(&latest.key).and_then(|k| columns[k]);
-            if key.is_none() {
-                return Err(contract_error(format!(
-                    "latest.key: column `{}` has no header in this file",
-                    latest.key
-                )));
-            }
-            let wanted = headers::normalise(&latest.by);
-            let by = cells
-                .iter()
-                .find(|h| headers::normalise(&h.text) == wanted)
-                .map(|h| h.column)
-                .ok_or_else(|| {
-                    contract_error(format!(
-                        "latest.by: no header {:?} in the header row",
-                        latest.by
-                    ))
-                })?;
-            latest_columns.push(by);
-        }
-        let mut rows_read = 0;
-        for (r, row) in grid.rows.iter().enumerate().skip(header + 1) {
-            let mapped = columns.iter().flatten();
-            if mapped.clone().all(|c| blank(&row.cell(*c))) {
-                continue;
-            }
-            rows_read += 1;
-            candidates.push(Candidate { file: f, row: r });
-        }
-        out.files.push(InputFile {
-            source: source.name.clone(),
-            entity: source.entity,
-            path: file.path.clone(),
-            sha256: file.sha256.clone(),
-            bytes: file.bytes,
-            rows_read,
-            rows_superseded: 0,
-            rows_loaded: 0,
-            rows_rejected: 0,
-        });
-        out.layouts.push(Layout {
-            file_name: grid.file_name.clone(),
-            addressing: grid.addressing.clone(),
-            columns,
-        });
+        let (rows, by) = prepare_file(source, contract, file, out)?;
+        latest_columns.push(by.unwrap_or(0));
+        candidates.extend(rows.into_iter().map(|row| Candidate { file: f, row }));
     }
     if let Some(latest) = &source.latest {
         let key = contract.index_of(&latest.key).unwrap_or(0);
@@ -170,9 +275,9 @@ pub(super) fn type_source(
     }
     for candidate in candidates {
         let row = &files[candidate.file].grid.rows[candidate.row];
-        type_row(source, contract, zones, candidate.file, row, &mut out);
+        type_row(source, contract, zones, candidate.file, row, out);
     }
-    Ok(out)
+    Ok(())
 }
 
 fn blank(cell: &Cell) -> bool {
@@ -331,6 +436,8 @@ fn type_row(
         if column.required {
             out.quality.required_expected += 1;
             out.quality.required_present += u64::from(present);
+            out.file_quality[file].required_expected += 1;
+            out.file_quality[file].required_present += u64::from(present);
         }
         instants.push(match column.kind {
             crate::contract::ColumnKind::Timestamp => super::value::instant_of(&cell, reading),
@@ -340,12 +447,16 @@ fn type_row(
             Ok(v) => {
                 out.quality.values_present += u64::from(present);
                 out.quality.values_valid += u64::from(present);
+                out.file_quality[file].values_present += u64::from(present);
+                out.file_quality[file].values_valid += u64::from(present);
                 values.push(v);
             }
             Err(rule) => {
                 out.quality.values_present += u64::from(present);
+                out.file_quality[file].values_present += u64::from(present);
                 failed = true;
                 values.push(Value::Null);
+                out.reject_files.push(file);
                 out.rejects.push(Reject {
                     source: source.name.clone(),
                     entity: source.entity,
@@ -362,6 +473,7 @@ fn type_row(
         && let Some((column, rule)) = inverted(contract, layout, row.number, &values, &instants)
     {
         failed = true;
+        out.reject_files.push(file);
         out.rejects.push(Reject {
             source: source.name.clone(),
             entity: source.entity,

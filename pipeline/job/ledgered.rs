@@ -12,12 +12,12 @@ use std::time::Instant;
 use chrono::Utc;
 
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorClass, Result};
 use crate::progress::Progress;
 use crate::report::{self, Staged};
 use crate::schedule::{Period, RunLock};
 use crate::warehouse::ledger::{
-    IngestRecord, ModelRecord, RunRecord, Status, StepRecord, TestRecord,
+    IngestRecord, ModelRecord, RunEnd, RunRecord, Status, StepRecord, TestRecord,
 };
 use crate::warehouse::{Warehouse, WorkCopy, remove_stale_work_copies};
 
@@ -39,6 +39,23 @@ pub(super) struct Journal {
     pub models: Option<(Vec<ModelRecord>, Vec<TestRecord>)>,
     /// Rows loaded and values rejected, once known.
     pub counts: (Option<u64>, Option<u64>),
+}
+
+/// What starts a ledgered run: its command, the period asked for, and the scheduled job (name
+/// and due time, UTC) it answers, if any.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Start<'a> {
+    pub command: &'a str,
+    pub period: Option<Period>,
+    pub job: Option<&'a (String, String)>,
+}
+
+/// The exit code a published run ends with: 0, or 65 for a partial one.
+fn published_code(status: Status) -> u8 {
+    match status {
+        Status::Partial => ErrorClass::BadData.exit_code(),
+        _ => 0,
+    }
 }
 
 /// How the work ended, when it did not fail.
@@ -125,25 +142,25 @@ impl Steps<'_> {
     }
 }
 
-/// Runs `work` as one ledger run of `command`: takes the lock, records the start, cleans up what
-/// killed runs left (marking them abandoned), works on a copy of the warehouse, and publishes the
-/// copy and then the pack when the work succeeds.
+/// Runs `work` as one ledger run of `start.command` under the run lock the caller holds: records
+/// the start, cleans up what killed runs left (marking them abandoned), works on a copy of the
+/// warehouse, and publishes the copy and then the pack when the work succeeds.
 ///
 /// The ledger's times are the clock's; a pinned "now" (`ITVALUE_NOW`) only moves the period
 /// rule, which the work applies.
 ///
 /// # Errors
 ///
-/// [`Error::Locked`] or [`Error::WarehouseInUse`] when another run or program holds the
-/// warehouse, and the work's own error.
+/// [`Error::WarehouseInUse`] when another program holds the warehouse, and the work's own
+/// error.
 pub(super) fn in_ledger<T>(
     config: &Config,
-    command: &str,
-    period: Option<Period>,
+    _lock: &RunLock,
+    start: Start,
     progress: &dyn Progress,
     work: impl FnOnce(&mut Steps, &RunRecord) -> Result<Finished<T>>,
 ) -> Result<T> {
-    let _lock = RunLock::acquire(&config.warehouse)?;
+    let command = start.command;
     let ledger = Warehouse::open(&config.warehouse)?;
     let run_id = format!(
         "{}-{:05}",
@@ -162,10 +179,11 @@ pub(super) fn in_ledger<T>(
     report::recover(&config.reports, &|id| ledger.run_committed(id))?;
     let record = RunRecord {
         run_id: run_id.clone(),
-        period,
+        period: start.period,
         command: command.to_string(),
         started_at: now_text(),
         config_path: config.path.display().to_string(),
+        job: start.job.cloned(),
     };
     ledger.start_run(&record)?;
     tracing::info!(run_id, command, "run started");
@@ -213,8 +231,11 @@ pub(super) fn in_ledger<T>(
     };
     if let Err(e) = work_copy.finish_run(
         &run_id,
-        finished.status,
-        &now_text(),
+        RunEnd {
+            status: finished.status,
+            finished_at: &now_text(),
+            exit_code: published_code(finished.status),
+        },
         journal.counts,
         &finished.message,
     ) {
@@ -250,8 +271,11 @@ pub(super) fn in_ledger<T>(
             if let Err(ledger) = Warehouse::open(&config.warehouse).and_then(|w| {
                 w.finish_run(
                     &run_id,
-                    finished.status,
-                    &now_text(),
+                    RunEnd {
+                        status: finished.status,
+                        finished_at: &now_text(),
+                        exit_code: e.class().exit_code(),
+                    },
                     journal.counts,
                     &message,
                 )
@@ -279,8 +303,11 @@ fn record_failure(
     // (which the next run would take for a killed one).
     if let Err(e) = ledger.finish_run(
         run_id,
-        Status::Failed,
-        &now_text(),
+        RunEnd {
+            status: Status::Failed,
+            finished_at: &now_text(),
+            exit_code: error.class().exit_code(),
+        },
         (None, journal.counts.1),
         &error.to_string(),
     ) {

@@ -19,12 +19,12 @@ use crate::models::{Outcome, Project, RunRequest};
 use crate::report::{self, LeftOut, PackInputs, RunInfo, RunResults};
 use crate::schedule::Period;
 use crate::warehouse::ledger::{RunRecord, Status};
-use crate::warehouse::{IncrementalSource, Warehouse, quote};
+use crate::warehouse::{ChangedInput, IncrementalSource, Warehouse, quote};
 use crate::zone::LocalTime;
 
 use super::ledgered::{Finished, Steps};
 use super::models_step::{self, Verdict};
-use super::{RunOptions, RunSummary, period, threshold_error};
+use super::{LateData, Restated, RunOptions, RunSummary, period, threshold_error};
 
 pub(super) fn run(
     config: &Config,
@@ -32,13 +32,23 @@ pub(super) fn run(
     steps: &mut Steps,
     record: &RunRecord,
 ) -> Result<Finished<RunSummary>> {
-    let (ingested, rows_loaded) = ingest_and_load(config, options, steps, record)?;
+    let (ingested, rows_loaded, changed) = ingest_and_load(
+        config,
+        options.full_refresh,
+        options.sources.as_deref(),
+        steps,
+        record,
+    )?;
     let period = period::reporting_period(
         options.period,
         steps.warehouse,
         options.now,
         &config.timezone,
     )?;
+    let late = late_data(steps.warehouse, period, &changed)?;
+    for l in &late {
+        tracing::warn!(file = %l.file.display(), from = %l.earliest, "late data: {l}");
+    }
     steps.warehouse.set_run_period(&record.run_id, period)?;
     steps.journal.period = Some(period);
 
@@ -90,6 +100,18 @@ pub(super) fn run(
         let detail: Vec<String> = faults.iter().map(ToString::to_string).collect();
         steps.mark("metrics", Status::Partial, &detail.join("; "));
     }
+    let restated = steps.step(
+        "restatements",
+        |w| restatements(w, &record.run_id, period, &figures),
+        |r| {
+            (
+                r.as_ref().map(|r| r.changes.len() as u64),
+                r.as_ref()
+                    .map(|r| format!("compared with run {}", r.since_run))
+                    .unwrap_or_else(|| "first report of the period".to_string()),
+            )
+        },
+    )?;
     if !later.is_empty() {
         let after = steps.step(
             "models after the figures",
@@ -149,6 +171,12 @@ pub(super) fn run(
         left_out: left_out.clone(),
         failures: failures.as_ref().map(Failures::to_string),
         figures: figures_info,
+        late: late.iter().map(ToString::to_string).collect(),
+        restated: restated.as_ref().map(|r| report::RestatedInfo {
+            since_run: r.since_run.clone(),
+            since_started: r.since_started.clone(),
+            changes: r.changes.clone(),
+        }),
     };
     let results = RunResults {
         run_id: &record.run_id,
@@ -183,6 +211,14 @@ pub(super) fn run(
         },
         |(p, _)| (None, p.workbook.display().to_string()),
     )?;
+    let mut outputs = vec![("workbook", pack.workbook.display().to_string())];
+    outputs.extend(
+        pack.charts
+            .iter()
+            .map(|c| ("chart", c.display().to_string())),
+    );
+    outputs.push(("results", pack.results.display().to_string()));
+    steps.warehouse.record_outputs(&record.run_id, &outputs)?;
     let status = if failures.is_some() || !faults.is_empty() {
         Status::Partial
     } else {
@@ -195,11 +231,20 @@ pub(super) fn run(
         .chain(faults.iter().map(ToString::to_string))
         .collect::<Vec<_>>()
         .join("; ");
+    let reused_inputs = ingested
+        .inputs
+        .iter()
+        .filter(|i| i.reused_from.is_some())
+        .count();
     Ok(Finished {
         value: RunSummary {
             run_id: record.run_id.clone(),
             period,
             pack,
+            reused_inputs,
+            restated,
+            late,
+            duration: std::time::Duration::ZERO,
             inputs: ingested.inputs.len(),
             rows_loaded,
             rejects: ingested.rejects,
@@ -229,26 +274,44 @@ fn started_at(text: &str) -> chrono::NaiveDateTime {
     chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").unwrap_or_default()
 }
 
-/// Reads every source and loads what passes into the work copy's raw tables.
-fn ingest_and_load(
+/// Reads every source (or, with `only`, those file sources; the others keep what the last load
+/// kept of them) and loads what passes into the work copy's raw tables. A file whose bytes and
+/// source configuration are those the last load kept is not read again, unless `full_refresh`.
+pub(super) fn ingest_and_load(
     config: &Config,
-    options: &RunOptions,
+    full_refresh: bool,
+    only: Option<&[String]>,
     steps: &mut Steps,
     record: &RunRecord,
-) -> Result<(Ingested, u64)> {
+) -> Result<(Ingested, u64, Vec<ChangedInput>)> {
     let progress = steps.progress;
-    let prior = steps
+    let mut prior = steps
         .warehouse
-        .prior(&incremental_sources(config), options.full_refresh)?;
+        .prior(&incremental_sources(config), full_refresh)?;
+    if !full_refresh {
+        prior.kept_inputs = steps.warehouse.kept_inputs()?;
+    }
+    if let Some(only) = only {
+        prior.kept_sources = config
+            .sources
+            .iter()
+            .filter(|s| !s.kind.is_database() && !only.contains(&s.name))
+            .map(|s| s.name.clone())
+            .collect();
+    }
     let ingested = steps.step(
         "ingest",
-        |_| ingest::read_sources(config, &prior, progress),
+        |w| {
+            let w: &Warehouse = w;
+            ingest::read_sources_reusing(config, &prior, &mut |kept| w.kept_rows(kept), progress)
+        },
         |i| {
             let read: u64 = i.inputs.iter().map(|f| f.rows_read).sum();
+            let reused = i.inputs.iter().filter(|f| f.reused_from.is_some()).count();
             (
                 Some(read),
                 format!(
-                    "{} inputs, {} rejected values",
+                    "{} inputs ({reused} unchanged, reused), {} rejected values",
                     i.inputs.len(),
                     i.rejects.len()
                 ),
@@ -267,13 +330,44 @@ fn ingest_and_load(
     if let Some(error) = threshold_error(&ingested) {
         return Err(error);
     }
+    // Where the files read now bring new or changed rows, before what is kept of them is
+    // replaced: late data for periods already reported. Nothing to compare on a first run.
+    let changed = if steps.warehouse.has_reports()? {
+        steps.warehouse.changed_inputs(&ingested)?
+    } else {
+        Vec::new()
+    };
     let rows_loaded = steps.step(
         "load",
         |w| w.load(&record.run_id, &ingested),
         |rows| (Some(*rows), String::new()),
     )?;
     steps.journal.counts.0 = Some(rows_loaded);
-    Ok((ingested, rows_loaded))
+    Ok((ingested, rows_loaded, changed))
+}
+
+/// The files whose new or changed rows fall in periods reported before they arrived.
+fn late_data(
+    warehouse: &Warehouse,
+    period: Period,
+    changed: &[ChangedInput],
+) -> Result<Vec<LateData>> {
+    let mut late = Vec::new();
+    for c in changed {
+        let earliest = Period::containing(c.earliest);
+        if earliest >= period {
+            continue;
+        }
+        let reported = warehouse.reported_periods(earliest, period)?;
+        if !reported.is_empty() {
+            late.push(LateData {
+                file: c.path.clone(),
+                earliest,
+                reported,
+            });
+        }
+    }
+    Ok(late)
 }
 
 /// The database sources that extract incrementally.
@@ -430,6 +524,29 @@ fn fail_on_models(
 
 /// The figure tables by name.
 type FigureTables = BTreeMap<&'static str, DataFrame>;
+
+/// Keeps this run's figures of the period in `reported.*` and compares them with those of the
+/// latest earlier run that reported the period, if any.
+fn restatements(
+    warehouse: &mut Warehouse,
+    run_id: &str,
+    period: Period,
+    figures: &FigureTables,
+) -> Result<Option<Restated>> {
+    let tables: Vec<&str> = figures.keys().copied().collect();
+    warehouse.keep_reported(run_id, period, &tables)?;
+    let runs = warehouse.reported_runs(period, Some(run_id))?;
+    let Some(earlier) = runs.iter().rev().find(|r| r.run_id != run_id) else {
+        return Ok(None);
+    };
+    let changes =
+        warehouse.restatements(period, &earlier.run_id, run_id, &super::table_shapes())?;
+    Ok(Some(Restated {
+        since_run: earlier.run_id.clone(),
+        since_started: earlier.started_at.clone(),
+        changes,
+    }))
+}
 
 /// What the metrics step gives: the tables, what Run Info says of how they were computed, and
 /// the faults that left a part of them without figures.

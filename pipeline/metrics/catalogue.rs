@@ -47,15 +47,31 @@ pub struct Column {
     /// Whether it is a figure (defined on the Definitions sheet) rather than a column that
     /// identifies or describes a row (the period, the investment's id and name).
     pub figure: bool,
+    /// Whether the column is part of what identifies a row within a period (the investment's
+    /// id, the month): a restatement names the row by these and compares the other columns.
+    pub identifies: bool,
 }
 
-/// A column that identifies a row or describes it; no definition.
+/// A column that identifies a row (with the period); no definition.
 pub const fn key(name: &'static str, unit: Unit, width: f64) -> Column {
     Column {
         name,
         unit,
         width,
         figure: false,
+        identifies: true,
+    }
+}
+
+/// A column that describes a row without identifying it (a name, a status, notes); no
+/// definition. A rerun that changes it restates it like a figure.
+pub const fn label(name: &'static str, unit: Unit, width: f64) -> Column {
+    Column {
+        name,
+        unit,
+        width,
+        figure: false,
+        identifies: false,
     }
 }
 
@@ -66,6 +82,18 @@ pub const fn figure(name: &'static str, unit: Unit, width: f64) -> Column {
         unit,
         width,
         figure: true,
+        identifies: false,
+    }
+}
+
+/// A figure that also identifies its row (a frontier's budget level).
+pub const fn identifying_figure(name: &'static str, unit: Unit, width: f64) -> Column {
+    Column {
+        name,
+        unit,
+        width,
+        figure: true,
+        identifies: true,
     }
 }
 
@@ -110,6 +138,13 @@ impl Table {
             formula: text("formula"),
             when_empty: text("when_empty"),
         })
+    }
+
+    /// The columns that identify a row within a period (the period itself left out).
+    pub fn identity(&self) -> impl Iterator<Item = &'static Column> {
+        self.columns
+            .iter()
+            .filter(|c| c.identifies && c.name != "period")
     }
 
     /// The column called `name`.

@@ -13,7 +13,7 @@
 
 use polars::prelude::*;
 
-use super::catalogue::{Column as Declared, Family, Table, Unit, figure, key};
+use super::catalogue::{Column as Declared, Family, Table, Unit, figure, key, label};
 use super::stats::date_lit;
 use super::{Computed, Inputs, Settings};
 use crate::contract::Entity;
@@ -59,10 +59,10 @@ pub const INVESTMENT_FINANCE: Table = Table {
     columns: &[
         PERIOD,
         key("investment_id", Unit::Text, 12.0),
-        key("name", Unit::Text, 34.0),
-        key("category", Unit::Text, 11.0),
-        key("value_stream", Unit::Text, 16.0),
-        key("status", Unit::Text, 11.0),
+        label("name", Unit::Text, 34.0),
+        label("category", Unit::Text, 11.0),
+        label("value_stream", Unit::Text, 16.0),
+        label("status", Unit::Text, 11.0),
         money("actual_month", 15.0),
         money("budget_month", 15.0),
         money("variance_month", 16.0),
@@ -105,7 +105,7 @@ pub const INVESTMENT_FINANCE: Table = Table {
         plain("benefit_realization", Unit::Percent, 11.0),
         figure("recommendation", Unit::Text, 13.0),
         figure("recommendation_reason", Unit::Text, 50.0),
-        key("notes", Unit::Text, 60.0),
+        label("notes", Unit::Text, 60.0),
     ],
 };
 
@@ -116,11 +116,11 @@ pub const INVESTMENT_CASH_FLOWS: Table = Table {
         PERIOD,
         key("investment_id", Unit::Text, 12.0),
         key("month", Unit::Month, 10.0),
-        key("flow_date", Unit::Date, 11.0),
+        label("flow_date", Unit::Date, 11.0),
         money("costs", 14.0),
         money("benefits", 14.0),
         money("net_flow", 14.0),
-        key("basis", Unit::Text, 10.0),
+        label("basis", Unit::Text, 10.0),
     ],
 };
 

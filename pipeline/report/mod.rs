@@ -12,6 +12,7 @@ mod charts;
 mod family_sheets;
 mod figure_charts;
 mod model_sheets;
+mod restated;
 mod scenarios;
 mod sheet;
 pub mod spec;
@@ -58,6 +59,20 @@ pub struct RunInfo {
     pub failures: Option<String>,
     /// What the figure families say of how they were computed (`label`, `text`).
     pub figures: Vec<(String, String)>,
+    /// What this run reports differently from the latest earlier run of the period; `None`
+    /// when it is the period's first report.
+    pub restated: Option<RestatedInfo>,
+    /// Files that brought rows into periods reported before they arrived, in words.
+    pub late: Vec<String>,
+}
+
+/// The figures a rerun restated, for the Run Info sheet.
+#[derive(Debug, Clone)]
+pub struct RestatedInfo {
+    pub since_run: String,
+    /// UTC, `YYYY-MM-DD HH:MM:SS`.
+    pub since_started: String,
+    pub changes: Vec<crate::warehouse::reported::Restatement>,
 }
 
 /// A sheet or chart the pack does not hold, and why.

@@ -483,7 +483,7 @@ fn run_info(inputs: &PackInputs) -> Result<SheetSpec, WorkbookError> {
             l(label::REPORTING_CURRENCY),
             inputs.reporting_currency.to_string(),
         ),
-        (l(label::INPUTS), run.inputs.len().to_string()),
+        (l(label::INPUTS), inputs_text(run)),
         (l(label::REJECTS), run.rejects.len().to_string()),
         (
             l(label::FX_RATES),
@@ -507,6 +507,11 @@ fn run_info(inputs: &PackInputs) -> Result<SheetSpec, WorkbookError> {
         ),
     ];
     let mut rows = rows;
+    rows.extend(
+        run.late
+            .iter()
+            .map(|l| (super::restated::late_label(lang), l.clone())),
+    );
     rows.extend(run.figures.iter().cloned());
     let mut blocks = vec![
         Block::Title(l(label::RUN_INFO_TITLE)),
@@ -525,6 +530,9 @@ fn run_info(inputs: &PackInputs) -> Result<SheetSpec, WorkbookError> {
                 .collect(),
             widths: None,
         });
+    }
+    if let Some(restated) = &run.restated {
+        blocks.extend(super::restated::blocks(restated, sheet, lang)?);
     }
     blocks.push(Block::Table(models_table(inputs, sheet)?));
     blocks.push(Block::Table(tests_table(inputs, sheet)?));
@@ -641,6 +649,29 @@ fn optional_count_column(name: &str, values: impl Iterator<Item = Option<u64>>) 
 
 fn share_column(name: &str, values: impl Iterator<Item = Option<f64>>) -> FrameColumn {
     Series::new(name.into(), values.collect::<Vec<Option<f64>>>()).into_column()
+}
+
+/// `11` or `11 (10 unchanged since run …, reused)`.
+fn inputs_text(run: &super::RunInfo) -> String {
+    let reused: Vec<&str> = run
+        .inputs
+        .iter()
+        .filter_map(|i| i.reused_from.as_deref())
+        .collect();
+    if reused.is_empty() {
+        return run.inputs.len().to_string();
+    }
+    format!(
+        "{} ({} unchanged and reused: their rows, rejects and scores are those typed by run {})",
+        run.inputs.len(),
+        reused.len(),
+        {
+            let mut runs: Vec<&str> = reused.clone();
+            runs.sort_unstable();
+            runs.dedup();
+            runs.join(", ")
+        }
+    )
 }
 
 /// `12 success, 1 skipped`: how many of each status, in first-seen order.

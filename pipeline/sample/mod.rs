@@ -19,6 +19,8 @@ mod workbook;
 
 use std::path::{Path, PathBuf};
 
+use workbook::SampleBook;
+
 use crate::error::{Error, Result};
 use crate::schedule::Period;
 
@@ -57,6 +59,23 @@ impl Frame {
 /// [`Error::Config`]-class usage error when the scale is not positive, [`Error::Output`] when a
 /// file cannot be written.
 pub fn write(out: &Path, scale: f64, seed: u64, end: Period) -> Result<Vec<PathBuf>> {
+    write_costs_by_month(out, scale, seed, end, false)
+}
+
+/// As [`write`]; with `costs_by_month`, the cost lines go into one workbook per month of their
+/// period, `costs/costs-YYYY-MM.xlsx` (as finance often files them, a new file each month),
+/// instead of `costs.xlsx`. The rows and their order are the same.
+///
+/// # Errors
+///
+/// As for [`write`].
+pub fn write_costs_by_month(
+    out: &Path,
+    scale: f64,
+    seed: u64,
+    end: Period,
+    costs_by_month: bool,
+) -> Result<Vec<PathBuf>> {
     if !(scale.is_finite() && scale > 0.0 && scale <= 100.0) {
         return Err(Error::Config {
             path: PathBuf::from("--scale"),
@@ -82,8 +101,48 @@ pub fn write(out: &Path, scale: f64, seed: u64, end: Period) -> Result<Vec<PathB
     books.extend(operations.workbooks());
     let mut written = Vec::with_capacity(books.len());
     for book in books {
+        if costs_by_month && book.file_name == "costs.xlsx" {
+            written.extend(write_by_month(&book, &out.join("costs"), end)?);
+            continue;
+        }
         let path = out.join(book.file_name);
         book.write(&path, end)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Writes `book` as one workbook per month of its `Period` column into `dir`.
+fn write_by_month(book: &SampleBook, dir: &Path, end: Period) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::Output {
+        path: dir.to_path_buf(),
+        source: e,
+    })?;
+    let column = book
+        .headers
+        .iter()
+        .position(|h| *h == "Period")
+        .unwrap_or(1);
+    let mut months: std::collections::BTreeMap<Period, Vec<Vec<workbook::Cell>>> =
+        std::collections::BTreeMap::new();
+    for row in &book.rows {
+        // Every cost line has its month; a line without one would go with the sample's end.
+        let month = match row.get(column) {
+            Some(workbook::Cell::Month(p)) => *p,
+            _ => end,
+        };
+        months.entry(month).or_default().push(row.clone());
+    }
+    let mut written = Vec::with_capacity(months.len());
+    for (month, rows) in months {
+        let path = dir.join(format!("costs-{month}.xlsx"));
+        SampleBook {
+            file_name: book.file_name,
+            sheet: book.sheet,
+            headers: book.headers.clone(),
+            rows,
+        }
+        .write(&path, end)?;
         written.push(path);
     }
     Ok(written)

@@ -3,7 +3,9 @@
 //!
 //! In: run events from the job. Out: rows in `ledger.runs`, `ledger.run_steps`,
 //! `ledger.run_inputs`, `ledger.data_quality`, `ledger.run_models`, `ledger.test_results`,
-//! `ledger.extractions` (database watermarks) and `ledger.rejects`. The ledger is history: a rerun adds a run, and the previous runs stay.
+//! `ledger.extractions` (database watermarks), `ledger.rejects` and `ledger.run_outputs`. A run of
+//! a scheduled job carries the job's name and the due time it answers, and every finished run its
+//! exit code. The ledger is history: a rerun adds a run, and the previous runs stay.
 
 use duckdb::{Connection, params};
 
@@ -28,7 +30,18 @@ pub(super) fn schema_sql() -> String {
          config_path VARCHAR NOT NULL,
          rows_loaded BIGINT,
          rejects BIGINT,
-         message VARCHAR
+         message VARCHAR,
+         job VARCHAR,
+         due_at TIMESTAMP,
+         exit_code INTEGER
+     );
+     ALTER TABLE ledger.runs ADD COLUMN IF NOT EXISTS job VARCHAR;
+     ALTER TABLE ledger.runs ADD COLUMN IF NOT EXISTS due_at TIMESTAMP;
+     ALTER TABLE ledger.runs ADD COLUMN IF NOT EXISTS exit_code INTEGER;
+     CREATE TABLE IF NOT EXISTS ledger.run_outputs (
+         run_id VARCHAR NOT NULL,
+         kind VARCHAR NOT NULL,
+         path VARCHAR NOT NULL
      );
      CREATE TABLE IF NOT EXISTS ledger.run_steps (
          run_id VARCHAR NOT NULL,
@@ -49,9 +62,11 @@ pub(super) fn schema_sql() -> String {
          rows_read BIGINT NOT NULL,
          rows_loaded BIGINT NOT NULL,
          rows_rejected BIGINT NOT NULL,
-         rows_superseded BIGINT NOT NULL DEFAULT 0
+         rows_superseded BIGINT NOT NULL DEFAULT 0,
+         reused_from VARCHAR
      );
      ALTER TABLE ledger.run_inputs ADD COLUMN IF NOT EXISTS rows_superseded BIGINT DEFAULT 0;
+     ALTER TABLE ledger.run_inputs ADD COLUMN IF NOT EXISTS reused_from VARCHAR;
      CREATE TABLE IF NOT EXISTS ledger.data_quality (
          run_id VARCHAR NOT NULL,
          source VARCHAR NOT NULL,
@@ -143,6 +158,16 @@ impl Status {
     }
 }
 
+/// How a run ended, as `ledger.runs` keeps it.
+#[derive(Debug, Clone, Copy)]
+pub struct RunEnd<'a> {
+    pub status: Status,
+    /// UTC, `YYYY-MM-DD HH:MM:SS.fff`.
+    pub finished_at: &'a str,
+    /// The code the command exits with for this run (README, "Exit codes").
+    pub exit_code: u8,
+}
+
 /// What the ledger keeps of a run's ingest: its inputs, their scores and every reject.
 #[derive(Debug, Clone, Copy)]
 pub struct IngestRecord<'a> {
@@ -170,6 +195,9 @@ pub struct RunRecord {
     /// UTC, `YYYY-MM-DD HH:MM:SS.fff`.
     pub started_at: String,
     pub config_path: String,
+    /// The scheduled job this run answers and its due time (UTC, `YYYY-MM-DD HH:MM:SS`), for a
+    /// run started by `itvalue schedule`.
+    pub job: Option<(String, String)>,
 }
 
 /// One finished step of a run.
@@ -220,15 +248,17 @@ impl Warehouse {
     pub fn start_run(&self, run: &RunRecord) -> Result<()> {
         self.connection()
             .execute(
-                "INSERT INTO ledger.runs (run_id, period, command, started_at, status, tool_version, config_path)
-                 VALUES (?, ?::DATE, ?, ?::TIMESTAMP, 'running', ?, ?)",
+                "INSERT INTO ledger.runs (run_id, period, command, started_at, status, tool_version, config_path, job, due_at)
+                 VALUES (?, ?::DATE, ?, ?::TIMESTAMP, 'running', ?, ?, ?, ?::TIMESTAMP)",
                 params![
                     run.run_id,
                     run.period.map(|p| p.first_day().to_string()),
                     run.command,
                     run.started_at,
                     crate::VERSION,
-                    run.config_path
+                    run.config_path,
+                    run.job.as_ref().map(|(name, _)| name.as_str()),
+                    run.job.as_ref().map(|(_, due)| due.as_str())
                 ],
             )
             .map(|_| ())
@@ -352,6 +382,22 @@ impl Warehouse {
             .map_err(|e| Error::warehouse(self.path(), "recording a step", e))
     }
 
+    /// Records the files a run's pack put in place (or will, once it is published).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] when the ledger cannot be written.
+    pub fn record_outputs(&self, run_id: &str, outputs: &[(&str, String)]) -> Result<()> {
+        let write = || -> duckdb::Result<()> {
+            let mut appender = self.connection().appender_to_db("run_outputs", "ledger")?;
+            for (kind, path) in outputs {
+                appender.append_row(params![run_id, kind, path])?;
+            }
+            appender.flush()
+        };
+        write().map_err(|e| Error::warehouse(self.path(), "recording the outputs", e))
+    }
+
     /// Records each model the run built, failed or skipped, and each data test's outcome.
     ///
     /// # Errors
@@ -398,26 +444,28 @@ impl Warehouse {
         write().map_err(|e| Error::warehouse(self.path(), "recording the models", e))
     }
 
-    /// Records how the run ended, with the rows it loaded and the values it rejected when known.
+    /// Records how the run ended, with the rows it loaded and the values it rejected when known,
+    /// and the exit code the command ends with.
     pub fn finish_run(
         &self,
         run_id: &str,
-        status: Status,
-        finished_at: &str,
+        end: RunEnd,
         counts: (Option<u64>, Option<u64>),
         message: &str,
     ) -> Result<()> {
         self.connection()
             .execute(
                 "UPDATE ledger.runs SET status = ?, finished_at = ?::TIMESTAMP,
-                     rows_loaded = coalesce(?, rows_loaded), rejects = coalesce(?, rejects), message = ?
+                     rows_loaded = coalesce(?, rows_loaded), rejects = coalesce(?, rejects), message = ?,
+                     exit_code = ?
                  WHERE run_id = ?",
                 params![
-                    status.as_str(),
-                    finished_at,
+                    end.status.as_str(),
+                    end.finished_at,
                     counts.0.map(|c| c as i64),
                     counts.1.map(|c| c as i64),
                     message,
+                    i32::from(end.exit_code),
                     run_id
                 ],
             )
@@ -447,7 +495,8 @@ pub(super) fn write_ingest(
             input.rows_read as i64,
             input.rows_loaded as i64,
             input.rows_rejected as i64,
-            input.rows_superseded as i64
+            input.rows_superseded as i64,
+            input.reused_from
         ])?;
     }
     inputs.flush()?;

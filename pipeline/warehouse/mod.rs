@@ -6,7 +6,10 @@
 //! whole run works on a [`WorkCopy`] that replaces the file in one rename when the run succeeds.
 
 mod bridge;
+pub mod history;
+mod kept;
 pub mod ledger;
+pub mod reported;
 mod work_copy;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +24,8 @@ use crate::ingest::{Ingested, Prior};
 use crate::schedule::Period;
 
 pub use bridge::BridgeError;
+pub use history::Ledger;
+pub use kept::ChangedInput;
 pub use work_copy::{WorkCopy, remove_stale_work_copies};
 
 /// A database source that extracts incrementally, as [`Warehouse::prior`] looks it up.
@@ -68,6 +73,11 @@ impl Warehouse {
             path: path.to_path_buf(),
         };
         warehouse.execute_batch("creating schemas and ledger tables", &ledger::schema_sql())?;
+        warehouse.execute_batch("creating the kept inputs' tables", kept::SCHEMA_SQL)?;
+        warehouse.execute_batch(
+            "creating the reported figures' schema",
+            reported::SCHEMA_SQL,
+        )?;
         Ok(warehouse)
     }
 
@@ -141,6 +151,8 @@ impl Warehouse {
             .map_err(|e| Error::warehouse(&path, "recording inputs and rejects", e))?;
         ledger::record_extractions(&tx, run_id, ingested)
             .map_err(|e| Error::warehouse(&path, "recording watermarks", e))?;
+        kept::keep(&tx, run_id, ingested)
+            .map_err(|e| Error::warehouse(&path, "keeping the typed inputs for reuse", e))?;
         tx.commit()
             .map_err(|e| Error::warehouse(&path, "committing the load", e))?;
         Ok(rows)

@@ -51,6 +51,15 @@ pub const SAMPLE_CHECK: &str = concat!(
     "  … and 1 more\n",
 );
 
+/// The `itvalue` binary under test: `ITVALUE_TEST_BIN` when set (a copy of this worktree's
+/// binary, where several worktrees share one target directory and so one `target/release/itvalue`),
+/// else the one cargo built for these tests.
+pub fn binary() -> PathBuf {
+    std::env::var_os("ITVALUE_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_itvalue")))
+}
+
 pub fn repo_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
@@ -107,7 +116,7 @@ impl Workspace {
 
     /// Runs `itvalue` with `args` and extra environment variables (connection strings).
     pub fn itvalue_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Outcome {
-        let output = Command::new(env!("CARGO_BIN_EXE_itvalue"))
+        let output = Command::new(binary())
             .args(args)
             .current_dir(self.dir.path())
             .env_remove("RUST_LOG")

@@ -7,6 +7,7 @@ mod databases;
 mod fixtures;
 mod ingest;
 mod models;
+mod operations;
 mod run;
 mod scenarios;
 mod trustworthy;

@@ -732,6 +732,7 @@ fn a_model_reading_the_figures_runs_after_them_and_reads_this_runs() {
             "load",
             "models",
             "metrics",
+            "restatements",
             "models after the figures",
             "model sheets",
             "report"

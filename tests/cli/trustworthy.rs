@@ -296,7 +296,7 @@ fn a_killed_run_leaves_the_warehouse_and_the_pack_as_they_were() {
     let before = common::row_counts(&ws.warehouse(), &["raw", "main", "metrics"]);
     let workbook = fs::read(sample_workbook(&ws)).unwrap();
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_itvalue"))
+    let mut child = Command::new(common::binary())
         .args(["run", "--period", PERIOD])
         .current_dir(ws.path(""))
         .stdout(std::process::Stdio::null())
@@ -979,7 +979,7 @@ fn check_capped(ws: &Workspace) -> (Option<i32>, String, String) {
         .arg("-c")
         .arg(format!(
             "ulimit -v 1048576 && exec {} check --show 1",
-            env!("CARGO_BIN_EXE_itvalue")
+            common::binary().display()
         ))
         .current_dir(ws.path(""))
         .output()

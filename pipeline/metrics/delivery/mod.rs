@@ -13,7 +13,7 @@ mod figures;
 pub mod links;
 mod tiers;
 
-use super::catalogue::{Column, Family, Table, Unit, figure, key};
+use super::catalogue::{Column, Family, Table, Unit, figure, key, label};
 use super::levels::{Level, PORTFOLIO};
 use super::{Computed, Inputs, Settings};
 use crate::contract::Entity;
@@ -101,7 +101,7 @@ pub const DELIVERY_PERFORMANCE: Table = Table {
         measure("recovery_time_p50", Unit::Number),
         measure("recovery_tier", Unit::Text),
         measure("not_recovered", Unit::Integer),
-        key("notes", Unit::Text, 50.0),
+        label("notes", Unit::Text, 50.0),
     ],
 };
 
@@ -114,11 +114,11 @@ pub const DELIVERY_FAILED_DEPLOYMENTS: Table = Table {
         APPLICATION,
         TEAM,
         STRATEGY,
-        key("finished_at", Unit::DateTime, 17.0),
-        key("result", Unit::Text, 12.0),
-        key("rules", Unit::Text, 22.0),
-        key("incidents", Unit::Text, 30.0),
-        key("recovered_at", Unit::DateTime, 17.0),
+        label("finished_at", Unit::DateTime, 17.0),
+        label("result", Unit::Text, 12.0),
+        label("rules", Unit::Text, 22.0),
+        label("incidents", Unit::Text, 30.0),
+        label("recovered_at", Unit::DateTime, 17.0),
         measure("recovery_hours", Unit::Number),
     ],
 };

@@ -13,7 +13,7 @@
 mod demands;
 mod figures;
 
-use super::catalogue::{Column, Family, Table, Unit, figure, key};
+use super::catalogue::{Column, Family, Table, Unit, figure, key, label};
 use super::levels::{Level, PORTFOLIO};
 use super::{Computed, Inputs, Settings};
 use crate::contract::Entity;
@@ -79,7 +79,7 @@ const PERIOD: Column = key("period", Unit::Month, 10.0);
 const LEVEL: Column = key("level", Unit::Text, 13.0);
 const VALUE_STREAM: Column = key("value_stream", Unit::Text, 16.0);
 const TEAM: Column = key("team", Unit::Text, 14.0);
-const NOTES: Column = key("notes", Unit::Text, 60.0);
+const NOTES: Column = label("notes", Unit::Text, 60.0);
 
 /// `metrics.flow_value_stream`: per level, value stream and team.
 pub const FLOW_VALUE_STREAM: Table = Table {
@@ -129,7 +129,7 @@ pub const FLOW_FUNNEL: Table = Table {
         VALUE_STREAM,
         TEAM,
         key("stage", Unit::Text, 15.0),
-        key("stage_order", Unit::Integer, 7.0),
+        label("stage_order", Unit::Integer, 7.0),
         count("entered"),
         count("cohort_reached"),
         percent("conversion_to_next"),
@@ -171,13 +171,13 @@ pub const FLOW_OLDEST_WIP: Table = Table {
     columns: &[
         PERIOD,
         key("rank", Unit::Integer, 6.0),
-        key("demand_id", Unit::Text, 12.0),
-        key("title", Unit::Text, 36.0),
-        key("type", Unit::Text, 9.0),
+        label("demand_id", Unit::Text, 12.0),
+        label("title", Unit::Text, 36.0),
+        label("type", Unit::Text, 9.0),
         VALUE_STREAM,
         TEAM,
-        key("stage", Unit::Text, 15.0),
-        key("in_funnel_since", Unit::DateTime, 17.0),
+        label("stage", Unit::Text, 15.0),
+        label("in_funnel_since", Unit::DateTime, 17.0),
         days("age_days"),
     ],
 };

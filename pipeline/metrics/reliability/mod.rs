@@ -15,7 +15,7 @@ mod figures;
 mod incidents;
 mod quadrant;
 
-use super::catalogue::{Column, Family, Table, Unit, figure, key};
+use super::catalogue::{Column, Family, Table, Unit, figure, key, label};
 use super::{Computed, Inputs, Settings};
 use crate::contract::Entity;
 use crate::error::{Error, Result};
@@ -58,9 +58,11 @@ const fn measure(name: &'static str, unit: Unit) -> Column {
 const PERIOD: Column = key("period", Unit::Month, 10.0);
 const LEVEL: Column = key("level", Unit::Text, 12.0);
 const APPLICATION: Column = key("application_id", Unit::Text, 14.0);
-const NAME: Column = key("name", Unit::Text, 26.0);
+const NAME: Column = label("name", Unit::Text, 26.0);
 const INVESTMENT: Column = key("investment_id", Unit::Text, 12.0);
-const NOTES: Column = key("notes", Unit::Text, 50.0);
+/// The investment an application belongs to: it describes the row, the application identifies it.
+const OWNING_INVESTMENT: Column = label("investment_id", Unit::Text, 12.0);
+const NOTES: Column = label("notes", Unit::Text, 50.0);
 
 const INCIDENTS: Column = measure("incidents", Unit::Integer);
 const TTR_P50: Column = measure("restore_p50_hours", Unit::Number);
@@ -78,7 +80,7 @@ pub const RELIABILITY_APPLICATION: Table = Table {
         LEVEL,
         APPLICATION,
         NAME,
-        INVESTMENT,
+        OWNING_INVESTMENT,
         INCIDENTS,
         measure("severity_1", Unit::Integer),
         measure("severity_2", Unit::Integer),
@@ -94,7 +96,7 @@ pub const RELIABILITY_APPLICATION: Table = Table {
         measure("downtime_minutes", Unit::Number),
         measure("availability", Unit::Percent),
         measure("sli", Unit::Percent),
-        key("sli_basis", Unit::Text, 11.0),
+        label("sli_basis", Unit::Text, 11.0),
         measure("slo", Unit::Percent),
         measure("error_budget", Unit::Number),
         measure("budget_consumed", Unit::Percent),
@@ -132,9 +134,9 @@ pub const RELIABILITY_PROBLEMS: Table = Table {
         measure("incidents", Unit::Integer),
         measure("incidents_12m", Unit::Integer),
         measure("recurring", Unit::Text),
-        key("applications", Unit::Text, 24.0),
-        key("first_opened", Unit::DateTime, 17.0),
-        key("last_opened", Unit::DateTime, 17.0),
+        label("applications", Unit::Text, 24.0),
+        label("first_opened", Unit::DateTime, 17.0),
+        label("last_opened", Unit::DateTime, 17.0),
         measure("open", Unit::Text),
         measure("age_days", Unit::Number),
     ],
@@ -177,7 +179,7 @@ pub const APPLICATION_TIME_QUADRANT: Table = Table {
         PERIOD,
         APPLICATION,
         NAME,
-        INVESTMENT,
+        OWNING_INVESTMENT,
         measure("incidents_per_month", Unit::Number),
         measure("incident_score", Unit::Ratio),
         measure("change_failure_rate_12m", Unit::Percent),
@@ -190,7 +192,7 @@ pub const APPLICATION_TIME_QUADRANT: Table = Table {
         measure("users_score", Unit::Ratio),
         measure("business_fit", Unit::Ratio),
         measure("quadrant", Unit::Text),
-        key("reason", Unit::Text, 48.0),
+        label("reason", Unit::Text, 48.0),
     ],
 };
 

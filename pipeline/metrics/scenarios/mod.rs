@@ -26,7 +26,9 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 
-use super::catalogue::{Column as Declared, Family, Table, Unit, figure, key};
+use super::catalogue::{
+    Column as Declared, Family, Table, Unit, figure, identifying_figure, key, label,
+};
 use super::{Computed, Fault, Inputs, Settings};
 use crate::contract::Entity;
 use crate::error::{Error, Result};
@@ -76,7 +78,7 @@ pub const SCENARIO_SUMMARY: Table = Table {
         defined("continued", Unit::Integer, 10.0),
         defined("not_funded", Unit::Integer, 10.0),
         defined("stopped", Unit::Integer, 9.0),
-        key("notes", Unit::Text, 60.0),
+        label("notes", Unit::Text, 60.0),
     ],
 };
 
@@ -87,8 +89,8 @@ pub const SCENARIO_CANDIDATES: Table = Table {
         PERIOD,
         SCENARIO,
         key("investment_id", Unit::Text, 12.0),
-        key("name", Unit::Text, 30.0),
-        key("category", Unit::Text, 11.0),
+        label("name", Unit::Text, 30.0),
+        label("category", Unit::Text, 11.0),
         defined("stage", Unit::Text, 10.0),
         defined("decision", Unit::Text, 13.0),
         defined("cost_in_window", Unit::Money, 15.0),
@@ -125,7 +127,7 @@ pub const SCENARIO_FRONTIER: Table = Table {
     columns: &[
         PERIOD,
         SCENARIO,
-        defined("level", Unit::Percent, 9.0),
+        identifying_figure("level", Unit::Percent, 9.0),
         defined("envelope", Unit::Money, 15.0),
         defined("objective_value", Unit::Number, 16.0),
         defined("funded_cost", Unit::Money, 15.0),
