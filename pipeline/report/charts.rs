@@ -6,31 +6,19 @@
 //! the workbook.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use plotters::prelude::*;
-use plotters::style::FontStyle;
 use polars::prelude::{DataFrame, DataType};
 
 use super::spec::{ChartKind, ChartSpec};
 use crate::error::{Error, Result};
 
-/// Where chart text fonts are looked for when the configuration names none.
-const FONT_CANDIDATES: &[&str] = &[
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",
-    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",
-    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-    "/Library/Fonts/Arial.ttf",
-    "/System/Library/Fonts/Supplemental/Arial.ttf",
-    "C:\\Windows\\Fonts\\arial.ttf",
-];
-
 /// A chart's data as drawn: category labels (none for bubbles and scatters, whose series hold
 /// their horizontal positions) and the series' values.
 struct Drawn<'a> {
     spec: &'a ChartSpec,
+    /// The font family its text is drawn with.
+    font: &'static str,
     categories: Vec<String>,
     series: Vec<Bars>,
 }
@@ -107,6 +95,7 @@ impl<'a> Drawn<'a> {
         }
         Ok(Drawn {
             spec,
+            font: "sans-serif",
             categories,
             series,
         })
@@ -138,38 +127,6 @@ impl<'a> Drawn<'a> {
 const WIDTH: u32 = 960;
 const HEIGHT: u32 = 540;
 
-/// Registers the chart font once per process; plotters keeps it for every later chart.
-fn ensure_font(configured: Option<&Path>, chart: &Path) -> Result<()> {
-    static REGISTERED: OnceLock<std::result::Result<(), String>> = OnceLock::new();
-    REGISTERED
-        .get_or_init(|| {
-            let candidates: Vec<PathBuf> = match configured {
-                Some(p) => vec![p.to_path_buf()],
-                None => FONT_CANDIDATES.iter().map(PathBuf::from).collect(),
-            };
-            let Some((path, bytes)) = candidates
-                .iter()
-                .find_map(|p| std::fs::read(p).ok().map(|b| (p, b)))
-            else {
-                let tried: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
-                return Err(format!(
-                    "no TrueType font for chart text; set charts.font in the configuration (looked for {})",
-                    tried.join(", ")
-                ));
-            };
-            // plotters keeps registered fonts for the life of the process, so it wants them
-            // 'static; this happens once.
-            let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-            plotters::style::register_font("sans-serif", FontStyle::Normal, bytes)
-                .map_err(|_| format!("{} is not a usable TrueType font", path.display()))
-        })
-        .clone()
-        .map_err(|message| Error::Chart {
-            path: chart.to_path_buf(),
-            message,
-        })
-}
-
 /// Draws `spec` from the rows of `frame` and stages it as `<image>.png` and `.svg` in the pack's
 /// folder; returns where the two will be (none when the chart has no image).
 ///
@@ -193,8 +150,16 @@ pub fn stage_images(
         let path = path.to_path_buf();
         move |message| Error::Chart { path, message }
     };
-    ensure_font(font, &png)?;
-    let chart = Drawn::new(spec, frame).map_err(chart_error(&png))?;
+    let mut chart = Drawn::new(spec, frame).map_err(chart_error(&png))?;
+    let mut texts: Vec<&str> = vec![spec.title.as_str(), spec.value_label.as_str()];
+    texts.extend(spec.category_label.as_deref());
+    texts.extend(chart.categories.iter().map(String::as_str));
+    texts.extend(chart.series.iter().map(|s| s.name.as_str()));
+    let (family, left) = super::fonts::family_for(font, &texts).map_err(chart_error(&png))?;
+    if !left.is_empty() {
+        tracing::warn!(chart = %png.display(), "{}", super::fonts::advice(&left));
+    }
+    chart.font = family;
     let mut drawn: std::result::Result<(), String> = Ok(());
     staged.write_with(&png_name, |path| {
         let root = BitMapBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
@@ -247,7 +212,7 @@ where
     let (bottom, top) = chart.extent();
     let span = (top - bottom).max(1.0);
     let mut ctx = ChartBuilder::on(root)
-        .caption(chart.spec.title.as_str(), ("sans-serif", 24))
+        .caption(chart.spec.title.as_str(), (chart.font, 24))
         .margin(16)
         .x_label_area_size(48)
         .y_label_area_size(90)
@@ -270,7 +235,7 @@ where
         })
         .y_desc(chart.spec.value_label.as_str())
         .y_label_formatter(&|y| axis_number(*y, &chart.spec.value_format))
-        .label_style(("sans-serif", 14))
+        .label_style((chart.font, 14))
         .draw()?;
     match chart.spec.kind {
         ChartKind::Line => draw_lines(chart, &mut ctx)?,
@@ -278,11 +243,12 @@ where
         ChartKind::Range => draw_ranges(chart, &mut ctx)?,
         _ => draw_columns(chart, &mut ctx)?,
     }
-    legend(&mut ctx)
+    legend(&mut ctx, chart.font)
 }
 
 fn legend<'a, DB: DrawingBackend + 'a>(
     ctx: &mut Plot<'a, DB>,
+    font: &'static str,
 ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>>
 where
     DB::ErrorType: 'static,
@@ -291,7 +257,7 @@ where
         .position(SeriesLabelPosition::UpperLeft)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.3))
-        .label_font(("sans-serif", 14))
+        .label_font((font, 14))
         .draw()
 }
 
@@ -421,7 +387,7 @@ where
     let (left, right) = chart.extent();
     let span = (right - left).max(1e-9);
     let mut ctx = ChartBuilder::on(root)
-        .caption(chart.spec.title.as_str(), ("sans-serif", 24))
+        .caption(chart.spec.title.as_str(), (chart.font, 24))
         .margin(16)
         .x_label_area_size(48)
         .y_label_area_size(160)
@@ -447,7 +413,7 @@ where
         })
         .x_desc(chart.spec.value_label.as_str())
         .x_label_formatter(&|x| axis_number(*x, &chart.spec.value_format))
-        .label_style(("sans-serif", 14))
+        .label_style((chart.font, 14))
         .draw()?;
     let count = chart.series.len().max(1) as f64;
     let height = 0.76 / count;
@@ -465,7 +431,7 @@ where
         .label(bars.name.as_str())
         .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 12, y + 6)], colour.filled()));
     }
-    legend(&mut ctx)
+    legend(&mut ctx, chart.font)
 }
 
 /// Bubbles: x and y from the series' columns, the area proportional to the size column; a
@@ -499,7 +465,7 @@ where
         .fold(0.0_f64, f64::max)
         .max(1e-9);
     let mut ctx = ChartBuilder::on(root)
-        .caption(chart.spec.title.as_str(), ("sans-serif", 24))
+        .caption(chart.spec.title.as_str(), (chart.font, 24))
         .margin(16)
         .x_label_area_size(56)
         .y_label_area_size(90)
@@ -513,7 +479,7 @@ where
         .y_desc(chart.spec.value_label.as_str())
         .x_label_formatter(&|x| axis_number(*x, &chart.spec.category_format))
         .y_label_formatter(&|y| axis_number(*y, &chart.spec.value_format))
-        .label_style(("sans-serif", 14))
+        .label_style((chart.font, 14))
         .draw()?;
     for bubbles in &chart.series {
         let colour = bubbles.colour;
@@ -558,7 +524,7 @@ where
         .label(bubbles.name.as_str())
         .legend(move |(x, y)| Circle::new((x + 6, y), 5, colour.filled()));
     }
-    legend(&mut ctx)
+    legend(&mut ctx, chart.font)
 }
 
 /// An axis label: whole units with thousands separators, or a percentage for `0%` formats.
@@ -617,7 +583,6 @@ mod tests {
         let mut text = String::new();
         {
             let root = SVGBackend::with_string(&mut text, (WIDTH, HEIGHT)).into_drawing_area();
-            ensure_font(None, Path::new("t.png")).expect("a chart font (.ci/run installs one)");
             draw(&chart, &root).unwrap();
         }
         // Two bars and the legend's swatch; the unknown month draws nothing.

@@ -11,6 +11,7 @@ mod cash_flows;
 mod charts;
 mod family_sheets;
 mod figure_charts;
+mod fonts;
 mod model_sheets;
 mod restated;
 mod scenarios;
