@@ -40,6 +40,9 @@ pub struct Config {
     pub warehouse: PathBuf,
     /// The folder under which each period's pack is written (`<reports>/<YYYY-MM>/`).
     pub reports: PathBuf,
+    /// The folder under which each period's Parquet extracts are written
+    /// (`<exports>/<YYYY-MM>/`; default: `exports` beside the warehouse).
+    pub exports: PathBuf,
     /// The folder of SQL models.
     pub models: PathBuf,
     /// Chart rendering settings.
@@ -141,6 +144,7 @@ struct RawConfig {
     timezone: Option<String>,
     warehouse: PathBuf,
     reports: PathBuf,
+    exports: Option<PathBuf>,
     #[serde(default = "default_models")]
     models: PathBuf,
     #[serde(default)]
@@ -314,6 +318,15 @@ impl Config {
             timezone,
             warehouse: resolve(&raw.warehouse),
             reports: resolve(&raw.reports),
+            exports: raw.exports.as_deref().map_or_else(
+                || {
+                    resolve(&raw.warehouse)
+                        .parent()
+                        .unwrap_or(Path::new(""))
+                        .join("exports")
+                },
+                resolve,
+            ),
             models: resolve(&raw.models),
             charts: ChartSettings {
                 font: raw.charts.font.as_deref().map(resolve),

@@ -173,6 +173,13 @@ pub fn print_run(summary: &RunSummary) {
             folder.display()
         );
     }
+    if let Some(folder) = summary.extracts.first().and_then(|e| e.parent()) {
+        println!(
+            "  extracts {} Parquet files in {}/",
+            summary.extracts.len(),
+            folder.display()
+        );
+    }
     for line in summary.fx.iter().skip(1) {
         println!("  fx       {line}");
     }

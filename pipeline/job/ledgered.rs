@@ -63,6 +63,8 @@ pub(super) struct Finished<T> {
     pub value: T,
     /// The pack's files (or a models run's results), staged; put in place after the commit.
     pub staged: Staged,
+    /// Other folders staged the same way (the Parquet extracts), put in place after the pack.
+    pub also: Vec<Staged>,
     /// [`Status::Succeeded`] or [`Status::Partial`].
     pub status: Status,
     /// What the ledger says about the end (the failures of a partial run).
@@ -177,6 +179,7 @@ pub(super) fn in_ledger<T>(
     }
     remove_stale_work_copies(&config.warehouse)?;
     report::recover(&config.reports, &|id| ledger.run_committed(id))?;
+    report::recover(&config.exports, &|id| ledger.run_committed(id))?;
     let record = RunRecord {
         run_id: run_id.clone(),
         period: start.period,
@@ -262,7 +265,11 @@ pub(super) fn in_ledger<T>(
         "run published"
     );
     crate::failpoint::reached("after-commit");
-    match finished.staged.publish() {
+    let published = finished
+        .staged
+        .publish()
+        .and_then(|()| finished.also.into_iter().try_for_each(Staged::publish));
+    match published {
         Ok(()) => Ok(finished.value),
         Err(e) => {
             // Committed, but the pack is not all in place: the next run finishes putting it

@@ -96,6 +96,8 @@ pub struct RunSummary {
     pub run_id: String,
     pub period: Period,
     pub pack: Pack,
+    /// The Parquet extracts, where they are once published.
+    pub extracts: Vec<std::path::PathBuf>,
     pub inputs: usize,
     pub rows_loaded: u64,
     pub rejects: Vec<Reject>,
@@ -319,6 +321,7 @@ pub fn models_locked(
                 results_file,
             },
             staged,
+            also: Vec::new(),
             status: Status::Succeeded,
             message: String::new(),
         })

@@ -211,6 +211,11 @@ pub(super) fn run(
         },
         |(p, _)| (None, p.workbook.display().to_string()),
     )?;
+    let (extracts, extracts_staged) = steps.step(
+        "extracts",
+        |w| stage_extracts(config, w, period, &record.run_id, &outcome, &figures),
+        |(files, _)| (Some(files.len() as u64), String::new()),
+    )?;
     let mut outputs = vec![("workbook", pack.workbook.display().to_string())];
     outputs.extend(
         pack.charts
@@ -218,6 +223,11 @@ pub(super) fn run(
             .map(|c| ("chart", c.display().to_string())),
     );
     outputs.push(("results", pack.results.display().to_string()));
+    outputs.extend(
+        extracts
+            .iter()
+            .map(|e| ("extract", e.display().to_string())),
+    );
     steps.warehouse.record_outputs(&record.run_id, &outputs)?;
     let status = if failures.is_some() || !faults.is_empty() {
         Status::Partial
@@ -241,6 +251,7 @@ pub(super) fn run(
             run_id: record.run_id.clone(),
             period,
             pack,
+            extracts,
             reused_inputs,
             restated,
             late,
@@ -256,9 +267,54 @@ pub(super) fn run(
             faults,
         },
         staged,
+        also: vec![extracts_staged],
         status,
         message,
     })
+}
+
+/// Stages the Parquet extracts: every mart the run built, and each metric table's rows of the
+/// period.
+fn stage_extracts(
+    config: &Config,
+    warehouse: &mut Warehouse,
+    period: Period,
+    run_id: &str,
+    outcome: &Outcome,
+    figures: &FigureTables,
+) -> Result<(Vec<std::path::PathBuf>, report::Staged)> {
+    let mut extracts = Vec::new();
+    let marts = outcome
+        .models
+        .iter()
+        .filter(|m| m.name.starts_with("mart_") && m.status == crate::models::ModelStatus::Success);
+    for model in marts {
+        let (schema, batches) = warehouse.record_batches(
+            &format!("extracting {}", model.name),
+            &format!("SELECT * FROM main.{}", quote(&model.name)),
+        )?;
+        extracts.push(report::Extract {
+            name: model.name.clone(),
+            schema,
+            batches,
+        });
+    }
+    for table in figures.keys() {
+        let (schema, batches) = warehouse.record_batches(
+            &format!("extracting metrics.{table}"),
+            &format!(
+                "SELECT * FROM metrics.{} WHERE period = DATE '{}'",
+                quote(table),
+                period.first_day()
+            ),
+        )?;
+        extracts.push(report::Extract {
+            name: format!("metrics_{table}"),
+            schema,
+            batches,
+        });
+    }
+    report::stage_extracts(&config.exports, period, run_id, &extracts)
 }
 
 /// The tables the Summary reads the previous month's figures from.

@@ -9,6 +9,7 @@
 mod bubbles;
 mod cash_flows;
 mod charts;
+mod extracts;
 mod family_sheets;
 mod figure_charts;
 mod fonts;
@@ -34,6 +35,7 @@ use crate::labels::Lang;
 use crate::models::{ModelResult, TestResult};
 use crate::schedule::Period;
 
+pub use extracts::{Extract, stage_extracts};
 pub use model_sheets::read_model_sheets;
 pub use staging::{Recovered, Staged, recover};
 pub use summary::quality_share;

@@ -50,6 +50,20 @@ impl Staged {
     ///
     /// [`Error::Output`] when the folder cannot be made or a file linked.
     pub fn new(run_id: &str, target: &Path) -> Result<Staged> {
+        Staged::start(run_id, target, true)
+    }
+
+    /// Starts the next version of `target` holding only what this run writes: the files of the
+    /// current version are left out (an extract whose table is gone does not linger).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Output`] when the folder cannot be made.
+    pub fn fresh(run_id: &str, target: &Path) -> Result<Staged> {
+        Staged::start(run_id, target, false)
+    }
+
+    fn start(run_id: &str, target: &Path, keep: bool) -> Result<Staged> {
         let name = target
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -64,7 +78,7 @@ impl Staged {
             done: false,
         };
         std::fs::create_dir_all(&staged).map_err(output(&staged))?;
-        if target.is_dir() {
+        if keep && target.is_dir() {
             for entry in std::fs::read_dir(target).map_err(output(target))? {
                 let entry = entry.map_err(output(target))?;
                 let file = entry.file_name();

@@ -233,6 +233,26 @@ impl Warehouse {
         bridge::query_frame(&self.conn, sql).map_err(|e| Error::warehouse(&self.path, context, e))
     }
 
+    /// The rows of `sql` as Arrow record batches, every type kept (for the Parquet extracts).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] naming `context` when the query fails.
+    pub fn record_batches(
+        &self,
+        context: &str,
+        sql: &str,
+    ) -> Result<(
+        arrow::datatypes::SchemaRef,
+        Vec<arrow::record_batch::RecordBatch>,
+    )> {
+        let fail = |e| Error::warehouse(&self.path, context, e);
+        let mut statement = self.conn.prepare(sql).map_err(fail)?;
+        let arrow = statement.query_arrow([]).map_err(fail)?;
+        let schema = arrow.get_schema();
+        Ok((schema, arrow.collect()))
+    }
+
     /// The stored rows of `period` of each of `tables` that the warehouse holds (a table it does
     /// not hold yet is left out): what an earlier run reported for that period.
     ///
