@@ -8,6 +8,7 @@ mod fixtures;
 mod ingest;
 mod models;
 mod operations;
+mod pack;
 mod run;
 mod scenarios;
 mod trustworthy;
