@@ -498,7 +498,7 @@ fn headline_table(
         ColumnSpec::new("target", word(label::TARGET), Unit::Number, 14.0),
         ColumnSpec::new("status", word(label::STATUS), Unit::Text, 10.0).highlighted(tones),
         ColumnSpec::new("source", word(label::SOURCE), Unit::Text, 14.0),
-        ColumnSpec::new("detail", word(label::HOW), Unit::Text, 70.0).wrapped(),
+        ColumnSpec::new("detail", word(label::HOW), Unit::Text, 90.0),
     ];
     let mut table = TableBlock::new("Headlines", frame, columns);
     for column in ["value", "previous", "target"] {
@@ -517,18 +517,20 @@ fn headline_table(
 fn decisions_table(inputs: &PackInputs, sheets: &[SheetSpec]) -> PolarsResult<TableBlock> {
     let lang = inputs.lang;
     let table = &finance::INVESTMENT_FINANCE;
+    // The reason lines up under the headlines' "how it is made": the two long texts share a
+    // column, so the figures' columns stay narrow.
     let names = [
         "investment_id",
         "name",
         "category",
         "status",
         "recommendation",
+        "budget_at_completion",
         "recommendation_reason",
         "forward_npv_p50",
         "probability_npv_positive",
         "cpi",
         "spi",
-        "budget_at_completion",
     ];
     let columns: Vec<ColumnSpec> = names
         .iter()
@@ -538,7 +540,6 @@ fn decisions_table(inputs: &PackInputs, sheets: &[SheetSpec]) -> PolarsResult<Ta
                 .map(|c| ColumnSpec::declared(table, c, lang))
         })
         .map(|c| match c.column.as_str() {
-            "recommendation_reason" => c.wrapped(),
             "recommendation" => c.highlighted(vec![
                 Highlight::TextIs("stop".into(), Tone::Bad),
                 Highlight::TextIs("fix".into(), Tone::Warn),
