@@ -578,8 +578,10 @@ mod tests {
             Series::new("actual".into(), [Some(10.0), None, Some(5.0)]).into_column(),
         ])
         .unwrap();
-        let chart = Drawn::new(&spec, &frame).unwrap();
+        let mut chart = Drawn::new(&spec, &frame).unwrap();
         assert_eq!(chart.categories, ["2026-08", "2026-09", "2026-10"]);
+        // The compiled-in fonts, as a run registers them: the machine may have none installed.
+        chart.font = super::super::fonts::family_for(None, &["t", "EUR"]).unwrap().0;
         let mut text = String::new();
         {
             let root = SVGBackend::with_string(&mut text, (WIDTH, HEIGHT)).into_drawing_area();
