@@ -735,7 +735,8 @@ fn a_model_reading_the_figures_runs_after_them_and_reads_this_runs() {
             "restatements",
             "models after the figures",
             "model sheets",
-            "report"
+            "report",
+            "extracts"
         ]
     );
 }

@@ -810,6 +810,13 @@ fn history_lists_runs_and_shows_one_in_full_as_text_and_json() {
     let mut expected = vec!["workbook"];
     expected.extend(std::iter::repeat_n("chart", images));
     expected.push("results");
+    // One Parquet extract per built mart and metric table, put in place with the pack.
+    let extracts = fs::read_dir(ws.path("notebooks-data/exports/2026-10"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension() == Some("parquet".as_ref()))
+        .count();
+    assert!(extracts > 0);
+    expected.extend(std::iter::repeat_n("extract", extracts));
     assert_eq!(outputs, expected);
     let steps: Vec<&str> = detail["steps"]
         .as_array()
@@ -826,7 +833,8 @@ fn history_lists_runs_and_shows_one_in_full_as_text_and_json() {
             "metrics",
             "restatements",
             "model sheets",
-            "report"
+            "report",
+            "extracts"
         ]
     );
     assert_eq!(detail["rejects"].as_array().unwrap().len(), 3);
