@@ -147,6 +147,7 @@ impl Warehouse {
             }
             rows += batch.batch.num_rows() as u64;
         }
+        crate::failpoint::reached("raw-loaded");
         ledger::write_ingest(&tx, run_id, ingested.into())
             .map_err(|e| Error::warehouse(&path, "recording inputs and rejects", e))?;
         ledger::record_extractions(&tx, run_id, ingested)

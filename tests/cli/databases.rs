@@ -960,3 +960,56 @@ fn a_late_mariadb_commit_is_lost_without_a_watermark_lag_and_read_with_one() {
     };
     a_late_commit_is_lost_without_a_watermark_lag_and_read_with_one(mysql_story(&mut db));
 }
+
+#[test]
+fn a_postgres_run_killed_part_way_leaves_rows_and_watermarks_as_they_were() {
+    let Some(mut schema) = PgSchema::new("killed") else {
+        return;
+    };
+    let mut story = pg_story(&mut schema);
+    let ws = story.create(
+        "('INC-W-1', 'APP-001', '2 - High', '2026-10-05 08:00:00', '2026-11-01 10:00:00'), \
+         ('INC-W-2', 'APP-001', NULL, '2026-10-06 08:00:00', '2026-11-01 11:00:00'), \
+         ('INC-W-3', 'APP-001', '3 - Moderate', '2026-10-07 08:00:00', '2026-11-01 12:00:00')",
+    );
+    story.run(&ws);
+    let before = extraction_and_rows(&ws);
+    let table = story.table.clone();
+    story.execute(&format!(
+        "UPDATE {table} SET priority = '1 - Critical' WHERE number = 'INC-W-2';
+         INSERT INTO {table} VALUES
+             ('INC-W-4', 'APP-001', '4 - Low', '2026-10-08 08:00:00', '2026-11-01 13:00:00');"
+    ));
+    // Killed with the raw tables replaced inside the load's transaction, and with every step
+    // done but the warehouse not yet put in place: rows, rejects and watermarks stay as they were.
+    for point in ["raw-loaded", "before-commit"] {
+        let killed = ws.itvalue_with_env(
+            &["run", "--period", PERIOD],
+            &[(URL_VARIABLE, &story.url), ("ITVALUE_FAILPOINT", point)],
+        );
+        assert_eq!(
+            killed.code, -1,
+            "{point}: stopped by a signal\n{}",
+            killed.stderr
+        );
+        assert_eq!(extraction_and_rows(&ws), before, "{point}");
+        assert_eq!(
+            query_i64(&ws.warehouse(), "SELECT count(*) FROM ledger.extractions"),
+            1,
+            "{point}"
+        );
+    }
+    story.run(&ws);
+    assert_eq!(
+        extraction_and_rows(&ws),
+        (
+            "true 3 2026-11-01 13:00:00 -".to_string(),
+            vec![
+                "INC-W-1 2".to_string(),
+                "INC-W-2 1".to_string(),
+                "INC-W-3 3".to_string(),
+                "INC-W-4 4".to_string()
+            ]
+        )
+    );
+}
