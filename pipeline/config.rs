@@ -587,5 +587,42 @@ reports = "reports"
             (5000, 3, "UTC")
         );
         assert_eq!(config.timezone, "Europe/Berlin");
+        assert_eq!(db.watermark_lag_seconds, 0);
+    }
+
+    #[test]
+    fn a_watermark_lag_is_a_duration_with_units_and_needs_a_watermark() {
+        let lag = |text: &str| {
+            parse(&format!(
+                "{MINIMAL}[[source]]\nname = \"sd\"\nentity = \"incidents\"\nkind = \"postgres\"\nconnection_env = \"SD_URL\"\ntable = \"t\"\nwatermark = \"updated_at\"\nwatermark_lag = \"{text}\"\n"
+            ))
+            .map(|c| c.sources[0].database.as_ref().unwrap().watermark_lag_seconds)
+            .map_err(|e| e.to_string())
+        };
+        assert_eq!(lag("90s"), Ok(90));
+        assert_eq!(lag("2h"), Ok(7_200));
+        assert_eq!(lag("1d"), Ok(86_400));
+        assert_eq!(lag("1d12h30m"), Ok(131_400));
+        assert_eq!(lag("0s"), Ok(0));
+        assert_eq!(lag("366d"), Ok(31_622_400));
+        for wrong in ["2", "h", "2 hours", "30m1h", "1h1h", "-1h", ""] {
+            let message = lag(wrong).unwrap_err();
+            assert!(
+                message.contains(&format!("source[0] (sd): watermark_lag = \"{wrong}\": expected a duration such as \"30m\", \"2h\", \"1d\" or \"1d12h\" (units d, h, m, s)")),
+                "{wrong}: {message}"
+            );
+        }
+        assert!(lag("367d").unwrap_err().ends_with(
+            "watermark_lag = \"367d\": at most 366d; for more, run with --full-refresh"
+        ));
+        let message = parse(&format!(
+            "{MINIMAL}[[source]]\nname = \"sd\"\nentity = \"incidents\"\nkind = \"postgres\"\nconnection_env = \"SD_URL\"\ntable = \"t\"\nwatermark_lag = \"2h\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            message.ends_with("source[0] (sd): watermark_lag: set a watermark column first; the lag is counted back from its last value"),
+            "{message}"
+        );
     }
 }

@@ -152,6 +152,10 @@ pub struct DatabaseSource {
     /// A column that grows with every change (`updated_at`, a sequence): after the first run,
     /// only rows whose watermark is at or after the last loaded one are extracted.
     pub watermark: Option<String>,
+    /// How far before the last watermark a later run starts reading, in seconds, so that rows
+    /// committed late with an earlier stamp are not lost; `0` reads from the watermark itself.
+    /// Only for date and timestamp watermark columns.
+    pub watermark_lag_seconds: u64,
     /// Rows fetched per round trip; memory on the database side of the client stays this size.
     pub batch_rows: usize,
     /// Whole-extract retries after a lost connection, with doubling waits from half a second.
@@ -234,6 +238,7 @@ pub(super) struct RawSource {
     table: Option<String>,
     query: Option<String>,
     watermark: Option<String>,
+    watermark_lag: Option<String>,
     batch_rows: Option<usize>,
     retries: Option<u32>,
     source_timezone: Option<String>,
@@ -406,6 +411,7 @@ fn database_source(raw: &RawSource, kind: SourceKind) -> Result<Option<DatabaseS
         ("table", raw.table.is_some()),
         ("query", raw.query.is_some()),
         ("watermark", raw.watermark.is_some()),
+        ("watermark_lag", raw.watermark_lag.is_some()),
         ("batch_rows", raw.batch_rows.is_some()),
         ("retries", raw.retries.is_some()),
     ];
@@ -459,15 +465,67 @@ fn database_source(raw: &RawSource, kind: SourceKind) -> Result<Option<DatabaseS
     }
     let source_timezone = raw.source_timezone.clone().unwrap_or_else(|| "UTC".into());
     check_timezone("source_timezone", &source_timezone)?;
+    let watermark = raw.watermark.clone().filter(|w| !w.trim().is_empty());
+    let watermark_lag_seconds = match &raw.watermark_lag {
+        None => 0,
+        Some(_) if watermark.is_none() => {
+            return Err("watermark_lag: set a watermark column first; the lag is counted back from its last value".into());
+        }
+        Some(lag) => lag_seconds(lag).map_err(|m| format!("watermark_lag = {lag:?}: {m}"))?,
+    };
     Ok(Some(DatabaseSource {
         connection_env,
         password_env: raw.password_env.clone(),
         relation,
-        watermark: raw.watermark.clone().filter(|w| !w.trim().is_empty()),
+        watermark,
+        watermark_lag_seconds,
         batch_rows,
         retries,
         source_timezone,
     }))
+}
+
+/// The longest lag: re-reading more than a year on every run is a full refresh in disguise.
+const MAX_LAG_SECONDS: u64 = 366 * 86_400;
+
+/// Seconds in a lag written as whole numbers with units, largest first: `90s`, `15m`, `2h`,
+/// `1d`, `1d12h`.
+fn lag_seconds(text: &str) -> Result<u64, String> {
+    let usage =
+        "expected a duration such as \"30m\", \"2h\", \"1d\" or \"1d12h\" (units d, h, m, s)";
+    let mut total: u64 = 0;
+    let mut digits = String::new();
+    let mut last_unit = u64::MAX;
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            'd' => 86_400,
+            'h' => 3_600,
+            'm' => 60,
+            's' => 1,
+            _ => return Err(usage.into()),
+        };
+        if digits.is_empty() || unit >= last_unit {
+            return Err(usage.into());
+        }
+        let n: u64 = digits.parse().map_err(|_| usage.to_string())?;
+        total = n
+            .checked_mul(unit)
+            .and_then(|s| total.checked_add(s))
+            .ok_or_else(|| usage.to_string())?;
+        digits.clear();
+        last_unit = unit;
+    }
+    if !digits.is_empty() || last_unit == u64::MAX {
+        return Err(usage.into());
+    }
+    if total > MAX_LAG_SECONDS {
+        return Err("at most 366d; for more, run with --full-refresh".into());
+    }
+    Ok(total)
 }
 
 /// A plain or schema-qualified identifier, so a table name can be quoted safely.

@@ -71,6 +71,9 @@ pub struct InputFile {
     pub rows_superseded: u64,
     pub rows_loaded: u64,
     pub rows_rejected: u64,
+    /// The numbers of the rows rejected now (not those of a reused file), so that an incremental
+    /// database source reads them again next time.
+    pub rejected_rows: Vec<u32>,
     /// The run whose load read and typed this file, when this run reused what it kept because
     /// the file and its source's configuration are unchanged; `None` when it was read now.
     pub reused_from: Option<String>,
@@ -89,7 +92,8 @@ pub struct EntityBatch {
 /// What earlier loads left that an incremental extraction builds on.
 #[derive(Debug, Clone, Default)]
 pub struct Prior {
-    /// Per database source with a watermark column, the highest watermark it has loaded.
+    /// Per database source with a watermark column, where its extraction starts: the smallest
+    /// watermark among the rows the last extraction rejected, else the highest it loaded.
     pub watermarks: HashMap<String, String>,
     /// Per entity, the keys of rows that incremental sources loaded before and that stay unless
     /// a new row replaces them; foreign keys may name them.
@@ -112,6 +116,11 @@ pub struct Extraction {
     pub incremental: bool,
     /// The highest watermark of this extraction (the previous one when nothing new came).
     pub watermark: Option<String>,
+    /// The smallest watermark among the rows of this extraction that were rejected: the next
+    /// run reads from there, so a row fixed in the source (or whose foreign key now resolves)
+    /// is loaded even when its watermark has not moved. `None` when no row with a watermark
+    /// was rejected.
+    pub rejected_watermark: Option<String>,
     /// What was read ([`crate::config::DatabaseSource::fingerprint`]).
     pub fingerprint: String,
     pub rows: u64,
@@ -164,7 +173,7 @@ enum Read {
     File(ReadFile),
     /// A file whose kept rows are taken: unchanged, or of a source this run does not read.
     Kept(KeptInput),
-    Database(ReadFile, bool, Option<String>),
+    Database(Box<database::Extract>, bool),
 }
 
 /// Reads every configured source, types it, and checks keys and foreign keys across sources,
@@ -232,7 +241,7 @@ pub fn read_sources_reusing(
                     let extract =
                         database::extract(source, since, &config.timezone, &config.limits);
                     progress.advance(&source.name);
-                    extract.map(|e| Read::Database(e.file, since.is_some(), e.watermark))
+                    extract.map(|e| Read::Database(Box::new(e), since.is_some()))
                 }
                 Job::Kept { kept, .. } => {
                     progress.advance(&format!("{} (kept)", workbook::file_name(&kept.path)));
@@ -251,6 +260,7 @@ pub fn read_sources_reusing(
     timed("reading files", &mut clock);
     let mut per_source: Vec<Vec<SourceFile>> = config.sources.iter().map(|_| Vec::new()).collect();
     let mut extractions = Vec::new();
+    let mut row_watermarks = HashMap::new();
     for (s, read) in job_sources.into_iter().zip(read) {
         let source = &config.sources[s];
         match read? {
@@ -271,7 +281,13 @@ pub fn read_sources_reusing(
                     rejects,
                 });
             }
-            Read::Database(file, incremental, watermark) => {
+            Read::Database(extract, incremental) => {
+                let database::Extract {
+                    file,
+                    watermark,
+                    row_watermarks: watermarks,
+                } = *extract;
+                row_watermarks.insert(source.name.clone(), watermarks);
                 let fingerprint = source
                     .database
                     .as_ref()
@@ -283,6 +299,7 @@ pub fn read_sources_reusing(
                     fingerprint,
                     incremental,
                     watermark: watermark.or_else(|| prior.watermarks.get(&source.name).cloned()),
+                    rejected_watermark: None,
                     rows: file.grid.rows.len().saturating_sub(1) as u64,
                 });
                 per_source[s].push(SourceFile::Read(file));
@@ -336,6 +353,17 @@ pub fn read_sources_reusing(
                 .push(SourceQuality::score(source, &files, counts));
             ingested.inputs.extend(files);
         }
+    }
+    for extraction in &mut ingested.extractions {
+        let Some(watermarks) = row_watermarks.get(&extraction.source) else {
+            continue;
+        };
+        let rejected = ingested
+            .inputs
+            .iter()
+            .filter(|f| f.source == extraction.source)
+            .flat_map(|f| f.rejected_rows.iter().copied());
+        extraction.rejected_watermark = watermarks.smallest_of(rejected).map(String::from);
     }
     Ok(ingested)
 }
@@ -587,6 +615,7 @@ fn check_rows(
             match problem {
                 Some((column, rule)) => {
                     source.files[row.file].rows_rejected += 1;
+                    source.files[row.file].rejected_rows.push(row.number);
                     ingested.rejects.push(Reject {
                         source: source.source.clone(),
                         entity,

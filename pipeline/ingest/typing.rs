@@ -146,6 +146,7 @@ pub(super) fn type_source(
                     rows_superseded: kept.rows_superseded,
                     rows_loaded: 0,
                     rows_rejected: kept.rows_rejected,
+                    rejected_rows: Vec::new(),
                     reused_from: Some(kept.run_id.clone()),
                 });
                 out.layouts.push(kept.layout.layout());
@@ -232,6 +233,7 @@ fn prepare_file(
         rows_superseded: 0,
         rows_loaded: 0,
         rows_rejected: 0,
+        rejected_rows: Vec::new(),
         reused_from: None,
     });
     out.layouts.push(Layout {
@@ -489,6 +491,7 @@ fn type_row(
     }
     if failed {
         out.files[file].rows_rejected += 1;
+        out.files[file].rejected_rows.push(row.number);
     } else {
         out.rows.push(Row {
             values,

@@ -120,6 +120,7 @@ pub(super) fn schema_sql() -> String {
          fingerprint VARCHAR NOT NULL DEFAULT ''
      );
      ALTER TABLE ledger.extractions ADD COLUMN IF NOT EXISTS fingerprint VARCHAR DEFAULT '';
+     ALTER TABLE ledger.extractions ADD COLUMN IF NOT EXISTS rejected_watermark VARCHAR;
      CREATE TABLE IF NOT EXISTS ledger.rejects (
          run_id VARCHAR NOT NULL,
          source VARCHAR NOT NULL,
@@ -536,8 +537,10 @@ pub(super) fn write_ingest(
     rejects.flush()
 }
 
-/// Records each database extraction with its watermark. The load calls it inside its
-/// transaction, so a watermark exists only for rows that were committed.
+/// Records each database extraction with its watermark and the smallest watermark of its
+/// rejected rows. The load calls it inside its transaction, so a watermark exists only for rows
+/// that were committed, and a rejected row is read again unless the run that rejected it failed
+/// (then nothing moved).
 pub(super) fn record_extractions(
     conn: &Connection,
     run_id: &str,
@@ -546,8 +549,9 @@ pub(super) fn record_extractions(
     for x in &ingested.extractions {
         conn.execute(
             "INSERT INTO ledger.extractions \
-             (run_id, source, entity, incremental, watermark, rows, recorded_at, fingerprint) \
-             VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",
+             (run_id, source, entity, incremental, watermark, rows, recorded_at, fingerprint, \
+              rejected_watermark) \
+             VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?)",
             params![
                 run_id,
                 x.source,
@@ -555,7 +559,8 @@ pub(super) fn record_extractions(
                 x.incremental,
                 x.watermark,
                 x.rows as i64,
-                x.fingerprint
+                x.fingerprint,
+                x.rejected_watermark
             ],
         )?;
     }

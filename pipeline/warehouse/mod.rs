@@ -147,6 +147,7 @@ impl Warehouse {
             }
             rows += batch.batch.num_rows() as u64;
         }
+        crate::failpoint::reached("raw-loaded");
         ledger::write_ingest(&tx, run_id, ingested.into())
             .map_err(|e| Error::warehouse(&path, "recording inputs and rejects", e))?;
         ledger::record_extractions(&tx, run_id, ingested)
@@ -158,7 +159,9 @@ impl Warehouse {
         Ok(rows)
     }
 
-    /// What incremental database sources loaded before: each one's watermark and, for the
+    /// What incremental database sources loaded before: where each one's next extraction starts
+    /// (the smallest watermark among the rows its last extraction rejected, else the highest
+    /// watermark it loaded) and, for the
     /// foreign keys of other entities, the keys of the rows it left in `raw`. A watermark is
     /// reused only when the source's latest committed extraction fed the same entity from the same
     /// table or query and watermark column (`fingerprint`), recorded a watermark, and its rows are
@@ -178,7 +181,8 @@ impl Warehouse {
             let latest: Option<(String, String, Option<String>)> = self
                 .conn
                 .query_row(
-                    "SELECT entity, fingerprint, watermark FROM ledger.extractions \
+                    "SELECT entity, fingerprint, coalesce(rejected_watermark, watermark) \
+                     FROM ledger.extractions \
                      WHERE source = ? ORDER BY run_id DESC LIMIT 1",
                     [&source.name],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),

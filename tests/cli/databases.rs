@@ -724,4 +724,292 @@ fn a_mariadb_watermark_is_bound_not_spliced_into_the_query() {
         ),
         ["INC-1", "INC-2", "INC-3"]
     );
+    drop(warehouse);
+    // A lag counts back in time: on a text watermark it is refused, not compared as a date.
+    let path = ws.path("pipeline.toml");
+    let text = fs::read_to_string(&path).unwrap();
+    fs::write(
+        &path,
+        text.replacen("retries = 1\n", "retries = 1\nwatermark_lag = \"1h\"\n", 1),
+    )
+    .unwrap();
+    let out = ws.itvalue_with_env(&["run", "--period", PERIOD], &env);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains(&format!("error: source servicedesk: {}: watermark_lag counts back in time, but the watermark column rev is of type MYSQL_TYPE_VAR_STRING; use a date or timestamp column, or no lag", db.url)),
+        "{}",
+        out.stderr
+    );
+}
+
+/// The server side of a story told against both PostgreSQL and MariaDB: statements to run, the
+/// source's kind, table and URL, and the column type of a wall-clock time.
+struct Story<'a> {
+    kind: &'a str,
+    table: String,
+    url: String,
+    timestamp: &'a str,
+    execute: Box<dyn FnMut(&str) + 'a>,
+}
+
+fn pg_story(schema: &mut PgSchema) -> Story<'_> {
+    Story {
+        kind: "postgres",
+        table: format!("{}.incidents", schema.name),
+        url: schema.url.clone(),
+        timestamp: "TIMESTAMP",
+        execute: Box::new(move |sql: &str| schema.client.batch_execute(sql).unwrap()),
+    }
+}
+
+fn mysql_story(db: &mut MyDatabase) -> Story<'_> {
+    use mysql::prelude::Queryable;
+    Story {
+        kind: "mysql",
+        table: format!("{}.incidents", db.name),
+        url: db.url.clone(),
+        timestamp: "DATETIME",
+        execute: Box::new(move |sql: &str| db.conn.query_drop(sql).unwrap()),
+    }
+}
+
+impl Story<'_> {
+    fn execute(&mut self, sql: &str) {
+        (self.execute)(sql);
+    }
+
+    /// The incidents table with a watermark column, and a workspace whose incidents come from it.
+    fn create(&mut self, rows: &str) -> Workspace {
+        let (table, timestamp) = (self.table.clone(), self.timestamp);
+        self.execute(&format!(
+            "CREATE TABLE {table} (number VARCHAR(20) PRIMARY KEY, cmdb_ci VARCHAR(20), \
+             priority VARCHAR(20), opened_at {timestamp}, updated_at {timestamp})"
+        ));
+        self.execute(&format!("INSERT INTO {table} VALUES {rows}"));
+        let ws = Workspace::with_sample();
+        with_incidents_from(
+            &ws,
+            &incidents_source(
+                self.kind,
+                &table,
+                "watermark = \"updated_at\"\nmax_reject_rate = 1.0",
+            ),
+            "",
+        );
+        ws
+    }
+
+    fn run(&self, ws: &Workspace) {
+        ws.itvalue_with_env(&["run", "--period", PERIOD], &[(URL_VARIABLE, &self.url)])
+            .assert_code(0);
+    }
+}
+
+/// The last extraction as `incremental rows watermark rejected_watermark`, and the story's
+/// incidents as `id severity`.
+fn extraction_and_rows(ws: &Workspace) -> (String, Vec<String>) {
+    let db = ws.warehouse();
+    let extraction = query_strings(
+        &db,
+        "SELECT incremental || ' ' || rows || ' ' || watermark || ' ' || coalesce(rejected_watermark, '-') \
+         FROM ledger.extractions ORDER BY run_id DESC LIMIT 1",
+    );
+    let rows = query_strings(
+        &db,
+        "SELECT incident_id || ' ' || severity FROM raw.incidents ORDER BY incident_id",
+    );
+    (extraction[0].clone(), rows)
+}
+
+/// Three rows, the middle one rejected (no priority). It is fixed in the source by a statement
+/// that leaves its watermark as it was, below the highest one loaded: a watermark alone would
+/// never read it again.
+fn a_rejected_row_is_read_again_until_it_loads(mut story: Story<'_>) {
+    let ws = story.create(
+        "('INC-W-1', 'APP-001', '2 - High', '2026-10-05 08:00:00', '2026-11-01 10:00:00'), \
+         ('INC-W-2', 'APP-001', NULL, '2026-10-06 08:00:00', '2026-11-01 11:00:00'), \
+         ('INC-W-3', 'APP-001', '3 - Moderate', '2026-10-07 08:00:00', '2026-11-01 12:00:00')",
+    );
+    story.run(&ws);
+    assert_eq!(
+        extraction_and_rows(&ws),
+        (
+            "false 3 2026-11-01 12:00:00 2026-11-01 11:00:00".to_string(),
+            vec!["INC-W-1 2".to_string(), "INC-W-3 3".to_string()]
+        )
+    );
+    // Still rejected: read again from its watermark, and rejected again; INC-W-3 is read again
+    // too and replaces itself, once.
+    story.run(&ws);
+    assert_eq!(
+        extraction_and_rows(&ws),
+        (
+            "true 2 2026-11-01 12:00:00 2026-11-01 11:00:00".to_string(),
+            vec!["INC-W-1 2".to_string(), "INC-W-3 3".to_string()]
+        )
+    );
+    assert_eq!(
+        query_strings(
+            &ws.warehouse(),
+            "SELECT row_key || ' ' || rule FROM ledger.rejects \
+             WHERE source = 'servicedesk' AND run_id = (SELECT max(run_id) FROM ledger.runs)"
+        ),
+        ["incident_id=INC-W-2 a value is required"]
+    );
+    let table = story.table.clone();
+    story.execute(&format!(
+        "UPDATE {table} SET priority = '1 - Critical' WHERE number = 'INC-W-2'"
+    ));
+    story.run(&ws);
+    assert_eq!(
+        extraction_and_rows(&ws),
+        (
+            "true 2 2026-11-01 12:00:00 -".to_string(),
+            vec![
+                "INC-W-1 2".to_string(),
+                "INC-W-2 1".to_string(),
+                "INC-W-3 3".to_string()
+            ]
+        )
+    );
+    // Nothing rejected any more: the next run starts from the highest watermark again.
+    story.run(&ws);
+    assert_eq!(
+        extraction_and_rows(&ws).0,
+        "true 1 2026-11-01 12:00:00 -".to_string()
+    );
+    assert_eq!(
+        query_i64(&ws.warehouse(), "SELECT count(*) FROM raw.incidents"),
+        3
+    );
+}
+
+#[test]
+fn a_rejected_postgres_row_is_read_again_until_it_loads() {
+    let Some(mut schema) = PgSchema::new("rejected") else {
+        return;
+    };
+    a_rejected_row_is_read_again_until_it_loads(pg_story(&mut schema));
+}
+
+#[test]
+fn a_rejected_mariadb_row_is_read_again_until_it_loads() {
+    let Some(mut db) = MyDatabase::new("rejected") else {
+        return;
+    };
+    a_rejected_row_is_read_again_until_it_loads(mysql_story(&mut db));
+}
+
+/// A row committed after a run with a stamp half an hour before that run's watermark: an
+/// incremental run without a lag never reads it; with `watermark_lag = "1h"` it does.
+fn a_late_commit_is_lost_without_a_watermark_lag_and_read_with_one(mut story: Story<'_>) {
+    let ws = story
+        .create("('INC-L-1', 'APP-001', '2 - High', '2026-10-05 08:00:00', '2026-11-01 10:00:00')");
+    story.run(&ws);
+    let table = story.table.clone();
+    story.execute(&format!(
+        "INSERT INTO {table} VALUES \
+         ('INC-L-2', 'APP-001', '4 - Low', '2026-10-06 08:00:00', '2026-11-01 09:30:00')"
+    ));
+    story.run(&ws);
+    assert_eq!(
+        extraction_and_rows(&ws),
+        (
+            "true 1 2026-11-01 10:00:00 -".to_string(),
+            vec!["INC-L-1 2".to_string()]
+        )
+    );
+    let path = ws.path("pipeline.toml");
+    let text = fs::read_to_string(&path).unwrap();
+    fs::write(
+        &path,
+        text.replacen("retries = 1\n", "retries = 1\nwatermark_lag = \"1h\"\n", 1),
+    )
+    .unwrap();
+    story.run(&ws);
+    assert_eq!(
+        extraction_and_rows(&ws),
+        (
+            "true 2 2026-11-01 10:00:00 -".to_string(),
+            vec!["INC-L-1 2".to_string(), "INC-L-2 4".to_string()]
+        )
+    );
+    // The margin is read again on every run, and replaces what it loaded before.
+    story.run(&ws);
+    assert_eq!(
+        extraction_and_rows(&ws),
+        (
+            "true 2 2026-11-01 10:00:00 -".to_string(),
+            vec!["INC-L-1 2".to_string(), "INC-L-2 4".to_string()]
+        )
+    );
+}
+
+#[test]
+fn a_late_postgres_commit_is_lost_without_a_watermark_lag_and_read_with_one() {
+    let Some(mut schema) = PgSchema::new("late") else {
+        return;
+    };
+    a_late_commit_is_lost_without_a_watermark_lag_and_read_with_one(pg_story(&mut schema));
+}
+
+#[test]
+fn a_late_mariadb_commit_is_lost_without_a_watermark_lag_and_read_with_one() {
+    let Some(mut db) = MyDatabase::new("late") else {
+        return;
+    };
+    a_late_commit_is_lost_without_a_watermark_lag_and_read_with_one(mysql_story(&mut db));
+}
+
+#[test]
+fn a_postgres_run_killed_part_way_leaves_rows_and_watermarks_as_they_were() {
+    let Some(mut schema) = PgSchema::new("killed") else {
+        return;
+    };
+    let mut story = pg_story(&mut schema);
+    let ws = story.create(
+        "('INC-W-1', 'APP-001', '2 - High', '2026-10-05 08:00:00', '2026-11-01 10:00:00'), \
+         ('INC-W-2', 'APP-001', NULL, '2026-10-06 08:00:00', '2026-11-01 11:00:00'), \
+         ('INC-W-3', 'APP-001', '3 - Moderate', '2026-10-07 08:00:00', '2026-11-01 12:00:00')",
+    );
+    story.run(&ws);
+    let before = extraction_and_rows(&ws);
+    let table = story.table.clone();
+    story.execute(&format!(
+        "UPDATE {table} SET priority = '1 - Critical' WHERE number = 'INC-W-2';
+         INSERT INTO {table} VALUES
+             ('INC-W-4', 'APP-001', '4 - Low', '2026-10-08 08:00:00', '2026-11-01 13:00:00');"
+    ));
+    // Killed with the raw tables replaced inside the load's transaction, and with every step
+    // done but the warehouse not yet put in place: rows, rejects and watermarks stay as they were.
+    for point in ["raw-loaded", "before-commit"] {
+        let killed = ws.itvalue_with_env(
+            &["run", "--period", PERIOD],
+            &[(URL_VARIABLE, &story.url), ("ITVALUE_FAILPOINT", point)],
+        );
+        assert_eq!(
+            killed.code, -1,
+            "{point}: stopped by a signal\n{}",
+            killed.stderr
+        );
+        assert_eq!(extraction_and_rows(&ws), before, "{point}");
+        assert_eq!(
+            query_i64(&ws.warehouse(), "SELECT count(*) FROM ledger.extractions"),
+            1,
+            "{point}"
+        );
+    }
+    story.run(&ws);
+    assert_eq!(
+        extraction_and_rows(&ws),
+        (
+            "true 3 2026-11-01 13:00:00 -".to_string(),
+            vec![
+                "INC-W-1 2".to_string(),
+                "INC-W-2 1".to_string(),
+                "INC-W-3 3".to_string(),
+                "INC-W-4 4".to_string()
+            ]
+        )
+    );
 }

@@ -33,6 +33,49 @@ pub(super) struct Extract {
     /// The highest watermark among the rows, as the database wrote it; `None` without a
     /// watermark column or without rows.
     pub watermark: Option<String>,
+    /// Each data row's watermark, so that the rows the checks reject can be read again.
+    pub row_watermarks: RowWatermarks,
+}
+
+/// Each data row's watermark as the database wrote it, by row number (from 1). Rows arrive in
+/// watermark order, so the lowest-numbered row of a set has the smallest watermark, and equal
+/// neighbours share one copy of the text.
+#[derive(Default)]
+pub(super) struct RowWatermarks {
+    text: String,
+    /// Per row, the start and length of its watermark in `text`; `None` for NULL.
+    spans: Vec<Option<(u64, u32)>>,
+    last: Option<(u64, u32)>,
+}
+
+impl RowWatermarks {
+    fn push(&mut self, watermark: Option<&str>) {
+        let span = watermark.map(|w| match self.last {
+            Some((start, len)) if self.text[start as usize..][..len as usize] == *w => (start, len),
+            _ => {
+                let start = self.text.len() as u64;
+                self.text.push_str(w);
+                (start, w.len() as u32)
+            }
+        });
+        if span.is_some() {
+            self.last = span;
+        }
+        self.spans.push(span);
+    }
+
+    /// The watermark of row `number`; `None` when it was NULL or there is no such row.
+    pub fn of(&self, number: u32) -> Option<&str> {
+        let (start, len) = (*self.spans.get((number as usize).checked_sub(1)?)?)?;
+        Some(&self.text[start as usize..][..len as usize])
+    }
+
+    /// The smallest watermark among `rows` (row numbers), skipping rows without one.
+    pub fn smallest_of(&self, rows: impl IntoIterator<Item = u32>) -> Option<&str> {
+        let mut rows: Vec<u32> = rows.into_iter().collect();
+        rows.sort_unstable();
+        rows.into_iter().find_map(|r| self.of(r))
+    }
 }
 
 /// How one attempt failed.
@@ -71,6 +114,7 @@ pub(super) struct GridBuilder {
     bytes: u64,
     watermark_column: Option<usize>,
     pub watermark: Option<String>,
+    row_watermarks: RowWatermarks,
 }
 
 impl GridBuilder {
@@ -83,6 +127,7 @@ impl GridBuilder {
             bytes: 0,
             watermark_column: None,
             watermark: None,
+            row_watermarks: RowWatermarks::default(),
         }
     }
 
@@ -102,11 +147,12 @@ impl GridBuilder {
     pub fn row(&mut self, values: Vec<Option<RawCell>>) -> std::result::Result<(), Failure> {
         let number = self.rows.len() as u32;
         let mut cells = Vec::with_capacity(values.len());
+        let mut watermark = None;
         for (i, value) in values.into_iter().enumerate() {
             let Some(value) = value else { continue };
             if Some(i) == self.watermark_column {
                 if let RawCell::Text(w) = value {
-                    self.watermark = Some(w);
+                    watermark = Some(w);
                 }
                 continue;
             }
@@ -127,6 +173,12 @@ impl GridBuilder {
                     self.max_cells
                 ),
             ));
+        }
+        if self.watermark_column.is_some() {
+            self.row_watermarks.push(watermark.as_deref());
+        }
+        if watermark.is_some() {
+            self.watermark = watermark;
         }
         self.rows.push(GridRow { number, cells });
         Ok(())
@@ -232,6 +284,7 @@ fn finish(source: &Source, db: &DatabaseSource, described: String, grid: GridBui
         .collect();
     Extract {
         watermark: grid.watermark,
+        row_watermarks: grid.row_watermarks,
         file: ReadFile {
             path: PathBuf::from(format!("{described}/{what}")),
             sha256,
@@ -246,7 +299,7 @@ fn finish(source: &Source, db: &DatabaseSource, described: String, grid: GridBui
 }
 
 /// The statement an extraction runs: the table or query, with the watermark column and, when
-/// `since` is the SQL of the bound last watermark, the filter. The watermark travels as the text
+/// `since` is the SQL of the bound last watermark, the filter, `watermark_lag` before it. The watermark travels as the text
 /// the database itself wrote and is bound as a parameter, never spliced into the statement.
 pub(super) fn extraction_sql(kind: SourceKind, db: &DatabaseSource, since: Option<&str>) -> String {
     let quote = |name: &str| match kind {
@@ -268,8 +321,15 @@ pub(super) fn extraction_sql(kind: SourceKind, db: &DatabaseSource, since: Optio
         SourceKind::Mysql => "CHAR",
         _ => "TEXT",
     };
+    let lag = db.watermark_lag_seconds;
     let filter = since
-        .map(|parameter| format!(" WHERE {column} >= {parameter}"))
+        .map(|parameter| match kind {
+            _ if lag == 0 => format!(" WHERE {column} >= {parameter}"),
+            SourceKind::Mysql => {
+                format!(" WHERE {column} >= DATE_SUB({parameter}, INTERVAL {lag} SECOND)")
+            }
+            _ => format!(" WHERE {column} >= {parameter} - make_interval(secs => {lag})"),
+        })
         .unwrap_or_default();
     format!(
         "SELECT src.*, CAST({column} AS {text}) AS {WATERMARK_COLUMN} FROM ({base}\n) AS src{filter} ORDER BY {column}"
@@ -286,10 +346,42 @@ mod tests {
             password_env: None,
             relation,
             watermark: watermark.map(String::from),
+            watermark_lag_seconds: 0,
             batch_rows: 10,
             retries: 0,
             source_timezone: "UTC".into(),
         }
+    }
+
+    #[test]
+    fn the_smallest_watermark_of_rejected_rows_skips_rows_without_one() {
+        let mut w = RowWatermarks::default();
+        for value in [
+            None,
+            Some("2026-11-01"),
+            Some("2026-11-01"),
+            Some("2026-11-02"),
+            None,
+        ] {
+            w.push(value);
+        }
+        assert_eq!(w.text, "2026-11-012026-11-02");
+        assert_eq!(
+            (1..=6).map(|r| w.of(r)).collect::<Vec<_>>(),
+            [
+                None,
+                Some("2026-11-01"),
+                Some("2026-11-01"),
+                Some("2026-11-02"),
+                None,
+                None
+            ]
+        );
+        assert_eq!(w.smallest_of([5, 4, 1]), Some("2026-11-02"));
+        assert_eq!(w.smallest_of([4, 3]), Some("2026-11-01"));
+        assert_eq!(w.smallest_of([1, 5]), None);
+        assert_eq!(w.smallest_of([]), None);
+        assert_eq!(w.of(0), None);
     }
 
     #[test]
@@ -318,6 +410,19 @@ mod tests {
                 None
             ),
             "SELECT * FROM \"t\""
+        );
+        let lagged = |kind, parameter| {
+            let mut source = db(Relation::Table("t".into()), Some("updated_at"));
+            source.watermark_lag_seconds = 7_200;
+            extraction_sql(kind, &source, Some(parameter))
+        };
+        assert_eq!(
+            lagged(SourceKind::Postgres, "CAST($1::TEXT AS \"timestamp\")"),
+            "SELECT src.*, CAST(src.\"updated_at\" AS TEXT) AS __itvalue_watermark FROM (SELECT * FROM \"t\"\n) AS src WHERE src.\"updated_at\" >= CAST($1::TEXT AS \"timestamp\") - make_interval(secs => 7200) ORDER BY src.\"updated_at\""
+        );
+        assert_eq!(
+            lagged(SourceKind::Mysql, "?"),
+            "SELECT src.*, CAST(src.`updated_at` AS CHAR) AS __itvalue_watermark FROM (SELECT * FROM `t`\n) AS src WHERE src.`updated_at` >= DATE_SUB(?, INTERVAL 7200 SECOND) ORDER BY src.`updated_at`"
         );
     }
 }

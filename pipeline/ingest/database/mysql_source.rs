@@ -59,6 +59,9 @@ pub(super) fn fetch(
         .map_err(classify)?;
     conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
         .map_err(classify)?;
+    if since.is_some() && db.watermark_lag_seconds > 0 {
+        check_lag_column(&mut conn, db, &described)?;
+    }
     {
         let sql = extraction_sql(SourceKind::Mysql, db, since.map(|_| "?"));
         let result = match since {
@@ -84,6 +87,47 @@ pub(super) fn fetch(
     }
     conn.query_drop("COMMIT").map_err(classify)?;
     Ok(described)
+}
+
+/// A lag counts back in time, so the watermark column must hold dates or times; anything else
+/// would be compared with a date and silently read nothing or everything.
+fn check_lag_column(conn: &mut Conn, db: &DatabaseSource, described: &str) -> Result<(), Failure> {
+    let Some(watermark) = &db.watermark else {
+        return Ok(());
+    };
+    let statement = conn
+        .prep(extraction_sql(SourceKind::Mysql, db, None))
+        .map_err(|e| classify(e, described))?;
+    let kind = statement
+        .columns()
+        .iter()
+        .find(|c| c.name_str() == watermark.as_str())
+        .map(|c| c.column_type());
+    let dated = matches!(
+        kind,
+        Some(
+            ColumnType::MYSQL_TYPE_TIMESTAMP
+                | ColumnType::MYSQL_TYPE_TIMESTAMP2
+                | ColumnType::MYSQL_TYPE_DATETIME
+                | ColumnType::MYSQL_TYPE_DATETIME2
+                | ColumnType::MYSQL_TYPE_DATE
+                | ColumnType::MYSQL_TYPE_NEWDATE
+        )
+    );
+    conn.close(statement).map_err(|e| classify(e, described))?;
+    match kind {
+        _ if dated => Ok(()),
+        None => Err(Failure::permanent(
+            DatabaseFailure::Query,
+            format!("{described}: the result has no watermark column {watermark}"),
+        )),
+        Some(kind) => Err(Failure::permanent(
+            DatabaseFailure::Query,
+            format!(
+                "{described}: watermark_lag counts back in time, but the watermark column {watermark} is of type {kind:?}; use a date or timestamp column, or no lag"
+            ),
+        )),
+    }
 }
 
 fn classify(e: mysql::Error, described: &str) -> Failure {

@@ -66,6 +66,16 @@ pub(super) fn fetch(
                         format!("{described}: the result has no watermark column {watermark}"),
                     )
                 })?;
+            if db.watermark_lag_seconds > 0
+                && !["timestamp", "timestamptz", "date"].contains(&kind.as_str())
+            {
+                return Err(Failure::permanent(
+                    DatabaseFailure::Query,
+                    format!(
+                        "{described}: watermark_lag counts back in time, but the watermark column {watermark} is of type {kind}; use a date or timestamp column, or no lag"
+                    ),
+                ));
+            }
             extraction_sql(
                 SourceKind::Postgres,
                 db,
