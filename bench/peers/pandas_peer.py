@@ -249,7 +249,8 @@ def flow(cfg: dict, start: pd.Timestamp, end: pd.Timestamp, engine: str) -> pd.D
     per["lead_days"] = (per["released"] - per["proposed"]).dt.total_seconds() / 86_400
     g = per.groupby("value_stream", dropna=False)["lead_days"]
     out = pd.DataFrame({"released": per.groupby("value_stream", dropna=False).size(),
-                        "lead_time_p50": g.quantile(0.5), "lead_time_p85": g.quantile(0.85)})
+                        "lead_time_p50": g.quantile(0.5).map(peercfg.round2),
+                        "lead_time_p85": g.quantile(0.85).map(peercfg.round2)})
     return out.reset_index().sort_values("value_stream")
 
 

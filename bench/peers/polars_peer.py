@@ -280,10 +280,13 @@ def flow(cfg: dict, start: datetime, end: datetime) -> pl.DataFrame:
     ).join(demands.select("demand_id", "value_stream"), on="demand_id", how="left")
     per = per.filter((pl.col("released") >= start) & (pl.col("released") < end)).with_columns(
         ((pl.col("released") - pl.col("proposed")).dt.total_milliseconds() / DAY_MS).alias("lead_days"))
+    # Percentiles as Excel's PERCENTILE.INC, shown to two decimals (half away from zero).
     return per.group_by("value_stream").agg(
         pl.len().alias("released"),
         pl.col("lead_days").quantile(0.5, "linear").alias("lead_time_p50"),
         pl.col("lead_days").quantile(0.85, "linear").alias("lead_time_p85"),
+    ).with_columns(
+        pl.col("lead_time_p50", "lead_time_p85").map_elements(peercfg.round2, return_dtype=pl.Float64)
     ).sort("value_stream", nulls_last=True)
 
 
