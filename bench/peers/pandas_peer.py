@@ -63,7 +63,8 @@ def label(series: pd.Series) -> pd.Series:
 
 
 def timestamps(series: pd.Series) -> pd.Series:
-    return pd.to_datetime(series.replace("", None), errors="coerce")
+    # Excel holds times as fractions of a day; the nearest millisecond is what was typed.
+    return pd.to_datetime(series.replace("", None), errors="coerce").dt.round("ms")
 
 
 def month_end(d: date) -> date:
@@ -249,8 +250,8 @@ def flow(cfg: dict, start: pd.Timestamp, end: pd.Timestamp, engine: str) -> pd.D
     per["lead_days"] = (per["released"] - per["proposed"]).dt.total_seconds() / 86_400
     g = per.groupby("value_stream", dropna=False)["lead_days"]
     out = pd.DataFrame({"released": per.groupby("value_stream", dropna=False).size(),
-                        "lead_time_p50": g.quantile(0.5).map(peercfg.round2),
-                        "lead_time_p85": g.quantile(0.85).map(peercfg.round2)})
+                        "lead_time_p50": g.agg(lambda x: peercfg.round2(peercfg.percentile_inc(list(x), 0.5))),
+                        "lead_time_p85": g.agg(lambda x: peercfg.round2(peercfg.percentile_inc(list(x), 0.85)))})
     return out.reset_index().sort_values("value_stream")
 
 
@@ -279,7 +280,8 @@ def operations(cfg: dict, start: pd.Timestamp, end: pd.Timestamp, engine: str) -
     inc["impact_end"] = inc["impact_end"].fillna(inc["resolved_at"]).fillna(inc["closed_at"])
     inc = inc[(inc["impact_end"] >= start) & (inc["impact_end"] < end)].copy()
     inc["restore_hours"] = (inc["impact_end"] - inc["impact_start"]).dt.total_seconds() / 3600
-    restore = inc.groupby("application_id")["restore_hours"].quantile(0.5).map(peercfg.round2)
+    restore = inc.groupby("application_id")["restore_hours"].agg(
+        lambda x: peercfg.round2(peercfg.percentile_inc(list(x), 0.5)))
     out = delivery.join(restore.rename("restore_p50_hours"), how="outer")
     return out.reset_index().sort_values("application_id")
 

@@ -154,3 +154,16 @@ def round2(x):
     fl = math.floor(a)
     r = fl + 1.0 if a - fl >= 0.5 else fl
     return math.copysign(r, y) / 100.0
+
+
+def percentile_inc(values, p):
+    """Excel's PERCENTILE.INC as itvalue computes it (metrics/stats.rs `percentile_inc`, and
+    Polars' linear quantile): the same operations, so the same double, which matters where a
+    figure is then rounded to two decimals."""
+    xs = sorted(v for v in values if v is not None and v == v)
+    if not xs:
+        return None
+    rank = (len(xs) - 1) * p
+    below = math.floor(rank)
+    above = math.ceil(rank)
+    return xs[below] + (rank - below) * (xs[above] - xs[below])

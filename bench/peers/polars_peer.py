@@ -315,9 +315,15 @@ def operations(cfg: dict, start: datetime, end: datetime) -> pl.DataFrame:
         pl.coalesce("impact_start", "opened_at").alias("impact_start"),
         pl.coalesce("impact_end", "resolved_at", "closed_at").alias("impact_end"),
     ).filter((pl.col("impact_end") >= start) & (pl.col("impact_end") < end)).with_columns(
-        ((pl.col("impact_end") - pl.col("impact_start")).dt.total_milliseconds() / HOUR_MS).alias("restore_hours"))
-    restore = inc.group_by("application_id").agg(pl.col("restore_hours").quantile(0.5, "linear").alias("restore_p50_hours"))
-    restore = restore.with_columns(pl.col("restore_p50_hours").map_elements(peercfg.round2, return_dtype=pl.Float64))
+        (pl.col("impact_end") - pl.col("impact_start")).dt.total_milliseconds().alias("restore_ms"))
+    # The median as itvalue computes it row by row (stats.rs percentile_inc), then two decimals.
+    # Hours are divided in Python: Polars turns a division by a literal into a multiplication by
+    # its reciprocal, a last-digit difference that can move a figure rounded at x.xx5.
+    restore = inc.group_by("application_id").agg(pl.col("restore_ms"))
+    restore = restore.with_columns(pl.col("restore_ms").map_elements(
+        lambda ms: peercfg.round2(peercfg.percentile_inc([m / HOUR_MS for m in ms], 0.5)),
+        return_dtype=pl.Float64,
+    ).alias("restore_p50_hours")).drop("restore_ms")
     return delivery.join(restore, on="application_id", how="full", coalesce=True).sort("application_id")
 
 
