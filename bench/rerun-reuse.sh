@@ -8,7 +8,7 @@
 # each run's time and steps, RUNS times (default 3), and the medians. A figure to report, not a
 # test: it depends on the machine and on what else runs on it.
 #
-#   cargo build --release && benches/rerun-reuse.sh [RUNS]
+#   cargo build --release && bench/rerun-reuse.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-3}"

@@ -4,7 +4,7 @@
 //! shadow prices and the reasons. Prints the time of each part, for the README and the note. A
 //! figure to report, not a test: it depends on the machine and on what else runs on it.
 //!
-//!   benches/scenarios.sh [CANDIDATES] [RUNS]
+//!   bench/scenarios.sh [CANDIDATES] [RUNS]
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

@@ -5,7 +5,7 @@
 # The goal (issue 11) is under 3 s on a two-core machine. A figure to report, not a test: it
 # depends on the machine and on what else runs on it.
 #
-#   cargo build --release && benches/metrics-stage.sh [RUNS]
+#   cargo build --release && bench/metrics-stage.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-5}"
@@ -15,7 +15,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp -r pipeline.toml sql "$work/"
 # The shipped portfolio scenario names investments and amounts of the scale-1 sample; on the
-# scale-10 one it has no selection (the run would end with 65). benches/scenarios.sh measures
+# scale-10 one it has no selection (the run would end with 65). bench/scenarios.sh measures
 # scenarios; this measures the stage without them.
 sed -i '/^\[\[scenario\]\]/,$d' "$work/pipeline.toml"
 mkdir -p "$work/notebooks-data"

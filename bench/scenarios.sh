@@ -6,7 +6,7 @@
 # nine frontier levels, prices, reasons and rows), and the median. A figure to report, not a
 # test: it depends on the machine and on what else runs on it.
 #
-#   benches/scenarios.sh [CANDIDATES] [RUNS]
+#   bench/scenarios.sh [CANDIDATES] [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/itvalue/target}"
