@@ -19,6 +19,8 @@ trap 'rm -rf "$work"' EXIT
 cp -r sql "$work/"
 sed 's|^path = "notebooks-data/sample/costs.xlsx"|path = "notebooks-data/sample/costs/costs-*.xlsx"|' pipeline.toml > "$work/pipeline.toml"
 grep -q 'costs/costs-\*.xlsx' "$work/pipeline.toml" || { echo "could not point costs at the monthly files" >&2; exit 1; }
+# The shipped portfolio scenario names investments of the scale-1 sample (see metrics-stage.sh).
+sed -i '/^\[\[scenario\]\]/,$d' "$work/pipeline.toml"
 mkdir -p "$work/notebooks-data" "$work/aside"
 "$bin" sample --scale 10 --costs-by-month --out "$work/notebooks-data/sample" -q
 cd "$work"
