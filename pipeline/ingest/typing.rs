@@ -125,10 +125,13 @@ pub(super) fn type_source(
     }
     for (f, file) in files.into_iter().enumerate() {
         match file {
-            SourceFile::Read(file) => {
+            SourceFile::Read(mut file) => {
                 let (candidates, _) = prepare_file(source, contract, &file, &mut out)?;
                 for row in candidates {
                     type_row(source, contract, zones, f, &file.grid.rows[row], &mut out);
+                    // Each row's cells go as soon as it is typed, so a large extract is not
+                    // held twice, as cells and as typed values.
+                    file.grid.rows[row].cells = Vec::new();
                 }
             }
             SourceFile::Kept {
