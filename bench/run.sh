@@ -48,7 +48,7 @@ while [ $# -gt 0 ]; do
         --rerun) rerun=1; shift ;;
         --rerun-scales) rerun=1; rerun_scales="$2"; shift 2 ;;
         --keep) keep=1; shift ;;
-        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
         *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -164,6 +164,10 @@ for scale in $scales; do
                 else
                     peer_cmd "$tool"
                     measure "$scale" cold "$tool" "$r" "${cmd[@]}"
+                    if [ "$tool" = floor ]; then # its read time apart, to set against ingest
+                        sed -n 's/.*; read \([0-9]*\) ms, cells and write \([0-9]*\) ms$/\1 \2/p' "$out/last.err" \
+                            | awk -v s="$scale" -v r="$r" '{printf "%s\tfloor\t%s\tread\t%s\n%s\tfloor\t%s\tcells and write\t%s\n", s, r, $1, s, r, $2}' >> "$steps"
+                    fi
                 fi
             done
             echo "  round $round of $((warmup + runs)) done; load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -67,7 +67,7 @@ def main(folders: list[str]) -> int:
                 print(f"| {scale} | {setting} | {ours} | {other} | {median(ratios['wall']):.2f} "
                       f"| {median(ratios['cpu']):.2f} | {median(ratios['rss']):.2f} |")
 
-    print("\n## itvalue's steps (run ledger; median ms over rounds)\n")
+    print("\n## Step times (itvalue: its run ledger; floor: its read and its write; median ms)\n")
     per = defaultdict(list)
     order = []
     for r in steps:
