@@ -114,6 +114,13 @@ impl Workspace {
         self.itvalue_with_env(args, &[])
     }
 
+    /// Writes a second, smaller sample (scale 0.05, seed 9) into `out`: inputs that load well
+    /// and differ from the shipped sample's, for reruns whose files changed.
+    pub fn write_other_sample(&self, out: &str) {
+        self.itvalue(&["sample", "--scale", "0.05", "--seed", "9", "--out", out])
+            .assert_code(0);
+    }
+
     /// Runs `itvalue` with `args` and extra environment variables (connection strings).
     pub fn itvalue_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Outcome {
         let output = Command::new(binary())

@@ -486,16 +486,7 @@ fn unchanged_inputs_are_reused_with_their_rejects_and_a_changed_file_or_source_i
 
     // One file changes: only it is read again.
     let other = ws.path("other");
-    ws.itvalue(&[
-        "sample",
-        "--scale",
-        "0.05",
-        "--seed",
-        "9",
-        "--out",
-        other.to_str().unwrap(),
-    ])
-    .assert_code(0);
+    ws.write_other_sample(other.to_str().unwrap());
     fs::copy(
         other.join("fx_rates.xlsx"),
         ws.path("notebooks-data/sample/fx_rates.xlsx"),
@@ -577,16 +568,7 @@ fn a_job_that_reads_only_some_sources_keeps_what_the_others_last_loaded() {
     let before = fx(&ws);
     // The fx file changes, but a run that reads only incidents keeps the fx rates it had.
     let other = ws.path("other");
-    ws.itvalue(&[
-        "sample",
-        "--scale",
-        "0.05",
-        "--seed",
-        "9",
-        "--out",
-        other.to_str().unwrap(),
-    ])
-    .assert_code(0);
+    ws.write_other_sample(other.to_str().unwrap());
     fs::copy(
         other.join("fx_rates.xlsx"),
         ws.path("notebooks-data/sample/fx_rates.xlsx"),

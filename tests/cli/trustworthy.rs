@@ -163,16 +163,7 @@ fn a_model_that_fails_after_a_good_load_publishes_nothing_and_keeps_the_old_pack
     let pack_files = files_in(&ws.path(&format!("reports/{PERIOD}")));
 
     // New inputs that load well, and a model the finance figures read that then fails.
-    ws.itvalue(&[
-        "sample",
-        "--scale",
-        "0.05",
-        "--seed",
-        "9",
-        "--out",
-        "notebooks-data/sample",
-    ])
-    .assert_code(0);
+    ws.write_other_sample("notebooks-data/sample");
     fs::write(
         ws.path("sql/staging/stg_progress.sql"),
         "SELECT investment_id, period, CAST('x' || percent_complete AS DOUBLE) AS percent_complete FROM raw.progress",
@@ -1168,16 +1159,7 @@ fn a_run_killed_at_any_moment_of_publishing_leaves_a_whole_warehouse_and_a_whole
         let tables = || common::row_counts(&ws.warehouse(), &["raw", "main", "metrics"]);
         let before = tables();
         let (first_run, _) = published_pack(&ws);
-        ws.itvalue(&[
-            "sample",
-            "--scale",
-            "0.05",
-            "--seed",
-            "9",
-            "--out",
-            "notebooks-data/sample",
-        ])
-        .assert_code(0);
+        ws.write_other_sample("notebooks-data/sample");
         let killed = ws.itvalue_with_env(
             &["run", "--period", PERIOD],
             &[("ITVALUE_FAILPOINT", point)],
