@@ -1,5 +1,6 @@
 //! The words of the Scenarios sheets (`[scenarios]` of the label catalogues). The decisions and reasons are
-//! stored in `metrics.scenario_*` in English, as the recommendations are.
+//! stored in `metrics.scenario_*` in English (unlike the recommendations' reasons, which
+//! [`super::explained`] writes in the run's language).
 
 use super::Words;
 

@@ -825,6 +825,7 @@ fn the_same_inputs_give_the_same_tables_whatever_the_order_of_their_rows() {
         reporting_currency: "EUR",
         metrics: &metrics,
         zone: &zone,
+        lang: crate::labels::Lang::En,
     };
     let tables = |investments: &[Investment]| {
         let (finance, flows) = finance_tables(investments);
