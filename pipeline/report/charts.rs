@@ -581,7 +581,9 @@ mod tests {
         let mut chart = Drawn::new(&spec, &frame).unwrap();
         assert_eq!(chart.categories, ["2026-08", "2026-09", "2026-10"]);
         // The compiled-in fonts, as a run registers them: the machine may have none installed.
-        chart.font = super::super::fonts::family_for(None, &["t", "EUR"]).unwrap().0;
+        chart.font = super::super::fonts::family_for(None, &["t", "EUR"])
+            .unwrap()
+            .0;
         let mut text = String::new();
         {
             let root = SVGBackend::with_string(&mut text, (WIDTH, HEIGHT)).into_drawing_area();
