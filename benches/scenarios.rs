@@ -188,6 +188,7 @@ fn main() {
             &all,
             budgets,
             &Default::default(),
+            Lang::En,
         )
         .expect("the benchmark's scenario is consistent");
         let clock = Instant::now();

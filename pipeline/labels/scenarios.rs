@@ -176,6 +176,49 @@ pub mod notes {
     pub(crate) const ALL: &[Words] = &[BUDGET_OUTSIDE, MONTHS_PAST, VALUE_UNKNOWN];
 }
 
+/// Why a scenario has no selection; the placeholders are filled in with ids and figures.
+pub mod faults {
+    use super::Words;
+
+    pub const BOTH_MUST: Words = Words::key("scenarios.faults.both_must");
+    pub const MUST_FUND_CLOSED: Words = Words::key("scenarios.faults.must_fund_closed");
+    pub const MUST_FUND_UNFUNDABLE: Words = Words::key("scenarios.faults.must_fund_unfundable");
+    pub const NEEDS_UNFUNDABLE: Words = Words::key("scenarios.faults.needs_unfundable");
+    pub const MUST_STOP_FORCED: Words = Words::key("scenarios.faults.must_stop_forced");
+    pub const EXCLUSIVE_FORCED: Words = Words::key("scenarios.faults.exclusive_forced");
+    pub const FORCED_MUST_FUND: Words = Words::key("scenarios.faults.forced_must_fund");
+    pub const FORCED_KEPT: Words = Words::key("scenarios.faults.forced_kept");
+    pub const FORCED_NEEDED_BY: Words = Words::key("scenarios.faults.forced_needed_by");
+    pub const FORCED_FIXED: Words = Words::key("scenarios.faults.forced_fixed");
+    pub const OVER_BUDGET: Words = Words::key("scenarios.faults.over_budget");
+    pub const WINDOW_SPAN: Words = Words::key("scenarios.faults.window_span");
+    pub const EXCLUSIVE_GROUP: Words = Words::key("scenarios.faults.exclusive_group");
+    pub const PREREQUISITES: Words = Words::key("scenarios.faults.prerequisites");
+    pub const FIXED_CANDIDATES: Words = Words::key("scenarios.faults.fixed_candidates");
+    pub const NO_SELECTION_KEEPS: Words = Words::key("scenarios.faults.no_selection_keeps");
+
+    /// Every key above, for the test that both catalogues have them.
+    #[cfg(test)]
+    pub(crate) const ALL: &[Words] = &[
+        BOTH_MUST,
+        MUST_FUND_CLOSED,
+        MUST_FUND_UNFUNDABLE,
+        NEEDS_UNFUNDABLE,
+        MUST_STOP_FORCED,
+        EXCLUSIVE_FORCED,
+        FORCED_MUST_FUND,
+        FORCED_KEPT,
+        FORCED_NEEDED_BY,
+        FORCED_FIXED,
+        OVER_BUDGET,
+        WINDOW_SPAN,
+        EXCLUSIVE_GROUP,
+        PREREQUISITES,
+        FIXED_CANDIDATES,
+        NO_SELECTION_KEEPS,
+    ];
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +231,7 @@ mod tests {
             .chain(value::ALL)
             .chain(reasons::ALL)
             .chain(notes::ALL)
+            .chain(faults::ALL)
         {
             for lang in Lang::ALL {
                 assert!(

@@ -257,7 +257,13 @@ pub fn evaluate(
         lang,
     };
     let model = if conflicts.is_empty() {
-        match program::build(scenario, &evaluated.candidates, budgets.clone(), &closed) {
+        match program::build(
+            scenario,
+            &evaluated.candidates,
+            budgets.clone(),
+            &closed,
+            lang,
+        ) {
             Ok(model) => Some(model),
             Err(found) => {
                 conflicts = found;
@@ -268,7 +274,7 @@ pub fn evaluate(
         None
     };
     let Some(model) = model else {
-        let why = conflicts.join("; ");
+        let why = conflicts.join(crate::labels::scenarios::reasons::SEPARATOR.get(lang));
         evaluated.explained = reasons::without_selection(&evaluated.candidates, &why, lang);
         evaluated.envelope_rows = envelope_rows(None, &budgets, None, &[], scenario, months);
         evaluated.status = Status::NoSelection(why);

@@ -145,6 +145,7 @@ fn the_optimum_beats_the_greedy_order_of_value_per_cost() {
             limit: eur(100),
         }],
         &Default::default(),
+        Lang::En,
     )
     .unwrap();
     let greedy = model.greedy(1.0).unwrap();
@@ -958,4 +959,32 @@ fn reasons_are_written_in_the_runs_language_with_the_figures_formatted_alike() {
     assert_eq!(decision_of(&e, "A").1, "必须停止（must-stop）");
     assert_eq!(decision_of(&e, "C").1, "必须资助（must-fund）");
     assert_eq!(decision_of(&e, "D").1, "互斥组 crm：B 已获资助");
+}
+
+#[test]
+fn why_a_scenario_has_no_selection_is_written_in_the_runs_language() {
+    // The lists of conflicting_lists_are_named_together, in a Chinese run.
+    let mut s = scenario(100);
+    s.must_fund = vec!["A".into(), "B".into(), "C".into()];
+    s.must_stop = vec!["C".into()];
+    s.exclusive
+        .insert("erp".into(), vec!["A".into(), "B".into()]);
+    let mut investments = vec![
+        proposal("A", 10, 10),
+        proposal("B", 10, 10),
+        proposal("C", 10, 10),
+    ];
+    investments.sort_by(|a, b| a.id.cmp(&b.id));
+    let e = evaluate(&s, &investments, p(PERIOD), "EUR", Lang::Zh);
+    assert_eq!(
+        no_selection(&e),
+        "C 既是必须资助（must-fund）又是必须停止（must-stop）；互斥组 erp 只允许 A、B 中的一个，但 A和B 都无论如何要资助（必须资助、保持运行或被这类项目需要）"
+    );
+    assert!(
+        e.explained
+            .iter()
+            .all(|x| x.decision == decision::NO_SELECTION),
+        "{:?}",
+        e.explained
+    );
 }
