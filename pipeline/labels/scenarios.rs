@@ -196,6 +196,9 @@ pub mod faults {
     pub const PREREQUISITES: Words = Words::key("scenarios.faults.prerequisites");
     pub const FIXED_CANDIDATES: Words = Words::key("scenarios.faults.fixed_candidates");
     pub const NO_SELECTION_KEEPS: Words = Words::key("scenarios.faults.no_selection_keeps");
+    pub const WINDOW_ENDED: Words = Words::key("scenarios.faults.window_ended");
+    pub const CYCLE: Words = Words::key("scenarios.faults.cycle");
+    pub const CYCLE_NEXT: Words = Words::key("scenarios.faults.cycle_next");
 
     /// Every key above, for the test that both catalogues have them.
     #[cfg(test)]
@@ -216,6 +219,9 @@ pub mod faults {
         PREREQUISITES,
         FIXED_CANDIDATES,
         NO_SELECTION_KEEPS,
+        WINDOW_ENDED,
+        CYCLE,
+        CYCLE_NEXT,
     ];
 }
 

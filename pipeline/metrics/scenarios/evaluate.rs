@@ -223,10 +223,15 @@ pub fn evaluate(
     };
     let first = window.0.max(period.next());
     if first > window.1 {
-        evaluated.status = Status::NoSelection(format!(
-            "its window {} to {} has ended by the period {period}: move from and to (or the budgets' years) ahead",
-            window.0, window.1
-        ));
+        evaluated.status =
+            Status::NoSelection(crate::labels::scenarios::faults::WINDOW_ENDED.fill(
+                lang,
+                &[
+                    ("from", &window.0.to_string()),
+                    ("to", &window.1.to_string()),
+                    ("period", &period.to_string()),
+                ],
+            ));
         return evaluated;
     }
     if first > window.0 {

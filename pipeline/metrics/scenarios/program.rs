@@ -180,7 +180,7 @@ pub fn unknown_ids(scenario: &Scenario, known: &BTreeSet<&str>) -> Vec<String> {
 }
 
 /// A cycle of prerequisites among the ids the scenario names, as "A needs B, which needs A".
-pub fn prerequisite_cycle(requires: &BTreeMap<String, Vec<String>>) -> Option<String> {
+pub fn prerequisite_cycle(requires: &BTreeMap<String, Vec<String>>, lang: Lang) -> Option<String> {
     // Depth-first search; `path` is the chain being followed.
     fn visit<'r>(
         id: &'r str,
@@ -209,11 +209,14 @@ pub fn prerequisite_cycle(requires: &BTreeMap<String, Vec<String>>) -> Option<St
     for id in requires.keys() {
         let mut path = Vec::new();
         if let Some(cycle) = visit(id, requires, &mut done, &mut path) {
-            let mut text = format!("{} needs {}", cycle[0], cycle[1]);
-            for id in &cycle[2..] {
-                text.push_str(&format!(", which needs {id}"));
-            }
-            return Some(format!("the prerequisites form a cycle: {text}"));
+            let rest: String = cycle[2..]
+                .iter()
+                .map(|id| say::CYCLE_NEXT.fill(lang, &[("id", id)]))
+                .collect();
+            return Some(say::CYCLE.fill(
+                lang,
+                &[("first", cycle[0]), ("second", cycle[1]), ("rest", &rest)],
+            ));
         }
     }
     None
@@ -242,7 +245,7 @@ pub fn build<'a>(
         .map(|(i, c)| (c.id(), i))
         .collect();
     let mut conflicts = Vec::new();
-    if let Some(cycle) = prerequisite_cycle(&scenario.requires) {
+    if let Some(cycle) = prerequisite_cycle(&scenario.requires, lang) {
         conflicts.push(cycle);
     }
     for id in &scenario.must_fund {

@@ -987,4 +987,14 @@ fn why_a_scenario_has_no_selection_is_written_in_the_runs_language() {
         "{:?}",
         e.explained
     );
+    // The cycle of a_cycle_of_prerequisites_is_named.
+    let mut s = scenario(100);
+    s.requires.insert("A".into(), vec!["B".into()]);
+    s.requires.insert("B".into(), vec!["C".into()]);
+    s.requires.insert("C".into(), vec!["A".into()]);
+    let e = evaluate(&s, &investments, p(PERIOD), "EUR", Lang::Zh);
+    assert_eq!(
+        no_selection(&e),
+        "前置条件形成循环：A 需要 B，后者需要 C，后者需要 A"
+    );
 }
