@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use itvalue::Period;
 use itvalue::config::scenario::{Budget, DEFAULT_FRONTIER, Objective, Quarter, Scenario};
+use itvalue::labels::Lang;
 use itvalue::metrics::decisions::Stage;
 use itvalue::metrics::scenarios::candidates::{Investment, candidates};
 use itvalue::metrics::scenarios::{Status, evaluate};
@@ -156,7 +157,7 @@ fn main() {
     for run in 1..=runs {
         // The main solve alone, as the job's first step does it.
         let months = (month("2027-01"), month("2028-12"));
-        let all = candidates(&investments, months, &scenario.objective);
+        let all = candidates(&investments, months, &scenario.objective, Lang::En);
         let budgets = {
             let mut rows = vec![itvalue::metrics::scenarios::program::BudgetRow {
                 label: "total".into(),
@@ -187,6 +188,7 @@ fn main() {
             &all,
             budgets,
             &Default::default(),
+            Lang::En,
         )
         .expect("the benchmark's scenario is consistent");
         let clock = Instant::now();
@@ -201,7 +203,7 @@ fn main() {
         let relaxations = clock.elapsed();
         // The whole scenario: the chain of nine levels and 100%, prices, reasons and rows.
         let clock = Instant::now();
-        let evaluated = evaluate(&scenario, &investments, period, "EUR");
+        let evaluated = evaluate(&scenario, &investments, period, "EUR", Lang::En);
         let whole = clock.elapsed();
         let status = match &evaluated.status {
             Status::Optimal => "optimal".to_string(),

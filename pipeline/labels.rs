@@ -1,6 +1,6 @@
 //! The words of the pack, in every language it is written in, keyed by name: sheet names,
-//! titles, table headers, chart titles and series, statuses, and the metric tables' headers and
-//! definitions. The words live in one catalogue per language, `labels/en.toml` and
+//! titles, table headers, chart titles and series, statuses, the metric tables' headers and
+//! definitions, and the sentences stored with the figures ([`explained`]: reasons and notes). The words live in one catalogue per language, `labels/en.toml` and
 //! `labels/zh.toml`, which a translator edits without reading Rust; they are compiled into the
 //! binary. A test fails when a key is in one catalogue and not the other, or a key the code uses
 //! is in neither.
@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+pub mod explained;
 pub mod scenarios;
 
 /// A language the pack can be written in.

@@ -370,7 +370,7 @@ pub fn table_shapes() -> Vec<crate::warehouse::reported::TableShape> {
             figures: t
                 .columns
                 .iter()
-                .filter(|c| !c.identifies && c.name != "period")
+                .filter(|c| !c.identifies && !c.in_run_language && c.name != "period")
                 .map(|c| c.name.to_string())
                 .collect(),
         })

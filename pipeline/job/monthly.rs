@@ -12,6 +12,7 @@ use polars::prelude::DataFrame;
 use crate::config::{Config, MissingRate};
 use crate::error::{Error, Failures, Result};
 use crate::ingest::{self, Ingested};
+use crate::labels::Lang;
 use crate::metrics::controls::{self, ControlTotals, LoadedMoney};
 use crate::metrics::finance::INVESTMENT_CASH_FLOWS;
 use crate::metrics::{self, FAMILIES, Family, Inputs, Settings};
@@ -45,6 +46,8 @@ pub(super) fn run(
         options.now,
         &config.timezone,
     )?;
+    // The pack's language, which the sentences stored with the figures are written in too.
+    let lang = options.lang.unwrap_or(config.report.language);
     let late = late_data(steps.warehouse, period, &changed)?;
     for l in &late {
         tracing::warn!(file = %l.file.display(), from = %l.earliest, "late data: {l}");
@@ -93,7 +96,7 @@ pub(super) fn run(
         faults,
     } = steps.step(
         "metrics",
-        |w| compute_figures(w, &families, period, config),
+        |w| compute_figures(w, &families, period, config, lang),
         |f| (Some(f.tables.len() as u64), String::new()),
     )?;
     if !faults.is_empty() {
@@ -194,7 +197,7 @@ pub(super) fn run(
                 &PackInputs {
                     period,
                     reporting_currency: &config.reporting_currency,
-                    lang: options.lang.unwrap_or(config.report.language),
+                    lang,
                     figures: &figures,
                     run: &run_info,
                     model_sheets: &model_sheets,
@@ -619,6 +622,7 @@ fn compute_figures(
     families: &[&Family],
     period: Period,
     config: &Config,
+    lang: Lang,
 ) -> Result<Figures> {
     let years = warehouse
         .timestamp_years()?
@@ -632,6 +636,7 @@ fn compute_figures(
         reporting_currency: &config.reporting_currency,
         metrics: &config.metrics,
         zone: &zone,
+        lang,
     };
     let mut tables: Vec<(&'static str, DataFrame)> = Vec::new();
     let mut run_info = Vec::new();

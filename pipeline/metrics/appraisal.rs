@@ -21,6 +21,8 @@ use super::decisions::{Signals, Stage, recommend};
 use super::simulation::{BenefitLine, Overrun, Simulated, simulate};
 use super::valuation::{BenefitsToDate, Flow, Valuation, cash_flows, value};
 use crate::config::metrics::CostOverrun;
+use crate::labels::Lang;
+use crate::labels::explained::{SEPARATOR, finance as notes};
 use crate::schedule::Period;
 
 /// What the appraisal adds, and what it says about itself.
@@ -133,6 +135,7 @@ fn forecasts(
     ac: Option<Decimal>,
     pv: Option<Decimal>,
     bac: Option<Decimal>,
+    lang: Lang,
 ) {
     row.cv = ev.zip(ac).map(|(ev, ac)| ev - ac);
     row.sv = ev.zip(pv).map(|(ev, pv)| ev - pv);
@@ -152,20 +155,19 @@ fn forecasts(
         _ => None,
     };
     let missing = match (ev, ac) {
-        (None, _) => Some("no EV"),
-        (_, None) => Some("no actual cost"),
-        (_, Some(ac)) if ac <= Decimal::ZERO => Some("no actual cost"),
-        (Some(ev), _) if ev.is_zero() => Some("EV is zero"),
+        (None, _) => Some(notes::NO_EAC_WITHOUT_EV),
+        (_, None) => Some(notes::NO_EAC_WITHOUT_ACTUAL),
+        (_, Some(ac)) if ac <= Decimal::ZERO => Some(notes::NO_EAC_WITHOUT_ACTUAL),
+        (Some(ev), _) if ev.is_zero() => Some(notes::NO_EAC_EV_ZERO),
         _ => None,
     };
     if let Some(missing) = missing {
-        row.notes.push(format!("{missing}, so no EAC, ETC or VAC"));
+        row.notes.push(missing.get(lang).to_string());
     }
     if let (Some(bac), Some(ac)) = (bac, ac)
         && ac >= bac
     {
-        row.notes
-            .push("AC has reached BAC, so no TCPI (EAC is the forecast)".to_string());
+        row.notes.push(notes::AC_REACHED_BAC.get(lang).to_string());
     }
 }
 
@@ -270,11 +272,11 @@ impl Portfolio<'_> {
                 .unwrap_or(settings.default_discount_rate),
             ..Row::default()
         };
-        forecasts(&mut row, e.ev, e.ac, e.pv, e.bac);
+        forecasts(&mut row, e.ev, e.ac, e.pv, e.bac, settings.lang);
         let flows = self.flows.get(id).map(Vec::as_slice).unwrap_or(&[]);
         let to_date = self.to_date.get(id).copied().unwrap_or(NO_BENEFITS);
         row.benefits_to_date = to_date;
-        row.valuation = value(flows, row.rate, self.period, to_date);
+        row.valuation = value(flows, row.rate, self.period, to_date, settings.lang);
         let nets: Option<Vec<f64>> = flows
             .iter()
             .map(|f| f.net().and_then(|n| n.to_f64()))
@@ -311,6 +313,7 @@ impl Portfolio<'_> {
             signals,
             &settings.metrics.decisions,
             settings.reporting_currency,
+            settings.lang,
         );
         row.recommendation = recommendation;
         row.reason = reason;
@@ -348,7 +351,7 @@ pub fn appraise(
         .into_par_iter()
         .map(|i| portfolio.appraise_one(ids[i].as_deref().unwrap_or_default(), earned[i]))
         .collect();
-    let investments = with_columns(frame, &rows)?;
+    let investments = with_columns(frame, &rows, SEPARATOR.get(settings.lang))?;
     let cash_flows = cash_flow_frame(&portfolio.flows, period)?;
     let valuation = &settings.metrics.valuation;
     Ok(Appraisal {
@@ -380,7 +383,7 @@ fn date_series(
         .into_column())
 }
 
-fn with_columns(mut frame: DataFrame, rows: &[Row]) -> PolarsResult<DataFrame> {
+fn with_columns(mut frame: DataFrame, rows: &[Row], separator: &str) -> PolarsResult<DataFrame> {
     let notes = texts(&frame, "notes")?;
     let v = |f: fn(&Row) -> Option<f64>| rows.iter().map(f);
     let columns = vec![
@@ -485,7 +488,7 @@ fn with_columns(mut frame: DataFrame, rows: &[Row]) -> PolarsResult<DataFrame> {
                 .chain(row.valuation.notes.iter().cloned())
                 .collect();
             parts.dedup();
-            parts.join("; ")
+            parts.join(separator)
         })
         .collect();
     let _ = frame.drop_in_place("notes")?;
@@ -540,6 +543,7 @@ mod tests {
             money(40_000),
             money(35_000),
             money(100_000),
+            Lang::En,
         );
         assert_eq!(row.cv, money(-10_000));
         assert_eq!(row.sv, money(-5_000));
@@ -553,7 +557,14 @@ mod tests {
     #[test]
     fn progress_without_money_spent_gives_no_eac_rather_than_an_eac_of_zero() {
         let mut row = Row::default();
-        forecasts(&mut row, money(5_000), money(0), money(0), money(100_000));
+        forecasts(
+            &mut row,
+            money(5_000),
+            money(0),
+            money(0),
+            money(100_000),
+            Lang::En,
+        );
         assert_eq!((row.eac, row.etc, row.vac), (None, None, None));
         assert_eq!(row.notes, ["no actual cost, so no EAC, ETC or VAC"]);
     }
@@ -568,6 +579,7 @@ mod tests {
             money(120_000),
             money(100_000),
             money(100_000),
+            Lang::En,
         );
         assert_eq!(row.tcpi, None);
         assert_eq!(row.eac, money(150_000));

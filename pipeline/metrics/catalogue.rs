@@ -50,6 +50,19 @@ pub struct Column {
     /// Whether the column is part of what identifies a row within a period (the investment's
     /// id, the month): a restatement names the row by these and compares the other columns.
     pub identifies: bool,
+    /// Whether its text is written in the run's language (a recommendation's reason, the notes):
+    /// a rerun in another language restates nothing, so restatements leave it out.
+    pub in_run_language: bool,
+}
+
+impl Column {
+    /// The column, with its text written in the run's language.
+    pub const fn in_run_language(self) -> Column {
+        Column {
+            in_run_language: true,
+            ..self
+        }
+    }
 }
 
 /// A column that identifies a row (with the period); no definition.
@@ -60,6 +73,7 @@ pub const fn key(name: &'static str, unit: Unit, width: f64) -> Column {
         width,
         figure: false,
         identifies: true,
+        in_run_language: false,
     }
 }
 
@@ -72,6 +86,7 @@ pub const fn label(name: &'static str, unit: Unit, width: f64) -> Column {
         width,
         figure: false,
         identifies: false,
+        in_run_language: false,
     }
 }
 
@@ -83,6 +98,7 @@ pub const fn figure(name: &'static str, unit: Unit, width: f64) -> Column {
         width,
         figure: true,
         identifies: false,
+        in_run_language: false,
     }
 }
 
@@ -94,6 +110,7 @@ pub const fn identifying_figure(name: &'static str, unit: Unit, width: f64) -> C
         width,
         figure: true,
         identifies: true,
+        in_run_language: false,
     }
 }
 

@@ -1,8 +1,10 @@
 //! The recommendation per investment: continue, fix, stop or review, by the thresholds of
-//! `[metrics.decisions]`, with the reason in words.
+//! `[metrics.decisions]`, with the reason in words of the run's language (`[reasons]` of the
+//! label catalogues).
 //!
 //! In: an investment's [`Stage`], CPI, SPI, forward NPV at P50, probability of a positive NPV and
-//! benefit realization (each may be missing). Out: the recommendation and its reason.
+//! benefit realization (each may be missing), and the language. Out: the recommendation, a code
+//! in every language, and its reason.
 //!
 //! The rules, in order: **stop** when the forward NPV at P50 is below its threshold (what is
 //! still to be spent is not worth it), or, for an investment with nothing spent yet, when the
@@ -19,6 +21,8 @@
 
 use crate::config::metrics::Decisions;
 use crate::format::group_thousands;
+use crate::labels::explained as words;
+use crate::labels::{Lang, Words};
 
 /// Where an investment stands, which decides the rules that apply.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -67,22 +71,28 @@ fn percent(share: f64) -> String {
 }
 
 /// The recommendation (`continue`, `fix`, `stop` or `review`; `None` for a closed investment)
-/// and its reason.
-pub fn recommend(s: Signals, rules: &Decisions, currency: &str) -> (Option<&'static str>, String) {
+/// and its reason in `lang`; the numbers in it are formatted alike in every language.
+pub fn recommend(
+    s: Signals,
+    rules: &Decisions,
+    currency: &str,
+    lang: Lang,
+) -> (Option<&'static str>, String) {
     if s.stage == Stage::Closed {
-        return (
-            None,
-            "completed or cancelled: no decision left; the figures stay for the record".into(),
-        );
+        return (None, words::CLOSED.get(lang).to_string());
     }
+    let below = |words: Words, name: &str, value: String, threshold: String| {
+        words.fill(lang, &[(name, &value), ("threshold", &threshold)])
+    };
     let low_probability = s
         .probability_positive
         .filter(|p| *p < rules.stop_below_probability_positive)
         .map(|p| {
-            format!(
-                "P(NPV > 0) is {} < {}",
+            below(
+                words::PROBABILITY_BELOW,
+                "share",
                 percent(p),
-                percent(rules.stop_below_probability_positive)
+                percent(rules.stop_below_probability_positive),
             )
         });
     let low_probability = low_probability.filter(|_| !s.runs_the_business);
@@ -91,7 +101,7 @@ pub fn recommend(s: Signals, rules: &Decisions, currency: &str) -> (Option<&'sta
         && v < rules.stop_below_forward_npv
         && !s.runs_the_business
     {
-        stop.push(format!("forward NPV at P50 is {}", money(v, currency)));
+        stop.push(words::FORWARD_NPV_BELOW.fill(lang, &[("amount", &money(v, currency))]));
     }
     if s.stage == Stage::NotStarted {
         stop.extend(low_probability.clone());
@@ -100,66 +110,78 @@ pub fn recommend(s: Signals, rules: &Decisions, currency: &str) -> (Option<&'sta
     if let Some(c) = s.cpi
         && c < rules.fix_below_cpi
     {
-        slip.push(format!("CPI {c:.2} < {:.2}", rules.fix_below_cpi));
+        slip.push(below(
+            words::CPI_BELOW,
+            "cpi",
+            format!("{c:.2}"),
+            format!("{:.2}", rules.fix_below_cpi),
+        ));
     }
     if let Some(v) = s.spi
         && v < rules.fix_below_spi
     {
-        slip.push(format!("SPI {v:.2} < {:.2}", rules.fix_below_spi));
+        slip.push(below(
+            words::SPI_BELOW,
+            "spi",
+            format!("{v:.2}"),
+            format!("{:.2}", rules.fix_below_spi),
+        ));
     }
+    let and = |parts: Vec<String>| words::join(&parts, words::AND, lang);
     if !stop.is_empty() {
         // A slip makes a stop the more evident; both are said.
-        let reason = slip.into_iter().chain(stop).collect::<Vec<_>>();
-        return (Some("stop"), reason.join(" and "));
+        return (Some("stop"), and(slip.into_iter().chain(stop).collect()));
     }
     if !slip.is_empty() {
-        return (Some("fix"), slip.join(" and "));
+        return (Some("fix"), and(slip));
     }
     let mut review: Vec<String> = Vec::new();
     if s.stage == Stage::UnderWay
         && let Some(low) = low_probability
     {
-        review.push(format!("{low} over the lifecycle (spent money included)"));
+        review.push(words::OVER_LIFECYCLE.fill(lang, &[("reason", &low)]));
     }
     if let Some(b) = s.benefit_realization
         && b < rules.review_below_benefit_realization
     {
-        review.push(format!(
-            "benefit realization {} < {}",
+        review.push(below(
+            words::BENEFIT_REALIZATION_BELOW,
+            "share",
             percent(b),
-            percent(rules.review_below_benefit_realization)
+            percent(rules.review_below_benefit_realization),
         ));
     }
+    let ratios = || {
+        let cpi = s
+            .cpi
+            .map(|c| words::CPI.fill(lang, &[("cpi", &format!("{c:.2}"))]));
+        let spi = s
+            .spi
+            .map(|v| words::SPI.fill(lang, &[("spi", &format!("{v:.2}"))]));
+        cpi.into_iter().chain(spi)
+    };
+    let list = |parts: Vec<String>| words::join(&parts, words::LIST, lang);
     if s.runs_the_business {
         if !review.is_empty() {
-            return (Some("review"), review.join(" and "));
+            return (Some("review"), and(review));
         }
-        let mut figures = vec!["a run investment, not judged on NPV".to_string()];
-        figures.extend(s.cpi.map(|c| format!("CPI {c:.2}")));
-        figures.extend(s.spi.map(|v| format!("SPI {v:.2}")));
-        return (Some("continue"), figures.join(", "));
+        let mut figures = vec![words::RUN_INVESTMENT.get(lang).to_string()];
+        figures.extend(ratios());
+        return (Some("continue"), list(figures));
     }
     let Some(forward) = s.forward_npv_p50 else {
-        review.push(
-            "no forward NPV (no cash flows after the period, or a line without an FX rate)".into(),
-        );
-        return (Some("review"), review.join(" and "));
+        review.push(words::NO_FORWARD_NPV.get(lang).to_string());
+        return (Some("review"), and(review));
     };
     if !review.is_empty() {
-        return (Some("review"), review.join(" and "));
+        return (Some("review"), and(review));
     }
-    let mut figures = Vec::new();
-    if let Some(c) = s.cpi {
-        figures.push(format!("CPI {c:.2}"));
-    }
-    if let Some(v) = s.spi {
-        figures.push(format!("SPI {v:.2}"));
-    }
-    figures.push(format!("forward NPV at P50 {}", money(forward, currency)));
+    let mut figures: Vec<String> = ratios().collect();
+    figures.push(words::FORWARD_NPV.fill(lang, &[("amount", &money(forward, currency))]));
     if let Some(p) = s.probability_positive {
-        figures.push(format!("P(NPV > 0) {}", percent(p)));
+        figures.push(words::PROBABILITY.fill(lang, &[("share", &percent(p))]));
     }
-    (Some("continue"), figures.join(", "))
+    (Some("continue"), list(figures))
 }
 
 #[cfg(test)]
@@ -179,7 +201,7 @@ mod tests {
     }
 
     fn said(s: Signals, rules: &Decisions) -> (Option<&'static str>, String) {
-        recommend(s, rules, "EUR")
+        recommend(s, rules, "EUR", Lang::En)
     }
 
     #[test]
@@ -288,6 +310,58 @@ mod tests {
         assert_eq!(
             said(slipping, &rules),
             (Some("fix"), "CPI 0.80 < 0.90".into())
+        );
+    }
+
+    #[test]
+    fn reasons_are_written_in_the_runs_language_with_the_numbers_formatted_alike() {
+        let rules = Decisions::default();
+        let strict = Decisions {
+            fix_below_cpi: 0.85,
+            ..Decisions::default()
+        };
+        let zh = |s: Signals, rules: &Decisions| recommend(s, rules, "EUR", Lang::Zh);
+        assert_eq!(
+            zh(signals(), &rules),
+            (
+                Some("continue"),
+                "CPI 0.98，SPI 1.02，前瞻净现值 P50 为 1,234,567 EUR，P(NPV > 0) 为 91%".into()
+            )
+        );
+        let stop = Signals {
+            cpi: Some(0.71),
+            forward_npv_p50: Some(-120_400.0),
+            ..signals()
+        };
+        assert_eq!(
+            zh(stop, &strict),
+            (
+                Some("stop"),
+                "CPI 0.71 低于 0.85；前瞻净现值 P50 为 −120,400 EUR".into()
+            )
+        );
+        let sunk = Signals {
+            probability_positive: Some(0.12),
+            ..signals()
+        };
+        assert_eq!(
+            zh(sunk, &rules),
+            (
+                Some("review"),
+                "P(NPV > 0) 为 12%，低于 50%（按全生命周期计，含已支出资金）".into()
+            )
+        );
+        let closed = Signals {
+            stage: Stage::Closed,
+            ..signals()
+        };
+        assert_eq!(
+            zh(closed, &rules),
+            (None, "已完成或已取消：无需再决策；数字留作记录".into())
+        );
+        assert_eq!(
+            said(closed, &rules).1,
+            "completed or cancelled: no decision left; the figures stay for the record"
         );
     }
 

@@ -18,6 +18,8 @@ use super::stats::date_lit;
 use super::{Computed, Inputs, Settings};
 use crate::contract::Entity;
 use crate::error::{Error, Result};
+use crate::labels::explained::{self, SEPARATOR, finance as notes};
+use crate::labels::{Lang, Words};
 use crate::schedule::Period;
 
 /// The models the finance figures are computed from.
@@ -104,8 +106,8 @@ pub const INVESTMENT_FINANCE: Table = Table {
         money("realized_benefits_to_date", 16.0),
         plain("benefit_realization", Unit::Percent, 11.0),
         figure("recommendation", Unit::Text, 13.0),
-        figure("recommendation_reason", Unit::Text, 50.0),
-        label("notes", Unit::Text, 60.0),
+        figure("recommendation_reason", Unit::Text, 50.0).in_run_language(),
+        label("notes", Unit::Text, 60.0).in_run_language(),
     ],
 };
 
@@ -198,8 +200,8 @@ pub struct Finance {
 ///
 /// [`Error::Metrics`] when a computation fails, which means the inputs lack an expected column.
 pub fn compute(inputs: &FinanceInputs, period: Period, settings: &Settings) -> Result<Finance> {
-    let earned =
-        investment_finance(inputs, period).map_err(|e| Error::metrics("investment_finance", e))?;
+    let earned = investment_finance(inputs, period, settings.lang)
+        .map_err(|e| Error::metrics("investment_finance", e))?;
     let appraisal = super::appraisal::appraise(
         earned,
         &inputs.monthly,
@@ -238,10 +240,11 @@ fn ratio(numerator: Expr, denominator: Expr) -> Expr {
         .otherwise(numerator.cast(DataType::Float64) / d)
 }
 
-/// A note when `condition` holds, else nothing; notes are joined with "; ".
-fn note(condition: Expr, text: String) -> Expr {
+/// A note when `condition` holds, else nothing; each note ends with `separator`, which the last
+/// one loses.
+fn clause(condition: Expr, text: String, separator: &str) -> Expr {
     when(condition)
-        .then(lit(format!("{text}; ")))
+        .then(lit(format!("{text}{separator}")))
         .otherwise(lit(""))
 }
 
@@ -249,7 +252,11 @@ fn note(condition: Expr, text: String) -> Expr {
 /// budget_month, variance_month, variance_month_pct, actual_ytd, budget_ytd, variance_ytd,
 /// variance_ytd_pct, actual_to_date, budget_to_date, budget_at_completion, percent_complete,
 /// earned_value, cpi, spi, notes.
-fn investment_finance(inputs: &FinanceInputs, period: Period) -> PolarsResult<DataFrame> {
+fn investment_finance(
+    inputs: &FinanceInputs,
+    period: Period,
+    lang: Lang,
+) -> PolarsResult<DataFrame> {
     let first = date_lit(period.first_day());
     let year_start = date_lit(period.year_start().first_day());
     let monthly = inputs.monthly.clone().lazy();
@@ -366,7 +373,7 @@ fn investment_finance(inputs: &FinanceInputs, period: Period) -> PolarsResult<Da
             ratio(col("earned_value"), col("actual_to_date")).alias("cpi"),
             ratio(col("earned_value"), col("budget_to_date")).alias("spi"),
         ])
-        .with_column(notes(period).alias("notes"))
+        .with_column(notes(period, lang).alias("notes"))
         .select([
             first.alias("period"),
             col("investment_id"),
@@ -430,58 +437,48 @@ fn with_earned_value(mut frame: DataFrame) -> PolarsResult<DataFrame> {
     Ok(frame)
 }
 
-/// Why figures are empty, one clause per reason.
-fn notes(period: Period) -> Expr {
+/// Why figures are empty, one clause per reason, in `lang`.
+fn notes(period: Period, lang: Lang) -> Expr {
     let zero = |c: &str| col(c).cast(DataType::Float64).eq(lit(0.0));
     let never = |lines: &str| col(lines).fill_null(lit(0)).eq(lit(0));
+    let separator = SEPARATOR.get(lang);
+    let note = |condition: Expr, words: Words| {
+        let text = explained::for_period(words, lang, &period.to_string());
+        clause(condition, text, separator)
+    };
     let parts = [
-        note(
-            never("actual_lines_ever"),
-            "no actual cost lines, so no actuals, variance, AC or CPI".into(),
-        ),
-        note(
-            never("budget_lines_ever"),
-            "no budget cost lines, so no budget, variance or PV".into(),
-        ),
+        note(never("actual_lines_ever"), notes::NO_ACTUAL_LINES),
+        note(never("budget_lines_ever"), notes::NO_BUDGET_LINES),
         note(
             col("actual_to_date")
                 .is_null()
                 .and(never("actual_lines_ever").not()),
-            "a cost line lacks an FX rate, so actual and budget totals are empty".into(),
+            notes::FX_MISSING,
         ),
-        note(
-            zero("budget_month"),
-            format!("no budget in {period}, so no variance %"),
-        ),
-        note(
-            zero("budget_ytd"),
-            "no budget this year, so no YTD variance %".into(),
-        ),
+        note(zero("budget_month"), notes::NO_BUDGET_MONTH),
+        note(zero("budget_ytd"), notes::NO_BUDGET_YTD),
         note(
             col("budget_at_completion")
                 .is_null()
                 .and(col("budget_total").is_null())
                 .and(never("budget_lines_ever")),
-            "no budget_total and no budget lines, so no BAC, EV, CPI or SPI".into(),
+            notes::NO_BAC,
         ),
-        note(
-            col("percent_complete").is_null(),
-            format!("no progress reported by {period}, so no EV, CPI or SPI"),
-        ),
+        note(col("percent_complete").is_null(), notes::NO_PROGRESS),
         note(
             zero("actual_to_date").and(col("earned_value").is_not_null()),
-            "no actual cost to date, so no CPI".into(),
+            notes::NO_ACTUAL_TO_DATE,
         ),
         note(
             zero("budget_to_date").and(col("earned_value").is_not_null()),
-            "no budget to date, so no SPI".into(),
+            notes::NO_BUDGET_TO_DATE,
         ),
     ];
     let joined = parts
         .into_iter()
         .reduce(|a, b| a + b)
         .unwrap_or_else(|| lit(""));
-    joined.str().strip_chars_end(lit("; "))
+    joined.str().strip_chars_end(lit(separator))
 }
 
 /// The portfolio's monthly actual, budget and forecast for the twelve months ending at `period`.
@@ -844,6 +841,7 @@ mod tests {
             reporting_currency: "EUR",
             metrics: METRICS.get_or_init(Default::default),
             zone: UTC.get_or_init(crate::zone::LocalTime::utc),
+            lang: Lang::En,
         }
     }
 

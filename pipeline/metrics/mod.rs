@@ -30,6 +30,7 @@ use polars::prelude::DataFrame;
 
 use crate::config::metrics::MetricsConfig;
 use crate::error::{Error, Result};
+use crate::labels::Lang;
 use crate::schedule::Period;
 use crate::zone::LocalTime;
 
@@ -73,6 +74,8 @@ pub struct Settings<'a> {
     pub metrics: &'a MetricsConfig,
     /// The configured zone's wall-clock times as instants, for durations.
     pub zone: &'a LocalTime,
+    /// The language of the sentences stored with the figures (reasons, notes): the pack's.
+    pub lang: Lang,
 }
 
 /// What a family is computed from: its models' rows, by model name, and the tables of the

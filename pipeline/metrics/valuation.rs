@@ -14,7 +14,9 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
 use super::columns::{dates, money, texts};
-use super::excel;
+use super::excel::{self, NoRate};
+use crate::labels::explained::{self, finance as notes};
+use crate::labels::{Lang, Words};
 use crate::schedule::Period;
 
 /// One month of an investment's cash flows.
@@ -182,43 +184,42 @@ pub struct BenefitsToDate {
 }
 
 /// Values `flows` at `rate` (a yearly rate, as XNPV takes it) as of `period`.
-pub fn value(flows: &[Flow], rate: f64, period: Period, to_date: BenefitsToDate) -> Valuation {
+/// The notes are in `lang`.
+pub fn value(
+    flows: &[Flow],
+    rate: f64,
+    period: Period,
+    to_date: BenefitsToDate,
+    lang: Lang,
+) -> Valuation {
     let mut v = Valuation::default();
+    let text = |words: Words| words.get(lang).to_string();
+    let at = |words: Words| explained::for_period(words, lang, &period.to_string());
     let end = period.first_day();
     v.benefit_realization = match (to_date.planned, to_date.realized) {
         (Some(planned), Some(realized)) if planned > Decimal::ZERO => (realized / planned).to_f64(),
         (Some(_), Some(_)) => {
-            v.notes.push(format!(
-                "no planned benefits by {period}, so no benefit realization"
-            ));
+            v.notes.push(at(notes::NO_PLANNED_BENEFITS));
             None
         }
         _ => {
-            v.notes.push(format!(
-                "a benefit line up to {period} lacks an FX rate, so no benefit realization"
-            ));
+            v.notes.push(at(notes::BENEFIT_FX_MISSING));
             None
         }
     };
     let nets: Option<Vec<Decimal>> = flows.iter().map(Flow::net).collect();
     let Some(nets) = nets.filter(|n| !n.is_empty()) else {
         if flows.is_empty() {
-            v.notes
-                .push("no cost or benefit lines, so no NPV, IRR, ROI or payback".into());
+            v.notes.push(text(notes::NO_LINES));
         } else {
-            v.notes.push(
-                "a cost or benefit line lacks an FX rate, so no NPV, IRR, ROI or payback".into(),
-            );
+            v.notes.push(text(notes::FLOWS_FX_MISSING));
         }
         return v;
     };
     if flows.iter().all(|f| f.costs.is_some_and(|c| c.is_zero())) {
         // Benefits for nothing: the case's costs are not loaded (yet), not free.
         v.benefits_used = flows.iter().filter_map(|f| f.benefits).sum();
-        v.notes.push(
-            "no costs in its cash flows (no actual, forecast or budget lines), so no NPV, IRR, ROI or payback"
-                .into(),
-        );
+        v.notes.push(text(notes::NO_COSTS));
         return v;
     }
     v.costs_used = flows.iter().filter_map(|f| f.costs).sum();
@@ -228,13 +229,16 @@ pub fn value(flows: &[Flow], rate: f64, period: Period, to_date: BenefitsToDate)
     v.npv = excel::xnpv(rate, &values, &dates);
     match excel::xirr(&values, &dates) {
         Ok(r) => v.irr = Some(r),
-        Err(e) => v.notes.push(format!("{}, so no IRR", e.reason())),
+        Err(e) => v.notes.push(text(match e {
+            NoRate::NoFlows => notes::IRR_NO_FLOWS,
+            NoRate::NoSignChange => notes::IRR_NO_SIGN_CHANGE,
+            NoRate::NotFound => notes::IRR_NOT_FOUND,
+        })),
     }
     let valuation_date = period.last_day();
     let later: Vec<usize> = (0..flows.len()).filter(|i| flows[*i].month > end).collect();
     v.forward_npv = if later.is_empty() {
-        v.notes
-            .push(format!("no cash flows after {period}, so no forward NPV"));
+        v.notes.push(at(notes::NO_FORWARD_FLOWS));
         None
     } else {
         let future: Vec<f64> = later.iter().map(|i| values[*i]).collect();
@@ -248,12 +252,11 @@ pub fn value(flows: &[Flow], rate: f64, period: Period, to_date: BenefitsToDate)
     v.roi_lifecycle = roi(flows.iter());
     v.roi_to_date = roi(flows.iter().filter(|f| f.month <= end));
     if v.benefits_used.is_zero() {
-        v.notes.push("no benefits, so no ROI".into());
+        v.notes.push(text(notes::NO_BENEFITS));
         v.roi_lifecycle = None;
         v.roi_to_date = None;
     } else if v.roi_to_date.is_none() {
-        v.notes
-            .push(format!("nothing spent by {period}, so no ROI to date"));
+        v.notes.push(at(notes::NOTHING_SPENT));
     }
     let simple: Vec<f64> = values.clone();
     let discounted: Vec<f64> = values
@@ -274,21 +277,18 @@ pub fn value(flows: &[Flow], rate: f64, period: Period, to_date: BenefitsToDate)
                 cumulative += x;
                 cumulative < 0.0
             });
-            v.notes.push(if ever_below {
-                "the cumulative net cash flow never turns positive, so no payback".into()
+            v.notes.push(text(if ever_below {
+                notes::NEVER_POSITIVE
             } else {
-                "the cumulative net cash flow is never below zero, so no payback".into()
-            });
+                notes::NEVER_BELOW
+            }));
         }
     }
     if let Some((date, months)) = payback(flows, &discounted) {
         v.discounted_payback_date = Some(date);
         v.discounted_payback_months = Some(months);
     } else if v.payback_date.is_some() {
-        v.notes.push(
-            "the discounted cumulative net cash flow never turns positive, so no discounted payback"
-                .into(),
-        );
+        v.notes.push(text(notes::NO_DISCOUNTED_PAYBACK));
     }
     v
 }
@@ -368,7 +368,7 @@ mod tests {
             planned: Some(Decimal::new(600_000, 2)),
             realized: Some(Decimal::new(600_000, 2)),
         };
-        let v = value(&flows, 0.1, period, to_date);
+        let v = value(&flows, 0.1, period, to_date, Lang::En);
         // Worked out term by term: flows dated 2026-01-31, 02-28, 03-31, 04-30, 05-31, 06-30.
         let days = [0.0, 28.0, 59.0, 89.0, 120.0, 150.0];
         let values = [-10_000.0, -10_000.0, 6_000.0, 6_000.0, 6_000.0, 6_000.0];
@@ -435,7 +435,7 @@ mod tests {
             planned: Some(Decimal::ZERO),
             realized: Some(Decimal::ZERO),
         };
-        let v = value(&costs_only, 0.1, period, none);
+        let v = value(&costs_only, 0.1, period, none, Lang::En);
         assert_eq!(
             v.npv,
             Some(-10_000.0 - 5_000.0 / 1.1_f64.powf(28.0 / 365.0))
@@ -460,7 +460,7 @@ mod tests {
             benefits: money(0),
             basis: "actual",
         }];
-        let v = value(&no_rate, 0.1, period, none);
+        let v = value(&no_rate, 0.1, period, none, Lang::En);
         assert_eq!(v.npv, None);
         assert_eq!(
             v.notes[1],
@@ -475,7 +475,13 @@ mod tests {
             flow(d(2026, 4, 1), 0, 500_000, "budget"),
             flow(d(2026, 5, 1), 0, 500_000, "budget"),
         ];
-        let v = value(&benefits_only, 0.1, period, BenefitsToDate::default());
+        let v = value(
+            &benefits_only,
+            0.1,
+            period,
+            BenefitsToDate::default(),
+            Lang::En,
+        );
         assert_eq!(
             (v.npv, v.irr, v.roi_lifecycle, v.payback_date),
             (None, None, None, None)
@@ -501,7 +507,7 @@ mod tests {
             planned: money(100_000),
             realized: money(100_000),
         };
-        let v = value(&flows, 0.1, "2026-02".parse().unwrap(), to_date);
+        let v = value(&flows, 0.1, "2026-02".parse().unwrap(), to_date, Lang::En);
         assert_eq!(v.payback_months, Some(2.0));
         assert_eq!(v.payback_date, Some(d(2026, 2, 28)));
         assert_eq!(v.roi_to_date, Some(0.0));

@@ -6,7 +6,7 @@
 //! In: the scenarios family's tables of the period. Out: one [`SheetSpec`] per scenario, in the
 //! configuration's order.
 
-use polars::prelude::{AnyValue, DataFrame, IntoLazy, col, lit};
+use polars::prelude::{AnyValue, Column, DataFrame, IntoLazy, col, lit};
 
 use super::PackInputs;
 use super::sheet::ColumnSpec;
@@ -16,6 +16,7 @@ use crate::error::WorkbookError;
 use crate::labels::{Lang, scenarios as words};
 use crate::metrics::catalogue::{Table, Unit};
 use crate::metrics::columns::{dates, floats, texts};
+use crate::metrics::scenarios::reasons;
 use crate::metrics::scenarios::{
     SCENARIO_CANDIDATES, SCENARIO_ENVELOPE, SCENARIO_FRONTIER, SCENARIO_SUMMARY,
 };
@@ -103,6 +104,23 @@ fn money(value: Option<f64>, currency: &str) -> String {
         ),
         None => "—".to_string(),
     }
+}
+
+/// The candidates with their decisions in `lang`: the warehouse keeps the decision as a code
+/// (the English word), so that a rerun in the other language restates no decision.
+fn decisions_in(mut frame: DataFrame, lang: Lang, sheet: &str) -> Result<DataFrame, WorkbookError> {
+    let words: Vec<Option<&str>> = texts(&frame, "decision")
+        .map_err(|e| frame_error(sheet, e))?
+        .iter()
+        .map(|code| {
+            code.as_deref()
+                .map(|code| reasons::decision::word(code, lang))
+        })
+        .collect();
+    frame
+        .with_column(Column::new("decision".into(), words))
+        .map_err(|e| frame_error(sheet, e))?;
+    Ok(frame)
 }
 
 fn sheet(inputs: &PackInputs, name: &str, index: usize) -> Result<SheetSpec, WorkbookError> {
@@ -196,7 +214,7 @@ fn sheet(inputs: &PackInputs, name: &str, index: usize) -> Result<SheetSpec, Wor
         Block::Table(
             TableBlock::new(
                 &format!("Scenario{index}Candidates"),
-                rows_of(inputs, &SCENARIO_CANDIDATES, name)?,
+                decisions_in(rows_of(inputs, &SCENARIO_CANDIDATES, name)?, lang, name)?,
                 columns(&SCENARIO_CANDIDATES, lang),
             )
             .headed(words::CANDIDATES.get(lang).to_string()),

@@ -11,7 +11,7 @@ use std::process::Command;
 
 use calamine::{Data, DataType, Reader, Xlsx, open_workbook};
 
-use crate::common::{Workspace, query_f64, query_i64, row_texts};
+use crate::common::{Workspace, query_f64, query_i64, query_strings, row_texts};
 
 const PERIOD: &str = "2026-10";
 
@@ -216,6 +216,125 @@ fn every_chart_is_native_in_the_package_and_an_image_in_both_languages() {
         &book.sheet_names()[..4],
         ["摘要", "投资组合", "现金流", "月度"],
         "Chinese sheet names"
+    );
+}
+
+/// Whether `text` has a Chinese character.
+fn chinese(text: &str) -> bool {
+    text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
+/// The cells of `column` in the rows below the header row that starts with `first`, while their
+/// first cell is an investment id: (id, cell).
+fn by_investment(
+    range: &calamine::Range<Data>,
+    first: &str,
+    column: &str,
+) -> Vec<(String, String)> {
+    let header = range
+        .rows()
+        .position(|r| r.first().map(|c| c.to_string()) == Some(first.into()))
+        .unwrap_or_else(|| panic!("a table headed {first}"));
+    let at = row_texts(range, header)
+        .iter()
+        .position(|h| h == column)
+        .unwrap_or_else(|| panic!("a column {column}"));
+    range
+        .rows()
+        .skip(header + 1)
+        .take_while(|r| r[0].to_string().starts_with("INV-"))
+        .map(|r| (r[0].to_string(), r[at].to_string()))
+        .collect()
+}
+
+#[test]
+fn a_chinese_pack_gives_its_reasons_and_notes_in_chinese_and_restates_nothing() {
+    let ws = Workspace::with_sample();
+    ws.itvalue(&["run", "--period", PERIOD]).assert_code(0);
+    ws.itvalue(&["run", "--period", PERIOD, "--lang", "zh"])
+        .assert_code(0);
+    let path = workbook(&ws);
+    let db = ws.warehouse();
+    let stored = |column: &str| -> BTreeMap<String, String> {
+        query_strings(
+            &db,
+            &format!(
+                "SELECT investment_id || '|' || coalesce({column}, '') FROM metrics.investment_finance
+                 WHERE period = DATE '{PERIOD}-01'"
+            ),
+        )
+        .into_iter()
+        .map(|r| {
+            let (id, text) = r.split_once('|').unwrap();
+            (id.to_string(), text.to_string())
+        })
+        .collect()
+    };
+    // The recommendation stays a code; its reason is in the run's language.
+    let codes = stored("recommendation");
+    assert!(
+        codes
+            .values()
+            .all(|c| ["continue", "fix", "stop", "review", ""].contains(&c.as_str())),
+        "{codes:?}"
+    );
+    let reasons = stored("recommendation_reason");
+    let decisions = by_investment(&sheet(&path, "摘要"), "投资项目", "原因");
+    assert!(!decisions.is_empty(), "the Summary lists decisions");
+    for (id, reason) in &decisions {
+        assert!(chinese(reason), "{id}: {reason}");
+        assert_eq!(
+            reason, &reasons[id],
+            "{id}: the Summary shows the stored reason"
+        );
+    }
+    let portfolio = sheet(&path, "投资组合");
+    let listed = by_investment(&portfolio, "投资项目", "原因");
+    assert_eq!(
+        listed.len(),
+        reasons.len(),
+        "every investment on the Portfolio"
+    );
+    for (id, reason) in &listed {
+        assert!(chinese(reason), "{id}: {reason}");
+    }
+    let notes = by_investment(&portfolio, "投资项目", "说明");
+    assert!(
+        notes.iter().any(|(_, n)| !n.is_empty()),
+        "some notes in the sample"
+    );
+    for (id, note) in notes.iter().filter(|(_, n)| !n.is_empty()) {
+        assert!(chinese(note), "{id}: {note}");
+        assert!(
+            !note.contains("; "),
+            "{id}: notes joined the Chinese way: {note}"
+        );
+    }
+    // The other families' notes too, as stored.
+    for table in [
+        "flow_value_stream",
+        "delivery_performance",
+        "reliability_application",
+    ] {
+        let notes = query_strings(
+            &db,
+            &format!(
+                "SELECT notes FROM metrics.{table}
+                 WHERE period = DATE '{PERIOD}-01' AND coalesce(notes, '') <> ''"
+            ),
+        );
+        for note in notes {
+            assert!(chinese(&note), "{table}: {note}");
+        }
+    }
+    // The English run before stored the same figures: words in another language restate nothing.
+    drop(db);
+    let out = ws.itvalue(&["diff", "--period", PERIOD]);
+    out.assert_code(0);
+    assert!(
+        out.stdout.ends_with("no figure differs\n"),
+        "{}",
+        out.stdout
     );
 }
 

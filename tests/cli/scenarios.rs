@@ -451,3 +451,66 @@ fn the_readme_scenario_is_a_valid_configuration() {
     assert_eq!(scenario.budget.envelope().to_string(), "9000000.00");
     assert_eq!(scenario.time_limit_seconds, 10.0);
 }
+
+#[test]
+fn a_chinese_pack_gives_the_scenario_decisions_and_reasons_in_chinese_and_restates_nothing() {
+    let ws = Workspace::with_sample();
+    ws.itvalue(&["run", "--period", PERIOD]).assert_code(0);
+    ws.itvalue(&["run", "--period", PERIOD, "--lang", "zh"])
+        .assert_code(0);
+    let path = workbook(&ws);
+    let rows = table(&range(&path, SHEET), "投资项目");
+    assert!(!rows.is_empty(), "the candidates are listed");
+    // The warehouse keeps the decision as its code (the English word); the sheet shows the word.
+    let db = ws.warehouse();
+    let stored: BTreeMap<String, String> = query_strings(
+        &db,
+        &format!(
+            "SELECT investment_id || '|' || decision FROM metrics.scenario_candidates
+             WHERE period = DATE '{PERIOD}-01' AND scenario = '{SHEET}'"
+        ),
+    )
+    .into_iter()
+    .map(|r| {
+        let (id, code) = r.split_once('|').unwrap();
+        (id.to_string(), code.to_string())
+    })
+    .collect();
+    assert_eq!(rows.len(), stored.len());
+    let word = |code: &str| match code {
+        "funded" => "资助",
+        "continued" => "继续",
+        "not funded" => "不资助",
+        "stopped" => "停止",
+        "outside the window" => "不在窗口内",
+        "left out" => "未纳入",
+        "no selection" => "无入选组合",
+        other => panic!("not a decision code: {other}"),
+    };
+    let chinese = |t: &str| t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    for row in &rows {
+        let id = text(&row["投资项目"]);
+        assert_eq!(text(&row["决定"]), word(&stored[&id]), "{id}");
+        let reason = text(&row["原因"]);
+        assert!(chinese(&reason), "{id}: {reason}");
+        assert!(
+            !reason.contains("; "),
+            "{id}: joined the Chinese way: {reason}"
+        );
+    }
+    assert!(
+        rows.iter().any(|r| text(&r["决定"]) == "资助")
+            && rows.iter().any(|r| text(&r["决定"]) == "不资助"),
+        "the sample funds some candidates and not others"
+    );
+    // The English run before stored the same selection: reasons in another language restate
+    // nothing.
+    drop(db);
+    let out = ws.itvalue(&["diff", "--period", PERIOD]);
+    out.assert_code(0);
+    assert!(
+        out.stdout.ends_with("no figure differs\n"),
+        "{}",
+        out.stdout
+    );
+}

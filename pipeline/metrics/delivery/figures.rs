@@ -12,6 +12,8 @@ use polars::prelude::*;
 use super::links::{self, Deployment, FailedDeployment};
 use super::tiers;
 use super::{DELIVERY_FAILED_DEPLOYMENTS, DELIVERY_PERFORMANCE, DELIVERY_TREND, KEYS, LEVELS};
+use crate::labels::Lang;
+use crate::labels::explained::{self, SEPARATOR, delivery as notes};
 use crate::metrics::Settings;
 use crate::metrics::columns::texts;
 use crate::metrics::flow::events_as_of;
@@ -248,7 +250,12 @@ fn performance_table(
         .collect()?;
     let frequency = frequency_figures(production, &figures, window, period)?;
     let figures = join_levels(figures.lazy(), frequency.lazy(), &KEYS).collect()?;
-    let figures = with_tiers_and_notes(figures, settings.metrics.delivery.dora_year, period)?;
+    let figures = with_tiers_and_notes(
+        figures,
+        settings.metrics.delivery.dora_year,
+        period,
+        settings.lang,
+    )?;
     DELIVERY_PERFORMANCE.in_order(figures.lazy(), period)
 }
 
@@ -343,7 +350,9 @@ fn with_tiers_and_notes(
     mut figures: DataFrame,
     year: u16,
     period: Period,
+    lang: Lang,
 ) -> PolarsResult<DataFrame> {
+    let period = period.to_string();
     let floats = |name: &str| -> PolarsResult<Vec<Option<f64>>> {
         Ok(figures
             .column(name)?
@@ -378,23 +387,22 @@ fn with_tiers_and_notes(
         recovery_tier.push(recovery[r].and_then(|h| name(tiers::recovery(h))));
         let mut row: Vec<String> = Vec::new();
         if rate[r].is_none() {
-            row.push(format!(
-                "no production deployment in {period}, so no change failure rate"
-            ));
+            row.push(explained::for_period(notes::NO_PRODUCTION, lang, &period));
         }
         let unnamed = without_change[r].unwrap_or(0.0) as i64;
         if unnamed > 0 && deployments[r].unwrap_or(0.0) > 0.0 {
-            row.push(format!(
-                "{unnamed} successful deployment(s) name no released demand, so no change lead time for them"
-            ));
+            row.push(explained::counted(notes::UNNAMED, lang, unnamed, &period));
         }
         let waiting = not_recovered[r].unwrap_or(0.0) as i64;
         if waiting > 0 {
-            row.push(format!(
-                "{waiting} failed deployment(s) not recovered by the end of {period}"
+            row.push(explained::counted(
+                notes::NOT_RECOVERED,
+                lang,
+                waiting,
+                &period,
             ));
         }
-        notes.push(row.join("; "));
+        notes.push(row.join(SEPARATOR.get(lang)));
     }
     figures.with_column(Column::new("frequency_tier".into(), frequency))?;
     figures.with_column(Column::new("lead_time_tier".into(), lead_tier))?;
@@ -648,6 +656,7 @@ mod tests {
             reporting_currency: "EUR",
             metrics: &metrics,
             zone: &zone,
+            lang: crate::labels::Lang::En,
         };
         let inputs = DeliveryInputs {
             deployments: &deployments,

@@ -101,7 +101,7 @@ pub const DELIVERY_PERFORMANCE: Table = Table {
         measure("recovery_time_p50", Unit::Number),
         measure("recovery_tier", Unit::Text),
         measure("not_recovered", Unit::Integer),
-        label("notes", Unit::Text, 50.0),
+        label("notes", Unit::Text, 50.0).in_run_language(),
     ],
 };
 

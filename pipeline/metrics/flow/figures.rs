@@ -13,6 +13,7 @@ use rust_decimal::Decimal;
 use super::demands::{DONE_ORDERS, EXIT_ORDERS, events_as_of, lifecycle, month_end_states};
 use super::{FLOW_FUNNEL, FLOW_OLDEST_WIP, FLOW_TREND, FLOW_VALUE_STREAM, KEYS, LEVELS};
 use crate::contract::{DEMAND_TYPES, FUNNEL_STAGES};
+use crate::labels::explained::{self, SEPARATOR, flow as notes};
 use crate::metrics::Settings;
 use crate::metrics::columns::{dates, money, money_series, texts};
 use crate::metrics::incident_cost::weighted_costs;
@@ -245,7 +246,7 @@ fn stream_money(
             entry.run = None;
             entry
                 .notes
-                .push("no cost lines loaded, so no cost figures".into());
+                .push(notes::NO_COST_LINES.get(settings.lang).to_string());
         }
     }
     incident_money(inputs, period, settings, &stream_of, &mut out)?;
@@ -265,7 +266,7 @@ fn incident_money(
             entry.incident = None;
             entry
                 .notes
-                .push("no incident impact loaded, so no incident cost".into());
+                .push(notes::NO_INCIDENT_IMPACT.get(settings.lang).to_string());
         }
         return Ok(());
     }
@@ -297,9 +298,15 @@ fn incident_money(
         }
     }
     for (key, n) in unpriced {
-        out.entry(key).or_insert_with(StreamMoney::zero).notes.push(format!(
-            "{n} incident-month(s) without a downtime cost per minute or a severity weight left out of the incident cost"
-        ));
+        out.entry(key)
+            .or_insert_with(StreamMoney::zero)
+            .notes
+            .push(explained::counted(
+                notes::UNPRICED,
+                settings.lang,
+                n,
+                &period.to_string(),
+            ));
     }
     Ok(())
 }
@@ -329,24 +336,28 @@ fn with_money_and_notes(
         vec![None; rows],
         vec![None; rows],
     );
+    let lang = settings.lang;
+    let month = period.to_string();
     let mut notes = Vec::with_capacity(rows);
     for r in 0..rows {
         let mut row_notes: Vec<String> = Vec::new();
         if released[r] == 0 {
-            row_notes.push(format!(
-                "nothing released in {period}, so no lead or cycle time"
-            ));
+            row_notes.push(explained::for_period(notes::NOTHING_RELEASED, lang, &month));
         }
         if without_proposed[r] > 0 {
-            row_notes.push(format!(
-                "{} released demand(s) without a proposed date have no lead time",
-                without_proposed[r]
+            row_notes.push(explained::counted(
+                notes::WITHOUT_PROPOSED,
+                lang,
+                without_proposed[r],
+                &month,
             ));
         }
         if without_development[r] > 0 {
-            row_notes.push(format!(
-                "{} released demand(s) that never entered in_development have no cycle time",
-                without_development[r]
+            row_notes.push(explained::counted(
+                notes::WITHOUT_DEVELOPMENT,
+                lang,
+                without_development[r],
+                &month,
             ));
         }
         let key = match levels[r].as_deref() {
@@ -369,13 +380,12 @@ fn with_money_and_notes(
                     .and_then(|(i, r)| rust_decimal::prelude::ToPrimitive::to_f64(&(i / r)));
                 row_notes.extend(m.notes.iter().cloned());
             }
-            None if levels[r].as_deref() == Some("team") => row_notes
-                .push("costs are kept per investment, not per team, so no money figures".into()),
-            None => {
-                row_notes.push("no investment names this value stream, so no money figures".into())
+            None if levels[r].as_deref() == Some("team") => {
+                row_notes.push(notes::TEAM_COSTS.get(lang).to_string());
             }
+            None => row_notes.push(notes::NO_INVESTMENT.get(lang).to_string()),
         }
-        notes.push(row_notes.join("; "));
+        notes.push(row_notes.join(SEPARATOR.get(lang)));
     }
     figures.with_column(money_series("actual_cost_month", actual.into_iter())?)?;
     figures.with_column(money_series(
@@ -814,6 +824,7 @@ mod tests {
             reporting_currency: "EUR",
             metrics: &metrics,
             zone: &zone,
+            lang: crate::labels::Lang::En,
         };
         let inputs = FlowInputs {
             demands: &demands,

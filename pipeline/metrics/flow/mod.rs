@@ -79,7 +79,7 @@ const PERIOD: Column = key("period", Unit::Month, 10.0);
 const LEVEL: Column = key("level", Unit::Text, 13.0);
 const VALUE_STREAM: Column = key("value_stream", Unit::Text, 16.0);
 const TEAM: Column = key("team", Unit::Text, 14.0);
-const NOTES: Column = label("notes", Unit::Text, 60.0);
+const NOTES: Column = label("notes", Unit::Text, 60.0).in_run_language();
 
 /// `metrics.flow_value_stream`: per level, value stream and team.
 pub const FLOW_VALUE_STREAM: Table = Table {

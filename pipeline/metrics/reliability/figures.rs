@@ -18,6 +18,7 @@ use super::{
     RELIABILITY_APPLICATION, RELIABILITY_INVESTMENT, RELIABILITY_PROBLEMS, RELIABILITY_SEVERITY,
     RELIABILITY_TREND,
 };
+use crate::labels::explained::{self, SEPARATOR, reliability as said};
 use crate::metrics::Settings;
 use crate::metrics::columns::{dates, floats, money_series, texts};
 use crate::metrics::incident_cost::weighted_costs;
@@ -418,15 +419,19 @@ fn application_table(facts: &Facts, settings: &Settings) -> PolarsResult<DataFra
         rows.money("incident_cost", cost);
         let mut notes: Vec<String> = Vec::new();
         if unpriced > 0 {
-            notes.push(format!(
-                "{unpriced} incident(s) with impact in {} have no downtime cost per minute or severity weight, so no cost",
-                facts.period
+            notes.push(explained::counted(
+                said::UNPRICED,
+                settings.lang,
+                unpriced,
+                &facts.period.to_string(),
             ));
         }
         if open > 0 {
-            notes.push(format!(
-                "{open} incident(s) still have business impact at the end of {}: no time to restore for them yet",
-                facts.period
+            notes.push(explained::counted(
+                said::IMPACT_OPEN,
+                settings.lang,
+                open,
+                &facts.period.to_string(),
             ));
         }
         match app.and_then(|a| facts.levels.get(&a.id)) {
@@ -446,10 +451,8 @@ fn application_table(facts: &Facts, settings: &Settings) -> PolarsResult<DataFra
                 );
                 rows.float("sla_attainment", None);
                 if app.is_some_and(|a| a.slo.is_none()) {
-                    notes.push(format!(
-                        "no slo_availability: the default SLO {} applies",
-                        settings.metrics.reliability.default_slo
-                    ));
+                    let slo = settings.metrics.reliability.default_slo.to_string();
+                    notes.push(said::DEFAULT_SLO.fill(settings.lang, &[("slo", &slo)]));
                 }
             }
             None => {
@@ -471,7 +474,7 @@ fn application_table(facts: &Facts, settings: &Settings) -> PolarsResult<DataFra
                 );
             }
         }
-        rows.text("notes", Some(notes.join("; ")));
+        rows.text("notes", Some(notes.join(SEPARATOR.get(settings.lang))));
     }
     rows.frame(&RELIABILITY_APPLICATION, facts.period)
 }
@@ -749,6 +752,7 @@ mod tests {
             reporting_currency: "EUR",
             metrics: &metrics,
             zone: &zone,
+            lang: crate::labels::Lang::En,
         };
         let inputs = ReliabilityInputs {
             incidents: &incidents,

@@ -62,7 +62,7 @@ const NAME: Column = label("name", Unit::Text, 26.0);
 const INVESTMENT: Column = key("investment_id", Unit::Text, 12.0);
 /// The investment an application belongs to: it describes the row, the application identifies it.
 const OWNING_INVESTMENT: Column = label("investment_id", Unit::Text, 12.0);
-const NOTES: Column = label("notes", Unit::Text, 50.0);
+const NOTES: Column = label("notes", Unit::Text, 50.0).in_run_language();
 
 const INCIDENTS: Column = measure("incidents", Unit::Integer);
 const TTR_P50: Column = measure("restore_p50_hours", Unit::Number);

@@ -18,6 +18,8 @@ use polars::prelude::{DataFrame, PolarsResult};
 use rust_decimal::Decimal;
 
 use crate::config::scenario::Objective;
+use crate::labels::Lang;
+use crate::labels::scenarios::reasons as say;
 use crate::metrics::columns::{dates, floats, money, texts};
 use crate::metrics::decisions::Stage;
 use crate::schedule::Period;
@@ -149,16 +151,16 @@ pub fn investments(
 }
 
 /// What an empty figure means for a candidate, for its reason.
-fn missing(objective: &Objective, investment: &Investment) -> Option<String> {
+fn missing(objective: &Objective, investment: &Investment, lang: Lang) -> Option<String> {
     match objective {
         Objective::NpvP50 => investment
             .npv_p50
             .is_none()
-            .then(|| "no forward NPV at P50 (the Portfolio sheet's notes say why)".to_string()),
+            .then(|| say::NO_NPV_P50.get(lang).to_string()),
         Objective::ExpectedNpv => investment
             .expected_npv
             .is_none()
-            .then(|| "no mean forward NPV (the Portfolio sheet's notes say why)".to_string()),
+            .then(|| say::NO_EXPECTED_NPV.get(lang).to_string()),
         Objective::Weighted(weights) => {
             let empty: Vec<&str> = weights
                 .keys()
@@ -171,10 +173,7 @@ fn missing(objective: &Objective, investment: &Investment) -> Option<String> {
                 .map(String::as_str)
                 .collect();
             (!empty.is_empty()).then(|| {
-                format!(
-                    "no {} for its score (the Portfolio sheet's notes say why)",
-                    empty.join(" or ")
-                )
+                say::NO_SCORE_FIGURES.fill(lang, &[("figures", &empty.join(say::OR.get(lang)))])
             })
         }
     }
@@ -199,6 +198,7 @@ pub fn candidates(
     investments: &[Investment],
     months: (Period, Period),
     objective: &Objective,
+    lang: Lang,
 ) -> Vec<Candidate> {
     investments
         .iter()
@@ -216,11 +216,8 @@ pub fn candidates(
                 .collect();
             let cost = known.then(|| months.values().copied().sum::<Decimal>());
             let value = value(objective, investment);
-            let standing = match (cost, missing(objective, investment)) {
-                (None, _) => Standing::LeftOut(
-                    "a cost line in the window lacks an FX rate, so its cost in the window is unknown"
-                        .to_string(),
-                ),
+            let standing = match (cost, missing(objective, investment, lang)) {
+                (None, _) => Standing::LeftOut(say::NO_FX.get(lang).to_string()),
                 (Some(c), _) if c.is_zero() => Standing::Outside,
                 (Some(_), Some(why)) => Standing::LeftOut(why),
                 (Some(_), None) => Standing::Decided,

@@ -19,6 +19,8 @@ use super::candidates::{self, Candidate, Investment};
 use super::program::{self, BudgetRow, Model, id_list};
 use super::reasons::{self, Explained, Words};
 use crate::config::scenario::{Objective, Scenario, budget_spans};
+use crate::labels::Lang;
+use crate::labels::scenarios::notes as say;
 use crate::metrics::decisions::Stage;
 use crate::metrics::solver::{self, Program, Solved};
 use crate::schedule::Period;
@@ -97,21 +99,23 @@ pub struct Evaluated {
 }
 
 /// The objective in words: (its figure, per unit of cost).
-pub fn objective_words(objective: &Objective, currency: &str) -> (String, String) {
+pub fn objective_words(objective: &Objective, currency: &str, lang: Lang) -> (String, String) {
+    use crate::labels::scenarios::value;
+    let per_currency = |words: crate::labels::Words| words.fill(lang, &[("currency", currency)]);
     match objective {
         Objective::NpvP50 => (
-            "forward NPV at P50".to_string(),
-            format!("NPV per {currency}"),
+            value::NPV_P50.get(lang).to_string(),
+            per_currency(value::NPV_PER_COST),
         ),
         Objective::ExpectedNpv => (
-            "mean forward NPV".to_string(),
-            format!("NPV per {currency}"),
+            value::EXPECTED_NPV.get(lang).to_string(),
+            per_currency(value::NPV_PER_COST),
         ),
         Objective::Weighted(weights) => {
             let terms: Vec<String> = weights.iter().map(|(f, w)| format!("{w} × {f}")).collect();
             (
-                format!("score ({})", terms.join(" + ")),
-                format!("score per {currency}"),
+                value::SCORE.fill(lang, &[("terms", &terms.join(" + "))]),
+                per_currency(value::SCORE_PER_COST),
             )
         }
     }
@@ -144,6 +148,7 @@ fn budget_rows(
     scenario: &Scenario,
     months: (Period, Period),
     notes: &mut Vec<String>,
+    lang: Lang,
 ) -> Vec<BudgetRow> {
     let mut rows = Vec::new();
     if let Some(total) = scenario.budget.total {
@@ -166,9 +171,7 @@ fn budget_rows(
             .map_or(key.clone(), |(_, l)| l.to_string());
         let (first, last) = (first.max(months.0), last.min(months.1));
         if first > last {
-            notes.push(format!(
-                "the {label} budget covers no month of the window after the period, so it does not bind"
-            ));
+            notes.push(say::BUDGET_OUTSIDE.fill(lang, &[("label", &label)]));
             continue;
         }
         rows.push(BudgetRow {
@@ -195,9 +198,10 @@ pub fn evaluate(
     investments: &[Investment],
     period: Period,
     currency: &str,
+    lang: Lang,
 ) -> Evaluated {
     let clock = Instant::now();
-    let (value_words, per_cost_words) = objective_words(&scenario.objective, currency);
+    let (value_words, per_cost_words) = objective_words(&scenario.objective, currency, lang);
     let window = window(scenario, period);
     let mut notes = Vec::new();
     let mut evaluated = Evaluated {
@@ -219,21 +223,30 @@ pub fn evaluate(
     };
     let first = window.0.max(period.next());
     if first > window.1 {
-        evaluated.status = Status::NoSelection(format!(
-            "its window {} to {} has ended by the period {period}: move from and to (or the budgets' years) ahead",
-            window.0, window.1
-        ));
+        evaluated.status =
+            Status::NoSelection(crate::labels::scenarios::faults::WINDOW_ENDED.fill(
+                lang,
+                &[
+                    ("from", &window.0.to_string()),
+                    ("to", &window.1.to_string()),
+                    ("period", &period.to_string()),
+                ],
+            ));
         return evaluated;
     }
     if first > window.0 {
-        notes.push(format!(
-            "the window's months up to {period} are past: only the costs of {first} to {} count",
-            window.1
+        notes.push(say::MONTHS_PAST.fill(
+            lang,
+            &[
+                ("period", &period.to_string()),
+                ("first", &first.to_string()),
+                ("last", &window.1.to_string()),
+            ],
         ));
     }
     let months = (first, window.1);
-    let budgets = budget_rows(scenario, months, &mut notes);
-    evaluated.candidates = candidates::candidates(investments, months, &scenario.objective);
+    let budgets = budget_rows(scenario, months, &mut notes, lang);
+    evaluated.candidates = candidates::candidates(investments, months, &scenario.objective, lang);
     let known: BTreeSet<&str> = investments.iter().map(|i| i.id.as_str()).collect();
     let closed: BTreeSet<&str> = investments
         .iter()
@@ -246,9 +259,16 @@ pub fn evaluate(
         per_cost: &per_cost_words,
         currency,
         min_probability: scenario.min_probability_positive,
+        lang,
     };
     let model = if conflicts.is_empty() {
-        match program::build(scenario, &evaluated.candidates, budgets.clone(), &closed) {
+        match program::build(
+            scenario,
+            &evaluated.candidates,
+            budgets.clone(),
+            &closed,
+            lang,
+        ) {
             Ok(model) => Some(model),
             Err(found) => {
                 conflicts = found;
@@ -259,8 +279,8 @@ pub fn evaluate(
         None
     };
     let Some(model) = model else {
-        let why = conflicts.join("; ");
-        evaluated.explained = reasons::without_selection(&evaluated.candidates, &why);
+        let why = conflicts.join(crate::labels::scenarios::reasons::SEPARATOR.get(lang));
+        evaluated.explained = reasons::without_selection(&evaluated.candidates, &why, lang);
         evaluated.envelope_rows = envelope_rows(None, &budgets, None, &[], scenario, months);
         evaluated.status = Status::NoSelection(why);
         evaluated.notes = notes;
@@ -284,7 +304,7 @@ pub fn evaluate(
                     .unwrap_or_else(|e| e.to_string()),
                 None => main.status.clone(),
             };
-            evaluated.explained = reasons::without_selection(&evaluated.candidates, &why);
+            evaluated.explained = reasons::without_selection(&evaluated.candidates, &why, lang);
             evaluated.envelope_rows =
                 envelope_rows(Some(&model), &budgets, None, &[], scenario, months);
             evaluated.status = Status::NoSelection(why);
@@ -319,10 +339,8 @@ pub fn evaluate(
         .map(|i| evaluated.candidates[i].id())
         .collect();
     if !unknown.is_empty() {
-        notes.push(format!(
-            "the total leaves out the value of {}, funded as must-fund without a known value",
-            unknown.join(", ")
-        ));
+        let ids = unknown.join(crate::labels::scenarios::reasons::LIST.get(lang));
+        notes.push(say::VALUE_UNKNOWN.fill(lang, &[("ids", &ids)]));
     }
     evaluated.value = Some(model.program.value_of(&selection));
     evaluated.funded_cost = Some(model.funded_cost(&selection));

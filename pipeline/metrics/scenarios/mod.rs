@@ -67,7 +67,7 @@ pub const SCENARIO_SUMMARY: Table = Table {
         PERIOD,
         SCENARIO,
         defined("status", Unit::Text, 16.0),
-        defined("objective", Unit::Text, 22.0),
+        defined("objective", Unit::Text, 22.0).in_run_language(),
         defined("window_from", Unit::Month, 10.0),
         defined("window_to", Unit::Month, 10.0),
         defined("envelope", Unit::Money, 15.0),
@@ -78,7 +78,7 @@ pub const SCENARIO_SUMMARY: Table = Table {
         defined("continued", Unit::Integer, 10.0),
         defined("not_funded", Unit::Integer, 10.0),
         defined("stopped", Unit::Integer, 9.0),
-        label("notes", Unit::Text, 60.0),
+        label("notes", Unit::Text, 60.0).in_run_language(),
     ],
 };
 
@@ -100,7 +100,7 @@ pub const SCENARIO_CANDIDATES: Table = Table {
         defined("value", Unit::Number, 15.0),
         defined("value_per_cost", Unit::Ratio, 12.0),
         defined("marginal", Unit::Ratio, 10.0),
-        defined("reason", Unit::Text, 70.0),
+        defined("reason", Unit::Text, 70.0).in_run_language(),
     ],
 };
 
@@ -163,7 +163,15 @@ pub fn compute_family(inputs: &Inputs, period: Period, settings: &Settings) -> R
         .map_err(|e| Error::metrics("scenario_candidates", e))?;
         scenarios
             .par_iter()
-            .map(|s| evaluate(s, &investments, period, settings.reporting_currency))
+            .map(|s| {
+                evaluate(
+                    s,
+                    &investments,
+                    period,
+                    settings.reporting_currency,
+                    settings.lang,
+                )
+            })
             .collect()
     };
     let currency = settings.reporting_currency;

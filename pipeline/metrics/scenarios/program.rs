@@ -18,6 +18,8 @@ use rust_decimal::prelude::ToPrimitive;
 use super::candidates::{Candidate, Standing};
 use crate::config::scenario::Scenario;
 use crate::format::group_thousands_decimal;
+use crate::labels::scenarios::{faults as say, reasons};
+use crate::labels::{Lang, Words};
 use crate::metrics::decisions::Stage;
 use crate::metrics::solver::{self, Program, Row, Solved, SolverError};
 use crate::schedule::Period;
@@ -98,6 +100,8 @@ pub struct Model<'a> {
     pub groups: BTreeMap<String, Vec<usize>>,
     /// Per candidate, the candidates it needs (candidate indexes).
     pub needs: Vec<Vec<usize>>,
+    /// The language of the explanations.
+    pub lang: Lang,
 }
 
 /// The slack a budget row gets: half a cent. Costs and budgets are whole cents, so a selection
@@ -176,7 +180,7 @@ pub fn unknown_ids(scenario: &Scenario, known: &BTreeSet<&str>) -> Vec<String> {
 }
 
 /// A cycle of prerequisites among the ids the scenario names, as "A needs B, which needs A".
-pub fn prerequisite_cycle(requires: &BTreeMap<String, Vec<String>>) -> Option<String> {
+pub fn prerequisite_cycle(requires: &BTreeMap<String, Vec<String>>, lang: Lang) -> Option<String> {
     // Depth-first search; `path` is the chain being followed.
     fn visit<'r>(
         id: &'r str,
@@ -205,11 +209,14 @@ pub fn prerequisite_cycle(requires: &BTreeMap<String, Vec<String>>) -> Option<St
     for id in requires.keys() {
         let mut path = Vec::new();
         if let Some(cycle) = visit(id, requires, &mut done, &mut path) {
-            let mut text = format!("{} needs {}", cycle[0], cycle[1]);
-            for id in &cycle[2..] {
-                text.push_str(&format!(", which needs {id}"));
-            }
-            return Some(format!("the prerequisites form a cycle: {text}"));
+            let rest: String = cycle[2..]
+                .iter()
+                .map(|id| say::CYCLE_NEXT.fill(lang, &[("id", id)]))
+                .collect();
+            return Some(say::CYCLE.fill(
+                lang,
+                &[("first", cycle[0]), ("second", cycle[1]), ("rest", &rest)],
+            ));
         }
     }
     None
@@ -229,24 +236,24 @@ pub fn build<'a>(
     candidates: &'a [Candidate],
     budgets: Vec<BudgetRow>,
     closed: &BTreeSet<&str>,
+    lang: Lang,
 ) -> Built<'a> {
+    let say = |words: Words, values: &[(&str, &str)]| words.fill(lang, values);
     let index: BTreeMap<&str, usize> = candidates
         .iter()
         .enumerate()
         .map(|(i, c)| (c.id(), i))
         .collect();
     let mut conflicts = Vec::new();
-    if let Some(cycle) = prerequisite_cycle(&scenario.requires) {
+    if let Some(cycle) = prerequisite_cycle(&scenario.requires, lang) {
         conflicts.push(cycle);
     }
     for id in &scenario.must_fund {
         if scenario.must_stop.contains(id) {
-            conflicts.push(format!("{id} is both must-fund and must-stop"));
+            conflicts.push(say(say::BOTH_MUST, &[("id", id)]));
         }
         if closed.contains(id.as_str()) {
-            conflicts.push(format!(
-                "must_fund names {id}, which is completed or cancelled: nothing is left to fund"
-            ));
+            conflicts.push(say(say::MUST_FUND_CLOSED, &[("id", id)]));
         }
     }
     // Per candidate, the candidates it needs (closed prerequisites are done: satisfied).
@@ -287,9 +294,9 @@ pub fn build<'a>(
     let mut forced: BTreeMap<usize, Fixed> = BTreeMap::new();
     for &i in &must_fund {
         match &candidates[i].standing {
-            Standing::LeftOut(why) if candidates[i].cost.is_none() => conflicts.push(format!(
-                "must_fund names {}, which cannot be funded: {why}",
-                candidates[i].id()
+            Standing::LeftOut(why) if candidates[i].cost.is_none() => conflicts.push(say(
+                say::MUST_FUND_UNFUNDABLE,
+                &[("id", candidates[i].id()), ("why", why)],
             )),
             _ => {
                 if var_of[i].is_some() {
@@ -319,22 +326,26 @@ pub fn build<'a>(
                 forced.insert(n, Fixed::PrerequisiteOf(i));
                 queue.push(n);
             } else if !undecided_is_satisfied(&candidates[n]) {
-                conflicts.push(format!(
-                    "{} is {} but needs {}, which the scenario cannot fund ({})",
-                    candidates[i].id(),
-                    forced_words(&forced[&i], candidates),
-                    candidates[n].id(),
-                    undecided_words(&candidates[n])
+                conflicts.push(say(
+                    say::NEEDS_UNFUNDABLE,
+                    &[
+                        ("id", candidates[i].id()),
+                        ("forced", &forced_words(&forced[&i], candidates, lang)),
+                        ("other", candidates[n].id()),
+                        ("why", &undecided_words(&candidates[n], lang)),
+                    ],
                 ));
             }
         }
     }
     for (&i, why) in &forced {
         if must_stop.contains(&i) && *why != Fixed::MustFund {
-            conflicts.push(format!(
-                "{} is must-stop, but {}",
-                candidates[i].id(),
-                forced_words(why, candidates)
+            conflicts.push(say(
+                say::MUST_STOP_FORCED,
+                &[
+                    ("id", candidates[i].id()),
+                    ("forced", &forced_words(why, candidates, lang)),
+                ],
             ));
         }
     }
@@ -346,10 +357,13 @@ pub fn build<'a>(
             .map(|i| candidates[*i].id())
             .collect();
         if held.len() > 1 {
-            conflicts.push(format!(
-                "exclusive group {group} allows one of {}, but {} are all funded whatever (must-fund, kept running or needed by one that is)",
-                members.join(", "),
-                held.join(" and ")
+            conflicts.push(say(
+                say::EXCLUSIVE_FORCED,
+                &[
+                    ("group", group),
+                    ("members", &members.join(reasons::LIST.get(lang))),
+                    ("held", &held.join(reasons::AND.get(lang))),
+                ],
             ));
         }
     }
@@ -467,6 +481,7 @@ pub fn build<'a>(
         kinds,
         groups,
         needs,
+        lang,
     })
 }
 
@@ -476,29 +491,42 @@ fn undecided_is_satisfied(c: &Candidate) -> bool {
     c.standing == Standing::Outside && c.investment.stage == Stage::UnderWay
 }
 
-fn undecided_words(c: &Candidate) -> String {
+fn undecided_words(c: &Candidate, lang: Lang) -> String {
     match &c.standing {
-        Standing::Outside => "it is proposed and has no cost in the window".to_string(),
+        Standing::Outside => reasons::PROPOSED_NO_COST.get(lang).to_string(),
         Standing::LeftOut(why) => why.clone(),
-        Standing::Decided => "it is not funded".to_string(),
+        Standing::Decided => reasons::NOT_FUNDED.get(lang).to_string(),
     }
 }
 
-fn forced_words(why: &Fixed, candidates: &[Candidate]) -> String {
+fn forced_words(why: &Fixed, candidates: &[Candidate], lang: Lang) -> String {
     match why {
-        Fixed::MustFund => "must-fund".to_string(),
-        Fixed::KeptRunning => "kept running (keep_running)".to_string(),
-        Fixed::PrerequisiteOf(i) => format!("needed by {}", candidates[*i].id()),
-        _ => "fixed".to_string(),
+        Fixed::MustFund => say::FORCED_MUST_FUND.get(lang).to_string(),
+        Fixed::KeptRunning => say::FORCED_KEPT.get(lang).to_string(),
+        Fixed::PrerequisiteOf(i) => {
+            say::FORCED_NEEDED_BY.fill(lang, &[("id", candidates[*i].id())])
+        }
+        _ => say::FORCED_FIXED.get(lang).to_string(),
     }
 }
 
-fn window_words(budget: &BudgetRow) -> String {
+fn window_words(budget: &BudgetRow, lang: Lang) -> String {
     if budget.first == budget.last {
         budget.first.to_string()
     } else {
-        format!("{} to {}", budget.first, budget.last)
+        say::WINDOW_SPAN.fill(
+            lang,
+            &[
+                ("first", &budget.first.to_string()),
+                ("last", &budget.last.to_string()),
+            ],
+        )
     }
+}
+
+/// "the 2027 budget", in `lang`.
+fn budget_words(budget: &BudgetRow, lang: Lang) -> String {
+    reasons::BUDGET.fill(lang, &[("label", &budget.label)])
 }
 
 /// The budget of `limit` at `level` of the envelope, to the cent.
@@ -545,13 +573,15 @@ impl Model<'_> {
                 .iter()
                 .map(|(c, id)| format!("{id} {}", group_thousands_decimal(*c)))
                 .collect();
-            return Some(format!(
-                "the candidates funded whatever (must-fund, kept running or needed by one that is) need {} in {}, over {} of {}: {}",
-                money(need, currency),
-                window_words(budget),
-                budget.named(),
-                money(limit, currency),
-                id_list(listed.iter().map(String::as_str), 10)
+            return Some(say::OVER_BUDGET.fill(
+                self.lang,
+                &[
+                    ("need", &money(need, currency)),
+                    ("window", &window_words(budget, self.lang)),
+                    ("budget", &budget_words(budget, self.lang)),
+                    ("limit", &money(limit, currency)),
+                    ("ids", &id_list(listed.iter().map(String::as_str), 10)),
+                ],
             ));
         }
         None
@@ -774,6 +804,7 @@ impl Model<'_> {
         time_limit: Duration,
         currency: &str,
     ) -> Result<String, SolverError> {
+        let lang = self.lang;
         let program = self.at_level(level);
         let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
         let mut requires = Vec::new();
@@ -782,26 +813,35 @@ impl Model<'_> {
                 RowKind::Budget(b) => groups.push((
                     format!(
                         "{} ({})",
-                        self.budgets[*b].named(),
+                        budget_words(&self.budgets[*b], lang),
                         money(scaled(self.budgets[*b].limit, level), currency)
                     ),
                     vec![r],
                 )),
                 RowKind::Cap { category, share } => groups.push((
-                    format!(
-                        "the cap of {category} at {}% of the funded cost",
-                        (share * Decimal::ONE_HUNDRED).normalize()
+                    reasons::CAP.fill(
+                        lang,
+                        &[
+                            ("category", category),
+                            (
+                                "share",
+                                &(share * Decimal::ONE_HUNDRED).normalize().to_string(),
+                            ),
+                        ],
                     ),
                     vec![r],
                 )),
                 RowKind::Exclusive(group) => {
-                    groups.push((format!("exclusive group {group}"), vec![r]));
+                    groups.push((
+                        say::EXCLUSIVE_GROUP.fill(lang, &[("group", group)]),
+                        vec![r],
+                    ));
                 }
                 RowKind::Requires { .. } => requires.push(r),
             }
         }
         if !requires.is_empty() {
-            groups.push(("the prerequisites".to_string(), requires));
+            groups.push((say::PREREQUISITES.get(lang).to_string(), requires));
         }
         let feasible = |keep: &[bool]| -> Result<bool, SolverError> {
             let mut trial = program.clone();
@@ -839,14 +879,11 @@ impl Model<'_> {
             .filter(|(_, k)| **k)
             .map(|((name, _), _)| name.as_str())
             .collect();
-        Ok(format!(
-            "no selection keeps {} with the candidates funded whatever ({})",
-            if named.is_empty() {
-                "the fixed candidates".to_string()
-            } else {
-                named.join(" and ")
-            },
-            id_list(fixed, 10)
-        ))
+        let named = if named.is_empty() {
+            say::FIXED_CANDIDATES.get(lang).to_string()
+        } else {
+            named.join(reasons::AND.get(lang))
+        };
+        Ok(say::NO_SELECTION_KEEPS.fill(lang, &[("named", &named), ("ids", &id_list(fixed, 10))]))
     }
 }

@@ -16,6 +16,8 @@ use rust_decimal::prelude::ToPrimitive;
 use super::candidates::{Candidate, Standing};
 use super::program::{Fixed, Model, RowKind};
 use crate::format::group_thousands;
+use crate::labels::Lang;
+use crate::labels::scenarios::reasons as say;
 
 /// A candidate's decision, as the Scenarios sheet shows it.
 pub mod decision {
@@ -37,6 +39,24 @@ pub mod decision {
         LEFT_OUT,
         NO_SELECTION,
     ];
+
+    /// The decision `code` (one of the above, as the warehouse stores it) in `lang`.
+    pub fn word(code: &str, lang: Lang) -> &'static str {
+        use crate::labels::scenarios::decision as words;
+        let words = match code {
+            FUNDED => words::FUNDED,
+            CONTINUED => words::CONTINUED,
+            NOT_FUNDED => words::NOT_FUNDED,
+            STOPPED => words::STOPPED,
+            OUTSIDE => words::OUTSIDE,
+            LEFT_OUT => words::LEFT_OUT,
+            NO_SELECTION => words::NO_SELECTION,
+            _ => return "",
+        };
+        words.get(lang)
+    }
+
+    use crate::labels::Lang;
 }
 
 /// How the objective's figures are named in the reasons.
@@ -49,6 +69,8 @@ pub struct Words<'a> {
     pub currency: &'a str,
     /// The scenario's minimum probability of a positive NPV, if any.
     pub min_probability: Option<f64>,
+    /// The language of the reasons.
+    pub lang: Lang,
 }
 
 /// One candidate's place in the selection.
@@ -134,13 +156,36 @@ impl Situation<'_, '_> {
     /// "NPV per EUR 0.12 below the marginal 0.31".
     fn against_marginal(&self, r: Option<f64>, m: Option<f64>) -> Option<String> {
         let (r, m) = (r?, m?);
-        let side = if below(r, m) { "below" } else { "at or above" };
-        Some(format!(
-            "{} {} {side} the marginal {}",
-            self.words.per_cost,
-            ratio(r),
-            ratio(m)
+        let side = if below(r, m) {
+            say::BELOW_MARGINAL
+        } else {
+            say::AT_MARGINAL
+        };
+        Some(self.say(
+            side,
+            &[
+                ("per_cost", self.words.per_cost),
+                ("ratio", &ratio(r)),
+                ("marginal", &ratio(m)),
+            ],
         ))
+    }
+
+    fn say(&self, words: crate::labels::Words, values: &[(&str, &str)]) -> String {
+        words.fill(self.words.lang, values)
+    }
+
+    fn word(&self, words: crate::labels::Words) -> &'static str {
+        words.get(self.words.lang)
+    }
+
+    fn joined(&self, parts: &[impl AsRef<str>], joiner: crate::labels::Words) -> String {
+        let parts: Vec<&str> = parts.iter().map(AsRef::as_ref).collect();
+        parts.join(self.word(joiner))
+    }
+
+    fn budget(&self, label: &str) -> String {
+        self.say(say::BUDGET, &[("label", label)])
     }
 
     /// The budget rows in which `c` has cost and whose shadow price is positive.
@@ -152,7 +197,7 @@ impl Situation<'_, '_> {
             .filter(|(b, p)| {
                 p.is_some_and(|p| p > 0.0) && !c.cost_between(b.first, b.last).is_zero()
             })
-            .map(|(b, _)| b.named())
+            .map(|(b, _)| self.budget(&b.label))
             .collect()
     }
 
@@ -167,11 +212,13 @@ impl Situation<'_, '_> {
                 let need = c.cost_between(b.first, b.last);
                 let left = b.limit - self.model.cost_of(self.selection, b.first, b.last);
                 (need > left).then(|| {
-                    format!(
-                        "{} (it needs {}, {} is left)",
-                        b.named(),
-                        decimal_money(need, currency),
-                        decimal_money(left, currency)
+                    self.say(
+                        say::UNFIT,
+                        &[
+                            ("budget", &self.budget(&b.label)),
+                            ("need", &decimal_money(need, currency)),
+                            ("left", &decimal_money(left, currency)),
+                        ],
                     )
                 })
             })
@@ -192,9 +239,15 @@ impl Situation<'_, '_> {
                         used += cost;
                     }
                     (used > *share * total + Decimal::new(5, 3)).then(|| {
-                        format!(
-                            "the cap of {category} at {}% of the funded cost",
-                            (*share * Decimal::ONE_HUNDRED).normalize()
+                        self.say(
+                            say::CAP,
+                            &[
+                                ("category", category),
+                                (
+                                    "share",
+                                    &(*share * Decimal::ONE_HUNDRED).normalize().to_string(),
+                                ),
+                            ],
                         )
                     })
                 }
@@ -209,29 +262,27 @@ impl Situation<'_, '_> {
         let m = self.marginal(c);
         match fixed {
             Some(Fixed::MustFund) => {
-                let mut reason = "must-fund".to_string();
+                let mut parts = vec![self.word(say::MUST_FUND).to_string()];
                 if let (Some(min), true) = (self.words.min_probability, c.proposed())
                     && let Some(p) = c.investment.probability_positive.filter(|p| *p < min)
                 {
-                    reason.push_str(&format!(
-                        "; its P(NPV > 0) of {} is below the minimum {}",
-                        percent(p),
-                        percent(min)
+                    parts.push(self.say(
+                        say::BELOW_MINIMUM,
+                        &[("share", &percent(p)), ("minimum", &percent(min))],
                     ));
                 }
                 if let Standing::LeftOut(why) = &c.standing {
-                    reason.push_str(&format!("; its value is not counted in the total: {why}"));
+                    parts.push(self.say(say::NOT_COUNTED, &[("why", why)]));
                 }
-                return reason;
+                return self.joined(&parts, say::SEPARATOR);
             }
             Some(Fixed::KeptRunning) => {
-                return "kept: a run investment under way is not stopped on NPV (keep_running)"
-                    .to_string();
+                return self.word(say::KEPT_RUNNING).to_string();
             }
             Some(Fixed::PrerequisiteOf(w)) => {
-                return format!(
-                    "needed by {}, which is funded whatever",
-                    self.model.candidates[*w].id()
+                return self.say(
+                    say::NEEDED_BY_FIXED,
+                    &[("id", self.model.candidates[*w].id())],
                 );
             }
             _ => {}
@@ -243,29 +294,32 @@ impl Situation<'_, '_> {
         let weak =
             c.value.is_none_or(|v| v <= 0.0) || matches!((r, m), (Some(r), Some(m)) if below(r, m));
         if weak && !needed_by.is_empty() {
-            let mut reason = format!("needed by {}, which is funded", needed_by.join(", "));
-            if let Some(against) = self.against_marginal(r, m) {
-                reason.push_str(&format!("; {against}"));
-            }
-            return reason;
+            let mut parts = vec![self.say(
+                say::NEEDED_BY,
+                &[("ids", &self.joined(&needed_by, say::LIST))],
+            )];
+            parts.extend(self.against_marginal(r, m));
+            return self.joined(&parts, say::SEPARATOR);
         }
         if c.cost.is_some_and(|x| x <= Decimal::ZERO) {
-            return "no net cost in the window".to_string();
+            return self.word(say::NO_NET_COST).to_string();
         }
         match (r, m) {
-            (Some(r), Some(m)) if m > 0.0 && below(r, m) => format!(
-                "{}, but the candidates worth more per unit left do not fit the budget it uses",
-                self.against_marginal(Some(r), Some(m)).unwrap_or_default()
+            (Some(r), Some(m)) if m > 0.0 && below(r, m) => self.say(
+                say::WORTH_LESS_BUT_FITS_NOT,
+                &[(
+                    "against",
+                    &self.against_marginal(Some(r), Some(m)).unwrap_or_default(),
+                )],
             ),
             (Some(r), Some(m)) if m > 0.0 => {
                 self.against_marginal(Some(r), Some(m)).unwrap_or_default()
             }
-            (Some(r), _) => format!(
-                "{} {}; the envelope does not bind: every candidate worth funding fits",
-                self.words.per_cost,
-                ratio(r)
+            (Some(r), _) => self.say(
+                say::ENVELOPE_SLACK,
+                &[("per_cost", self.words.per_cost), ("ratio", &ratio(r))],
             ),
-            _ => "funded".to_string(),
+            _ => self.word(say::FUNDED).to_string(),
         }
     }
 
@@ -274,28 +328,25 @@ impl Situation<'_, '_> {
         let c = &model.candidates[i];
         let currency = self.words.currency;
         match fixed {
-            Some(Fixed::MustStop) => return "must-stop".to_string(),
+            Some(Fixed::MustStop) => return self.word(say::MUST_STOP).to_string(),
             Some(Fixed::BelowProbability(p)) => {
                 let min = percent(self.words.min_probability.unwrap_or(0.0));
                 return match p {
-                    Some(p) => format!(
-                        "its P(NPV > 0) of {} is below the minimum {min}",
-                        percent(*p)
+                    Some(p) => self.say(
+                        say::BELOW_MINIMUM,
+                        &[("share", &percent(*p)), ("minimum", &min)],
                     ),
-                    None => format!("its P(NPV > 0) is unknown, and the minimum is {min}"),
+                    None => self.say(say::PROBABILITY_UNKNOWN, &[("minimum", &min)]),
                 };
             }
             Some(Fixed::NeedsUndecided(n)) => {
                 let other = &model.candidates[*n];
                 let why = match &other.standing {
-                    Standing::Outside => "it is proposed and has no cost in the window".to_string(),
+                    Standing::Outside => self.word(say::PROPOSED_NO_COST).to_string(),
                     Standing::LeftOut(why) => why.clone(),
-                    Standing::Decided => "it is not funded".to_string(),
+                    Standing::Decided => self.word(say::NOT_FUNDED).to_string(),
                 };
-                return format!(
-                    "needs {}, which the scenario cannot fund: {why}",
-                    other.id()
-                );
+                return self.say(say::NEEDS_UNFUNDABLE, &[("id", other.id()), ("why", &why)]);
             }
             _ => {}
         }
@@ -306,9 +357,9 @@ impl Situation<'_, '_> {
             .map(|n| model.candidates[*n].id())
             .collect();
         if !missing.is_empty() {
-            parts.push(format!(
-                "needs {}, which is not funded",
-                missing.join(" and ")
+            parts.push(self.say(
+                say::NEEDS_MISSING,
+                &[("ids", &self.joined(&missing, say::AND))],
             ));
         }
         for (group, members) in &model.groups {
@@ -316,62 +367,60 @@ impl Situation<'_, '_> {
                 continue;
             }
             if let Some(other) = members.iter().find(|o| **o != i && self.on(**o)) {
-                parts.push(format!(
-                    "exclusive group {group}: {} is funded",
-                    model.candidates[*other].id()
+                parts.push(self.say(
+                    say::EXCLUSIVE,
+                    &[("group", group), ("id", model.candidates[*other].id())],
                 ));
             }
         }
         if let Some(v) = c.value.filter(|v| *v <= 0.0) {
-            let verb = if c.proposed() {
-                "funding"
+            let words = if c.proposed() {
+                say::LOWERS_TOTAL_FUNDING
             } else {
-                "continuing"
+                say::LOWERS_TOTAL_CONTINUING
             };
-            parts.push(format!(
-                "its {} is {}: {verb} it would lower the total",
-                self.words.value,
-                money(v, currency)
+            parts.push(self.say(
+                words,
+                &[("value", self.words.value), ("amount", &money(v, currency))],
             ));
         }
         if !parts.is_empty() {
-            return parts.join("; ");
+            return self.joined(&parts, say::SEPARATOR);
         }
         let r = Self::per_cost(c);
         let m = self.marginal(c);
         let unfit = self.unfit_rows(c);
         if !unfit.is_empty() {
             let binding = self.binding_rows(c);
+            let unfit = self.joined(&unfit, say::AND);
             let named = if binding.is_empty() {
-                unfit.join(" and ")
+                unfit.clone()
             } else {
-                binding.join(" and ")
+                self.joined(&binding, say::AND)
             };
+            let against = self.against_marginal(r, m).unwrap_or_default();
             return match (r, m) {
-                (Some(r), Some(m)) if below(r, m) => format!(
-                    "{named} bound; {}",
-                    self.against_marginal(Some(r), Some(m)).unwrap_or_default()
+                (Some(r), Some(m)) if below(r, m) => self.say(
+                    say::BOUND_WORTH_LESS,
+                    &[("named", &named), ("against", &against)],
                 ),
-                (Some(r), Some(m)) => format!(
-                    "{} bound: {}, but it does not fit beside candidates worth more together",
-                    unfit.join(" and "),
-                    self.against_marginal(Some(r), Some(m)).unwrap_or_default()
+                (Some(_), Some(_)) => self.say(
+                    say::BOUND_FITS_NOT,
+                    &[("unfit", &unfit), ("against", &against)],
                 ),
-                _ => format!("{} bound", unfit.join(" and ")),
+                _ => self.say(say::BOUND, &[("unfit", &unfit)]),
             };
         }
         let caps = self.broken_caps(c);
         if !caps.is_empty() {
-            return format!("{} bound", caps.join(" and "));
+            return self.say(say::BOUND, &[("unfit", &self.joined(&caps, say::AND))]);
         }
         if !self.optimal {
-            return "not in the best selection found within the time limit".to_string();
+            return self.word(say::TIME_LIMIT).to_string();
         }
         match self.against_marginal(r, m) {
-            Some(against) => {
-                format!("{against}; funding it would displace candidates worth more")
-            }
-            None => "funding it would displace candidates worth more".to_string(),
+            Some(against) => self.say(say::DISPLACES_AGAINST, &[("against", &against)]),
+            None => self.word(say::DISPLACES).to_string(),
         }
     }
 }
@@ -401,10 +450,9 @@ pub fn explain(
             let marginal = situation.marginal(c);
             let Some(v) = model.var_of[i] else {
                 let (decision, reason) = match &c.standing {
-                    Standing::Outside => (
-                        decision::OUTSIDE,
-                        "no cost in the window: nothing to fund in it".to_string(),
-                    ),
+                    Standing::Outside => {
+                        (decision::OUTSIDE, say::OUTSIDE.get(words.lang).to_string())
+                    }
                     Standing::LeftOut(why) => (decision::LEFT_OUT, why.clone()),
                     Standing::Decided => (decision::LEFT_OUT, String::new()),
                 };
@@ -443,15 +491,12 @@ pub fn explain(
 
 /// Each candidate's decision when the scenario has no selection: the candidates it would decide
 /// say so, the others why they are not among them.
-pub fn without_selection(candidates: &[Candidate], why: &str) -> Vec<Explained> {
+pub fn without_selection(candidates: &[Candidate], why: &str, lang: Lang) -> Vec<Explained> {
     candidates
         .iter()
         .map(|c| {
             let (decision, reason) = match &c.standing {
-                Standing::Outside => (
-                    decision::OUTSIDE,
-                    "no cost in the window: nothing to fund in it".to_string(),
-                ),
+                Standing::Outside => (decision::OUTSIDE, say::OUTSIDE.get(lang).to_string()),
                 Standing::LeftOut(why) => (decision::LEFT_OUT, why.clone()),
                 Standing::Decided => (decision::NO_SELECTION, why.to_string()),
             };

@@ -10,6 +10,7 @@ use super::candidates::Investment;
 use super::evaluate::{Evaluated, Status, evaluate};
 use super::reasons::decision;
 use crate::config::scenario::{Budget, DEFAULT_FRONTIER, Objective, Quarter, Scenario};
+use crate::labels::Lang;
 use crate::metrics::decisions::Stage;
 use crate::schedule::Period;
 
@@ -88,7 +89,7 @@ fn investment(
 fn run(s: &Scenario, investments: &[Investment]) -> Evaluated {
     let mut sorted = investments.to_vec();
     sorted.sort_by(|a, b| a.id.cmp(&b.id));
-    evaluate(s, &sorted, p(PERIOD), "EUR")
+    evaluate(s, &sorted, p(PERIOD), "EUR", Lang::En)
 }
 
 /// The ids selected (funded or continued), in id order.
@@ -144,6 +145,7 @@ fn the_optimum_beats_the_greedy_order_of_value_per_cost() {
             limit: eur(100),
         }],
         &Default::default(),
+        Lang::En,
     )
     .unwrap();
     let greedy = model.greedy(1.0).unwrap();
@@ -825,6 +827,7 @@ fn the_same_inputs_give_the_same_tables_whatever_the_order_of_their_rows() {
         reporting_currency: "EUR",
         metrics: &metrics,
         zone: &zone,
+        lang: crate::labels::Lang::En,
     };
     let tables = |investments: &[Investment]| {
         let (finance, flows) = finance_tables(investments);
@@ -887,4 +890,111 @@ fn the_window_defaults_to_the_budgeted_years_else_the_year_after_the_period() {
     );
     s.budget.years.insert(2027, eur(50));
     assert_eq!(super::window(&s, p(PERIOD)), (p("2027-01"), p("2028-12")));
+}
+
+#[test]
+fn reasons_are_written_in_the_runs_language_with_the_figures_formatted_alike() {
+    let zh = |s: &Scenario, investments: &[Investment]| {
+        let mut sorted = investments.to_vec();
+        sorted.sort_by(|a, b| a.id.cmp(&b.id));
+        evaluate(s, &sorted, p(PERIOD), "EUR", Lang::Zh)
+    };
+    // The first case of the_optimum_beats_the_greedy_order_of_value_per_cost: same selection,
+    // same figures, Chinese words.
+    let e = zh(
+        &scenario(100),
+        &[
+            proposal("A", 60, 66),
+            proposal("B", 50, 50),
+            proposal("C", 50, 50),
+        ],
+    );
+    assert_eq!(selected(&e), ["B", "C"]);
+    assert_eq!(
+        decision_of(&e, "A"),
+        (
+            decision::NOT_FUNDED,
+            "total 预算（需要 60 EUR，剩余 0 EUR） 构成约束：每 EUR 净现值 1.10，不低于边际值 1.00，但它与合计价值更高的候选项目放不到一起"
+        )
+    );
+    assert_eq!(
+        decision_of(&e, "B").1,
+        "每 EUR 净现值 1.00，不低于边际值 1.00"
+    );
+    // The decision stays a code; the sheet shows its word.
+    assert_eq!(decision::word(decision::NOT_FUNDED, Lang::Zh), "不资助");
+    assert_eq!(decision::word(decision::NOT_FUNDED, Lang::En), "not funded");
+    assert_eq!(decision::word(decision::CONTINUED, Lang::Zh), "继续");
+    // A budget of one year that binds, and rules that fix a candidate.
+    let mut s = scenario(0);
+    s.budget.total = None;
+    s.budget.years.insert(2027, eur(100));
+    let e = zh(
+        &s,
+        &[
+            proposal("A", 50, 100),
+            proposal("B", 50, 60),
+            proposal("D", 50, 30),
+        ],
+    );
+    assert_eq!(
+        decision_of(&e, "D").1,
+        "2027 预算 构成约束；每 EUR 净现值 0.60，低于边际值 1.20"
+    );
+    let mut s = scenario(100);
+    s.must_fund = vec!["C".into()];
+    s.must_stop = vec!["A".into()];
+    s.exclusive
+        .insert("crm".into(), vec!["B".into(), "D".into()]);
+    let e = zh(
+        &s,
+        &[
+            proposal("A", 50, 100),
+            proposal("B", 50, 80),
+            proposal("C", 50, 10),
+            proposal("D", 40, 30),
+        ],
+    );
+    assert_eq!(selected(&e), ["B", "C"]);
+    assert_eq!(decision_of(&e, "A").1, "必须停止（must-stop）");
+    assert_eq!(decision_of(&e, "C").1, "必须资助（must-fund）");
+    assert_eq!(decision_of(&e, "D").1, "互斥组 crm：B 已获资助");
+}
+
+#[test]
+fn why_a_scenario_has_no_selection_is_written_in_the_runs_language() {
+    // The lists of conflicting_lists_are_named_together, in a Chinese run.
+    let mut s = scenario(100);
+    s.must_fund = vec!["A".into(), "B".into(), "C".into()];
+    s.must_stop = vec!["C".into()];
+    s.exclusive
+        .insert("erp".into(), vec!["A".into(), "B".into()]);
+    let mut investments = vec![
+        proposal("A", 10, 10),
+        proposal("B", 10, 10),
+        proposal("C", 10, 10),
+    ];
+    investments.sort_by(|a, b| a.id.cmp(&b.id));
+    let e = evaluate(&s, &investments, p(PERIOD), "EUR", Lang::Zh);
+    assert_eq!(
+        no_selection(&e),
+        "C 既是必须资助（must-fund）又是必须停止（must-stop）；互斥组 erp 只允许 A、B 中的一个，但 A和B 都无论如何要资助（必须资助、保持运行或被这类项目需要）"
+    );
+    assert!(
+        e.explained
+            .iter()
+            .all(|x| x.decision == decision::NO_SELECTION),
+        "{:?}",
+        e.explained
+    );
+    // The cycle of a_cycle_of_prerequisites_is_named.
+    let mut s = scenario(100);
+    s.requires.insert("A".into(), vec!["B".into()]);
+    s.requires.insert("B".into(), vec!["C".into()]);
+    s.requires.insert("C".into(), vec!["A".into()]);
+    let e = evaluate(&s, &investments, p(PERIOD), "EUR", Lang::Zh);
+    assert_eq!(
+        no_selection(&e),
+        "前置条件形成循环：A 需要 B，后者需要 C，后者需要 A"
+    );
 }
