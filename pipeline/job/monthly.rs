@@ -641,7 +641,7 @@ fn compute_figures(
     let mut tables: Vec<(&'static str, DataFrame)> = Vec::new();
     let mut run_info = Vec::new();
     let mut faults = Vec::new();
-    // The parts' times, for the metrics benchmark (benches/metrics-stage.sh) and -vv.
+    // The parts' times, for the metrics benchmark (bench/metrics-stage.sh) and -vv.
     let timed = |part: &str, clock: Instant| {
         tracing::debug!(
             part,
