@@ -22,6 +22,8 @@ pub mod scenarios;
 pub mod simulation;
 pub mod solver;
 pub mod stats;
+#[cfg(test)]
+mod test_frames;
 pub mod valuation;
 
 use std::collections::BTreeMap;

@@ -668,18 +668,15 @@ mod tests {
         compute(&inputs, "2026-03".parse().unwrap(), &settings).unwrap()
     }
 
+    use crate::metrics::test_frames::value;
+
+    /// The row of `level`, and of `key` = value when given.
     fn row(frame: &DataFrame, level: &str, key: Option<(&str, &str)>) -> DataFrame {
         let mut filter = col("level").eq(lit(level));
         if let Some((column, value)) = key {
             filter = filter.and(col(column).eq(lit(value)));
         }
-        let out = frame.clone().lazy().filter(filter).collect().unwrap();
-        assert_eq!(out.height(), 1, "{out}");
-        out
-    }
-
-    fn value(frame: &DataFrame, column: &str) -> AnyValue<'static> {
-        frame.column(column).unwrap().get(0).unwrap().into_static()
+        crate::metrics::test_frames::row(frame, filter)
     }
 
     #[test]

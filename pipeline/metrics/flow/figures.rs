@@ -837,19 +837,7 @@ mod tests {
         compute(&inputs, "2026-03".parse().unwrap(), &settings).unwrap()
     }
 
-    fn row(frame: &DataFrame, filter: Expr) -> DataFrame {
-        let out = frame.clone().lazy().filter(filter).collect().unwrap();
-        assert_eq!(out.height(), 1, "{out}");
-        out
-    }
-
-    fn get(frame: &DataFrame, column: &str) -> AnyValue<'static> {
-        frame.column(column).unwrap().get(0).unwrap().into_static()
-    }
-
-    fn float(frame: &DataFrame, column: &str) -> Option<f64> {
-        get(frame, column).extract::<f64>()
-    }
+    use crate::metrics::test_frames::{float, row, value as get};
 
     #[test]
     fn value_stream_figures_of_the_portfolio_are_those_worked_out_by_hand() {

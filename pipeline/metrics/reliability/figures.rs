@@ -766,19 +766,7 @@ mod tests {
         compute(&inputs, "2026-03".parse().unwrap(), &settings).unwrap()
     }
 
-    fn row(frame: &DataFrame, filter: Expr) -> DataFrame {
-        let out = frame.clone().lazy().filter(filter).collect().unwrap();
-        assert_eq!(out.height(), 1, "{out}");
-        out
-    }
-
-    fn value(frame: &DataFrame, column: &str) -> AnyValue<'static> {
-        frame.column(column).unwrap().get(0).unwrap().into_static()
-    }
-
-    fn float(frame: &DataFrame, column: &str) -> Option<f64> {
-        value(frame, column).extract::<f64>()
-    }
+    use crate::metrics::test_frames::{float, row, value};
 
     #[test]
     fn an_applications_month_is_measured_on_instants_and_split_at_month_ends() {
