@@ -592,9 +592,9 @@ fn a_job_that_reads_only_some_sources_keeps_what_the_others_last_loaded() {
     );
 }
 
-#[test]
-fn a_late_cost_line_restates_an_earlier_period_and_diff_and_run_info_list_it() {
-    let ws = Workspace::with_sample();
+/// Adds a cost source `late_costs.csv`, holding only its header, to the sample's configuration;
+/// returns its path and header, for tests that file late cost lines into it.
+fn late_costs_source(ws: &Workspace) -> (std::path::PathBuf, &'static str) {
     let late = ws.path("late_costs.csv");
     let header = "investment_id,period,scenario,amount,currency,cost_type,cost_pool,line_id\n";
     fs::write(&late, header).unwrap();
@@ -604,6 +604,13 @@ fn a_late_cost_line_restates_an_earlier_period_and_diff_and_run_info_list_it() {
         format!("{config}\n[[source]]\nname = \"late_costs\"\nentity = \"costs\"\npath = \"late_costs.csv\"\n"),
     )
     .unwrap();
+    (late, header)
+}
+
+#[test]
+fn a_late_cost_line_restates_an_earlier_period_and_diff_and_run_info_list_it() {
+    let ws = Workspace::with_sample();
+    let (late, header) = late_costs_source(&ws);
     ws.itvalue(&["run", "--period", "2026-09"]).assert_code(0);
     let db = ws.warehouse();
     let first = query_strings(&db, "SELECT run_id FROM ledger.runs")[0].clone();
@@ -921,15 +928,7 @@ fn a_scheduled_run_that_fails_on_its_data_exits_with_its_code_and_is_not_retried
 #[test]
 fn a_late_file_for_reported_months_is_named_in_the_next_run_and_a_rerun_restates_them() {
     let ws = Workspace::with_sample();
-    let late = ws.path("late_costs.csv");
-    let header = "investment_id,period,scenario,amount,currency,cost_type,cost_pool,line_id\n";
-    fs::write(&late, header).unwrap();
-    let config = fs::read_to_string(ws.path("pipeline.toml")).unwrap();
-    fs::write(
-        ws.path("pipeline.toml"),
-        format!("{config}\n[[source]]\nname = \"late_costs\"\nentity = \"costs\"\npath = \"late_costs.csv\"\n"),
-    )
-    .unwrap();
+    let (late, header) = late_costs_source(&ws);
     ws.itvalue(&["run", "--from", "2026-08", "--to", "2026-09"])
         .assert_code(0);
     // While the packs of August and September are out, a late August line arrives.
