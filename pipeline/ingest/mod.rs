@@ -16,6 +16,8 @@ mod parquet_file;
 mod quality;
 mod record_batch;
 pub mod reuse;
+mod spill;
+mod streamed;
 mod typing;
 pub mod value;
 mod workbook;
@@ -38,6 +40,7 @@ use zones::Zones;
 
 pub use grid::column_letters;
 pub use quality::{Quality, SourceQuality, Verdict};
+pub use spill::SpilledRows;
 
 /// A value that broke a rule, with where it came from. Nothing is dropped without one.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,14 +82,40 @@ pub struct InputFile {
     pub reused_from: Option<String>,
 }
 
-/// One entity's typed rows as an Arrow batch: the contract's columns, then `_source` (the source
+/// One entity's typed rows as Arrow batches: the contract's columns, then `_source` (the source
 /// name), `_file` (the file name) and `_row` (the row or line in that file).
 #[derive(Debug, Clone)]
 pub struct EntityBatch {
     pub entity: Entity,
     /// True when at least one source feeds the entity.
     pub has_sources: bool,
+    /// The rows of its file sources (and of database sources that keep the latest row).
     pub batch: RecordBatch,
+    /// The rows of its streamed database sources, on disk until they are loaded.
+    pub spilled: Vec<SpilledRows>,
+}
+
+impl EntityBatch {
+    /// The rows to load.
+    pub fn rows(&self) -> u64 {
+        self.batch.num_rows() as u64 + self.spilled.iter().map(SpilledRows::rows).sum::<u64>()
+    }
+
+    /// The rows to load, one batch at a time: [`EntityBatch::batch`], then each spill's batches
+    /// as they were written.
+    ///
+    /// # Errors
+    ///
+    /// Each item: [`Error::Output`] naming a spill file that cannot be read back.
+    pub fn record_batches(&self) -> impl Iterator<Item = Result<RecordBatch>> + '_ {
+        let spilled = self.spilled.iter().flat_map(|s| match s.batches() {
+            Ok(batches) => Box::new(batches) as Box<dyn Iterator<Item = Result<RecordBatch>>>,
+            Err(e) => Box::new(std::iter::once(Err(e))),
+        });
+        std::iter::once(Ok(self.batch.clone()))
+            .filter(|b| b.as_ref().is_ok_and(|b| b.num_rows() > 0))
+            .chain(spilled)
+    }
 }
 
 /// What earlier loads left that an incremental extraction builds on.
@@ -282,11 +311,13 @@ pub fn read_sources_reusing(
                 });
             }
             Read::Database(extract, incremental) => {
+                let extract = *extract;
                 let database::Extract {
                     file,
                     watermark,
                     row_watermarks: watermarks,
-                } = *extract;
+                    ..
+                } = extract;
                 row_watermarks.insert(source.name.clone(), watermarks);
                 let fingerprint = source
                     .database
@@ -300,7 +331,7 @@ pub fn read_sources_reusing(
                     incremental,
                     watermark: watermark.or_else(|| prior.watermarks.get(&source.name).cloned()),
                     rejected_watermark: None,
-                    rows: file.grid.rows.len().saturating_sub(1) as u64,
+                    rows: extract.rows,
                 });
                 per_source[s].push(SourceFile::Read(file));
             }
@@ -310,6 +341,9 @@ pub fn read_sources_reusing(
     let mut typed = Vec::new();
     let mut by_entity: HashMap<Entity, Vec<SourceRows>> = HashMap::new();
     for (source, files) in config.sources.iter().zip(per_source) {
+        if streams(source) {
+            continue;
+        }
         let rows = typing::type_source(source, files, &source_zones(config, source)?)?;
         if !source.kind.is_database() {
             typed.extend(typed_inputs(config, source, &rows));
@@ -328,23 +362,92 @@ pub fn read_sources_reusing(
         quality: Vec::new(),
         typed,
     };
+    // Spills go beside the warehouse, on the disk that will hold the rows anyway; `check` may
+    // run before there is a warehouse folder, and makes none.
+    let near = config
+        .warehouse
+        .parent()
+        .filter(|folder| folder.is_dir())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(std::env::temp_dir);
+    spill::remove_abandoned(&near);
     for entity in Entity::ALL {
         let sources = by_entity.remove(&entity).unwrap_or_default();
-        let has_sources = !sources.is_empty();
-        let (kept, mut entity_keys) =
-            check_rows(entity, sources, &keys, &mut ingested, &mut checked);
+        let streamed: Vec<&Source> = config
+            .sources
+            .iter()
+            .filter(|s| s.entity == entity && streams(s))
+            .collect();
+        let has_sources = !sources.is_empty() || !streamed.is_empty();
+        let (kept, seen) = check_rows(entity, sources, &keys, &mut ingested, &mut checked);
+        let mut streams = Vec::with_capacity(streamed.len());
+        for source in &streamed {
+            let since = prior.watermarks.get(&source.name).map(String::as_str);
+            tracing::debug!(source = %source.name, since, "extracting a batch at a time");
+            let against = streamed::Against {
+                keys: &keys,
+                seen: &seen,
+                progress,
+            };
+            streams.push(streamed::extract(
+                source,
+                since,
+                &config.timezone,
+                &config.limits,
+                &near,
+                &against,
+            )?);
+        }
+        streamed::reject_duplicates(entity, &mut streams)?;
+        let mut entity_keys: HashSet<String> = seen.into_keys().collect();
         if has_sources {
+            if is_referenced(entity) {
+                entity_keys.extend(streamed::loaded_keys(entity, &streams)?);
+            }
             if let Some(earlier) = prior.kept_keys.get(&entity) {
                 entity_keys.extend(earlier.iter().cloned());
             }
             keys.insert(entity, entity_keys);
         }
+        let mut spilled = Vec::with_capacity(streams.len());
+        for (source, stream) in streamed.iter().zip(streams) {
+            ingested.extractions.push(Extraction {
+                source: source.name.clone(),
+                entity,
+                incremental: prior.watermarks.contains_key(&source.name),
+                watermark: stream
+                    .watermark
+                    .clone()
+                    .or_else(|| prior.watermarks.get(&source.name).cloned()),
+                rejected_watermark: stream.first_rejected.clone().map(|(_, w)| w),
+                fingerprint: source
+                    .database
+                    .as_ref()
+                    .map(|d| d.fingerprint(source.kind))
+                    .unwrap_or_default(),
+                rows: stream.rows,
+            });
+            ingested.rejects.extend(stream.rejects);
+            checked.insert(source.name.clone(), (vec![stream.file], stream.quality));
+            spilled.push(stream.spilled);
+        }
         ingested.entities.push(EntityBatch {
             entity,
             has_sources,
             batch: record_batch::build(entity, &kept),
+            spilled,
         });
     }
+    // One per database source, in configuration order.
+    let order: HashMap<&str, usize> = config
+        .sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.as_str(), i))
+        .collect();
+    ingested
+        .extractions
+        .sort_by_key(|x| order.get(x.source.as_str()).copied());
     timed("checks across files and batches", &mut clock);
     for source in &config.sources {
         if let Some((files, counts)) = checked.remove(&source.name) {
@@ -355,6 +458,7 @@ pub fn read_sources_reusing(
         }
     }
     for extraction in &mut ingested.extractions {
+        // Streamed sources found their rejected watermark themselves.
         let Some(watermarks) = row_watermarks.get(&extraction.source) else {
             continue;
         };
@@ -376,7 +480,10 @@ fn plan(config: &Config, prior: &Prior) -> Result<Vec<Job>> {
     let mut jobs = Vec::new();
     for (s, source) in config.sources.iter().enumerate() {
         if source.kind.is_database() {
-            jobs.push(Job::Database { source: s });
+            // The others are streamed when their entity's turn comes (see `streams`).
+            if !streams(source) {
+                jobs.push(Job::Database { source: s });
+            }
             continue;
         }
         let fingerprint = reuse::source_fingerprint(config, source);
@@ -568,20 +675,17 @@ pub(crate) struct KeptRow {
 }
 
 /// Applies the key and foreign-key rules across all sources of one entity, records rejects and
-/// per-file counts, and returns the rows that pass with the entity's set of keys.
+/// per-file counts, and returns the rows that pass with the entity's keys, each with the location
+/// where it was first seen.
 fn check_rows(
     entity: Entity,
     sources: Vec<SourceRows>,
     keys: &HashMap<Entity, HashSet<String>>,
     ingested: &mut Ingested,
     checked: &mut HashMap<String, (Vec<InputFile>, Quality)>,
-) -> (Vec<KeptRow>, HashSet<String>) {
+) -> (Vec<KeptRow>, HashMap<String, String>) {
     let contract = entity.contract();
-    let key_columns: Vec<usize> = contract
-        .key
-        .iter()
-        .filter_map(|k| contract.index_of(k))
-        .collect();
+    let key_columns = key_columns(contract);
     // Key text -> where the key was first seen, for the duplicate's reject message.
     let mut seen: HashMap<String, String> = HashMap::new();
     let mut kept = Vec::new();
@@ -639,7 +743,32 @@ fn check_rows(
         }
         checked.insert(source.source, (source.files, source.quality));
     }
-    (kept, seen.into_keys().collect())
+    (kept, seen)
+}
+
+/// Whether a source is read a batch at a time: a database source, unless it keeps the latest row
+/// per entity (which needs every row at once).
+fn streams(source: &Source) -> bool {
+    source.kind.is_database() && source.latest.is_none()
+}
+
+/// Whether another entity's foreign keys name this one's keys.
+fn is_referenced(entity: Entity) -> bool {
+    Entity::ALL.iter().any(|e| {
+        e.contract()
+            .foreign_keys
+            .iter()
+            .any(|fk| fk.target == entity)
+    })
+}
+
+/// The positions of the contract's key columns.
+fn key_columns(contract: &Contract) -> Vec<usize> {
+    contract
+        .key
+        .iter()
+        .filter_map(|k| contract.index_of(k))
+        .collect()
 }
 
 /// The first foreign key of the row that names nothing, counting every reference checked.

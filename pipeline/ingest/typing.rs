@@ -555,12 +555,12 @@ fn is_empty(cell: &Cell, reading: Reading) -> bool {
     match cell {
         Cell::Empty => true,
         Cell::Text(s) => {
-            let t = s.trim().to_lowercase();
+            let t = s.trim();
             t.is_empty()
                 || reading
                     .null_values
                     .iter()
-                    .any(|n| n.trim().to_lowercase() == t)
+                    .any(|n| super::value::same_text(n, t))
         }
         _ => false,
     }

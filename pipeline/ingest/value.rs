@@ -155,15 +155,9 @@ pub fn type_cell(cell: &Cell, column: &Column, reading: Reading) -> Result<Value
     let prepared = match cell {
         Cell::Text(s) => {
             let t = s.trim();
-            let lower = t.to_lowercase();
-            if t.is_empty()
-                || reading
-                    .null_values
-                    .iter()
-                    .any(|n| n.trim().to_lowercase() == lower)
-            {
+            if t.is_empty() || reading.null_values.iter().any(|n| same_text(n, t)) {
                 Cell::Empty
-            } else if let Some(v) = lookup(&reading.rules.values, &lower) {
+            } else if let Some(v) = lookup(&reading.rules.values, t) {
                 mapped = v.to_string();
                 Cell::Text(&mapped)
             } else {
@@ -207,12 +201,24 @@ pub fn type_cell(cell: &Cell, column: &Column, reading: Reading) -> Result<Value
 /// The value a label maps to, matched ignoring case and surrounding spaces.
 fn lookup<'a>(
     values: &'a std::collections::BTreeMap<String, String>,
-    lower: &str,
+    text: &str,
 ) -> Option<&'a str> {
     values
         .iter()
-        .find(|(label, _)| label.trim().to_lowercase() == lower)
+        .find(|(label, _)| same_text(label, text))
         .map(|(_, v)| v.as_str())
+}
+
+/// Whether a configured word (a null marker, a label) stands for `text` (already trimmed): equal
+/// ignoring case and the word's surrounding spaces. Typing asks this for every text cell, so the
+/// common case, ASCII on both sides, allocates nothing.
+pub(super) fn same_text(word: &str, text: &str) -> bool {
+    let word = word.trim();
+    if word.is_ascii() && text.is_ascii() {
+        word.eq_ignore_ascii_case(text)
+    } else {
+        word.to_lowercase() == text.to_lowercase()
+    }
 }
 
 fn text(cell: &Cell) -> Option<Value> {
@@ -769,6 +775,15 @@ mod tests {
             type_cell(&Cell::Text("29-02-2015 01:16"), &c, r),
             Err("expected a date and time, found the text \"29-02-2015 01:16\"".into())
         );
+    }
+
+    #[test]
+    fn null_markers_and_labels_match_ignoring_case_and_spaces_in_any_script() {
+        assert!(same_text("  N/A ", "n/a"));
+        assert!(same_text("Müller", "MÜLLER"));
+        assert!(same_text("不适用", "不适用"));
+        assert!(!same_text("na", "n/a"));
+        assert!(!same_text("Straße", "strasse"));
     }
 
     #[test]

@@ -135,17 +135,18 @@ impl Warehouse {
                 keep_earlier_rows(&tx, entity, &incremental).map_err(fail)?;
             }
             tx.execute_batch(&raw_table_sql(entity)).map_err(fail)?;
-            if batch.batch.num_rows() > 0 {
+            if batch.rows() > 0 {
+                // Spilled rows come one written batch at a time, so memory follows a batch.
                 let mut appender = tx.appender_to_db(entity.name(), "raw").map_err(fail)?;
-                appender
-                    .append_record_batch(batch.batch.clone())
-                    .map_err(fail)?;
+                for record_batch in batch.record_batches() {
+                    appender.append_record_batch(record_batch?).map_err(fail)?;
+                }
                 appender.flush().map_err(fail)?;
             }
             if !incremental.is_empty() {
                 restore_earlier_rows(&tx, entity).map_err(fail)?;
             }
-            rows += batch.batch.num_rows() as u64;
+            rows += batch.rows();
         }
         crate::failpoint::reached("raw-loaded");
         ledger::write_ingest(&tx, run_id, ingested.into())

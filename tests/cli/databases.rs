@@ -533,6 +533,8 @@ fn a_connection_lost_mid_extract_is_retried_as_a_whole() {
         query_i64(&ws.warehouse(), "SELECT count(*) FROM raw.incidents"),
         400
     );
+    // The first attempt's spilled batches went with it.
+    assert_eq!(spill_folders(&ws), Vec::<String>::new());
 }
 
 #[test]
@@ -557,6 +559,7 @@ fn a_connection_that_keeps_failing_leaves_the_warehouse_as_it_was() {
         query_strings(&db, "SELECT status FROM ledger.runs ORDER BY started_at"),
         ["succeeded", "failed"]
     );
+    assert_eq!(spill_folders(&ws), Vec::<String>::new());
 }
 
 /// A MariaDB database of the test's own, dropped when the test ends.
@@ -959,6 +962,102 @@ fn a_late_mariadb_commit_is_lost_without_a_watermark_lag_and_read_with_one() {
         return;
     };
     a_late_commit_is_lost_without_a_watermark_lag_and_read_with_one(mysql_story(&mut db));
+}
+
+/// The spill folders of streamed extracts beside the warehouse; none outlives its run.
+fn spill_folders(ws: &Workspace) -> Vec<String> {
+    fs::read_dir(ws.path("notebooks-data"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".itvalue-spill-"))
+        .collect()
+}
+
+/// Seven rows fetched two at a time, so that a key's second row comes in a later batch than its
+/// first: each later copy is rejected and names where the first is, the foreign-key reject is
+/// found within its batch, and the extraction starts next time from the first rejected row's
+/// watermark.
+fn duplicate_keys_across_batches_are_rejected_naming_the_first_row(mut story: Story<'_>) {
+    let (table, timestamp) = (format!("{}_log", story.table), story.timestamp);
+    story.execute(&format!(
+        "CREATE TABLE {table} (number VARCHAR(20), cmdb_ci VARCHAR(20), priority VARCHAR(20), \
+         opened_at {timestamp}, updated_at {timestamp})"
+    ));
+    story.execute(&format!(
+        "INSERT INTO {table} VALUES \
+         ('INC-D-1', 'APP-001', '2 - High', '2026-10-05 08:00:00', '2026-11-01 10:00:00'), \
+         ('INC-D-2', 'APP-001', '3 - Moderate', '2026-10-05 09:00:00', '2026-11-01 10:01:00'), \
+         ('INC-D-3', 'APP-999', '3 - Moderate', '2026-10-05 10:00:00', '2026-11-01 10:02:00'), \
+         ('INC-D-4', 'APP-001', '4 - Low', '2026-10-05 11:00:00', '2026-11-01 10:03:00'), \
+         ('INC-D-2', 'APP-001', '1 - Critical', '2026-10-05 12:00:00', '2026-11-01 10:04:00'), \
+         ('INC-D-5', 'APP-001', '4 - Low', '2026-10-05 13:00:00', '2026-11-01 10:05:00'), \
+         ('INC-D-1', 'APP-001', '1 - Critical', '2026-10-05 14:00:00', '2026-11-01 10:06:00')"
+    ));
+    let ws = Workspace::with_sample();
+    with_incidents_from(
+        &ws,
+        &incidents_source(
+            story.kind,
+            &table,
+            "watermark = \"updated_at\"\nbatch_rows = 2\nmax_reject_rate = 1.0",
+        ),
+        "",
+    );
+    story.run(&ws);
+    assert_eq!(
+        extraction_and_rows(&ws),
+        (
+            "false 7 2026-11-01 10:06:00 2026-11-01 10:02:00".to_string(),
+            ["INC-D-1 2", "INC-D-2 3", "INC-D-4 4", "INC-D-5 4"]
+                .map(String::from)
+                .to_vec()
+        )
+    );
+    let at = format!("{}:{table}!row", story.kind);
+    assert_eq!(
+        query_strings(
+            &ws.warehouse(),
+            "SELECT location || ' | ' || row_key || ' | ' || column_name || ' | ' || value || ' | ' || rule \
+             FROM ledger.rejects WHERE source = 'servicedesk' ORDER BY location"
+        ),
+        [
+            format!(
+                "{at} 3 | incident_id=INC-D-3 | application_id | APP-999 | application_id APP-999 does not match any row of applications"
+            ),
+            format!(
+                "{at} 5 | incident_id=INC-D-2 | incident_id | INC-D-2 | duplicate key: the same incident_id as {at} 2"
+            ),
+            format!(
+                "{at} 7 | incident_id=INC-D-1 | incident_id | INC-D-1 | duplicate key: the same incident_id as {at} 1"
+            ),
+        ]
+    );
+    assert_eq!(
+        query_strings(
+            &ws.warehouse(),
+            "SELECT rows_read || ' ' || rows_loaded || ' ' || rows_rejected FROM ledger.run_inputs \
+             WHERE source = 'servicedesk'"
+        ),
+        ["7 4 3"]
+    );
+    assert_eq!(spill_folders(&ws), Vec::<String>::new());
+}
+
+#[test]
+fn duplicate_postgres_keys_across_batches_are_rejected_naming_the_first_row() {
+    let Some(mut schema) = PgSchema::new("duplicates") else {
+        return;
+    };
+    duplicate_keys_across_batches_are_rejected_naming_the_first_row(pg_story(&mut schema));
+}
+
+#[test]
+fn duplicate_mariadb_keys_across_batches_are_rejected_naming_the_first_row() {
+    let Some(mut db) = MyDatabase::new("duplicates") else {
+        return;
+    };
+    duplicate_keys_across_batches_are_rejected_naming_the_first_row(mysql_story(&mut db));
 }
 
 #[test]

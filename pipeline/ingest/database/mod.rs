@@ -33,8 +33,11 @@ pub(super) struct Extract {
     /// The highest watermark among the rows, as the database wrote it; `None` without a
     /// watermark column or without rows.
     pub watermark: Option<String>,
-    /// Each data row's watermark, so that the rows the checks reject can be read again.
+    /// Each data row's watermark, so that the rows the checks reject can be read again (empty
+    /// when the rows were streamed: the receiver had them).
     pub row_watermarks: RowWatermarks,
+    /// Data rows extracted.
+    pub rows: u64,
 }
 
 /// Each data row's watermark as the database wrote it, by row number (from 1). Rows arrive in
@@ -84,6 +87,9 @@ pub(super) struct Failure {
     pub message: String,
     /// A lost or refused connection, worth another attempt.
     pub transient: bool,
+    /// What the receiver of the rows failed with (a spill file that cannot be written): it is
+    /// the error of the extraction, not a database failure.
+    pub receiver: Option<Box<Error>>,
 }
 
 impl Failure {
@@ -93,6 +99,7 @@ impl Failure {
             kind,
             message: message.into(),
             transient: false,
+            receiver: None,
         }
     }
 
@@ -101,13 +108,47 @@ impl Failure {
             kind: DatabaseFailure::Unavailable,
             message: message.into(),
             transient: true,
+            receiver: None,
+        }
+    }
+
+    fn of_receiver(error: Error) -> Failure {
+        Failure {
+            kind: DatabaseFailure::Query,
+            message: error.to_string(),
+            transient: false,
+            receiver: Some(Box::new(error)),
         }
     }
 }
 
-/// Grows the grid row by row, counting cells against the limit and hashing what it holds.
-pub(super) struct GridBuilder {
+/// Where a streamed extraction's rows go, a batch at a time, so that memory follows
+/// `batch_rows` and not the table.
+pub(super) trait RowReceiver {
+    /// Called before every attempt: whatever an earlier, failed attempt handed over is dropped.
+    ///
+    /// # Errors
+    ///
+    /// Whatever dropping it fails with.
+    fn restart(&mut self) -> Result<()>;
+
+    /// One batch: a grid of the header row and up to `batch_rows` data rows (numbered on from
+    /// the previous batch), with each data row's watermark as the database wrote it.
+    ///
+    /// # Errors
+    ///
+    /// Whatever keeping the rows fails with; the extraction stops with it.
+    fn batch(&mut self, grid: Grid, watermarks: Vec<Option<String>>) -> Result<()>;
+}
+
+/// Grows the grid row by row, counting cells against the limit and hashing what it holds; when
+/// streaming, hands every `batch_rows` rows to the receiver instead of keeping them.
+pub(super) struct GridBuilder<'r> {
+    file_name: String,
+    header: Option<GridRow>,
     rows: Vec<GridRow>,
+    /// Data rows so far, handed over or not.
+    rows_read: u32,
     cells: u64,
     max_cells: u64,
     hash: Sha256,
@@ -115,12 +156,19 @@ pub(super) struct GridBuilder {
     watermark_column: Option<usize>,
     pub watermark: Option<String>,
     row_watermarks: RowWatermarks,
+    /// The rows' watermarks of the batch being filled (streaming only).
+    batch_watermarks: Vec<Option<String>>,
+    receiver: Option<(&'r mut dyn RowReceiver, usize)>,
 }
 
-impl GridBuilder {
-    fn new(max_cells: u64) -> GridBuilder {
+impl<'r> GridBuilder<'r> {
+    /// A builder that keeps every row, up to `max_cells` cells.
+    fn new(file_name: String, max_cells: u64) -> GridBuilder<'r> {
         GridBuilder {
+            file_name,
+            header: None,
             rows: Vec::new(),
+            rows_read: 0,
             cells: 0,
             max_cells,
             hash: Sha256::new(),
@@ -128,6 +176,21 @@ impl GridBuilder {
             watermark_column: None,
             watermark: None,
             row_watermarks: RowWatermarks::default(),
+            batch_watermarks: Vec::new(),
+            receiver: None,
+        }
+    }
+
+    /// A builder that hands every `batch_rows` rows to `receiver`. No cell limit applies: what it
+    /// holds is one batch.
+    fn streaming(
+        file_name: String,
+        batch_rows: usize,
+        receiver: &'r mut dyn RowReceiver,
+    ) -> GridBuilder<'r> {
+        GridBuilder {
+            receiver: Some((receiver, batch_rows.max(1))),
+            ..GridBuilder::new(file_name, u64::MAX)
         }
     }
 
@@ -140,12 +203,13 @@ impl GridBuilder {
             .filter(|(i, _)| Some(*i) != self.watermark_column)
             .map(|(i, n)| (i as u32, RawCell::Text(n)))
             .collect();
-        self.rows.push(GridRow { number: 0, cells });
+        self.header = Some(GridRow { number: 0, cells });
     }
 
     /// Adds one row of cells by result column; `None` is an empty value.
     pub fn row(&mut self, values: Vec<Option<RawCell>>) -> std::result::Result<(), Failure> {
-        let number = self.rows.len() as u32;
+        self.rows_read += 1;
+        let number = self.rows_read;
         let mut cells = Vec::with_capacity(values.len());
         let mut watermark = None;
         for (i, value) in values.into_iter().enumerate() {
@@ -174,24 +238,49 @@ impl GridBuilder {
                 ),
             ));
         }
-        if self.watermark_column.is_some() {
+        if self.receiver.is_some() {
+            self.batch_watermarks.push(watermark.clone());
+        } else if self.watermark_column.is_some() {
             self.row_watermarks.push(watermark.as_deref());
         }
         if watermark.is_some() {
             self.watermark = watermark;
         }
         self.rows.push(GridRow { number, cells });
-        Ok(())
+        match &self.receiver {
+            Some((_, batch_rows)) if self.rows.len() >= *batch_rows => self.hand_over(),
+            _ => Ok(()),
+        }
+    }
+
+    /// Hands the rows held to the receiver, if streaming.
+    fn hand_over(&mut self) -> std::result::Result<(), Failure> {
+        let Some((receiver, _)) = &mut self.receiver else {
+            return Ok(());
+        };
+        let mut rows = Vec::with_capacity(self.rows.len() + 1);
+        rows.push(self.header.clone().unwrap_or_default());
+        rows.append(&mut self.rows);
+        let grid = Grid {
+            file_name: self.file_name.clone(),
+            addressing: Addressing::Rows,
+            rows,
+        };
+        receiver
+            .batch(grid, std::mem::take(&mut self.batch_watermarks))
+            .map_err(Failure::of_receiver)
     }
 
     pub fn rows_read(&self) -> usize {
-        self.rows.len().saturating_sub(1)
+        self.rows_read as usize
     }
 }
 
-/// Extracts `source`, retrying the whole extraction after a lost connection.
+/// Extracts `source` whole, retrying the whole extraction after a lost connection.
 ///
-/// `since` is the watermark of the last load, `None` for a full extraction.
+/// `since` is the watermark of the last load, `None` for a full extraction. The rows are held in
+/// memory (up to `limits.max_cells` cells): for sources that keep the latest row per entity,
+/// which needs every row at once; [`stream`] is the bounded way.
 ///
 /// # Errors
 ///
@@ -204,6 +293,33 @@ pub(super) fn extract(
     since: Option<&str>,
     timezone: &str,
     limits: &Limits,
+) -> Result<Extract> {
+    extract_into(source, since, timezone, limits, None)
+}
+
+/// Extracts `source` batch by batch into `receiver`, retrying the whole extraction (after
+/// [`RowReceiver::restart`]) after a lost connection. The [`Extract`]'s grid holds the header
+/// row only; its row watermarks are empty (the receiver had them).
+///
+/// # Errors
+///
+/// As [`extract`] (without the cell limit), and the receiver's own errors.
+pub(super) fn stream(
+    source: &Source,
+    since: Option<&str>,
+    timezone: &str,
+    limits: &Limits,
+    receiver: &mut dyn RowReceiver,
+) -> Result<Extract> {
+    extract_into(source, since, timezone, limits, Some(receiver))
+}
+
+fn extract_into(
+    source: &Source,
+    since: Option<&str>,
+    timezone: &str,
+    limits: &Limits,
+    mut receiver: Option<&mut dyn RowReceiver>,
 ) -> Result<Extract> {
     let Some(db) = &source.database else {
         return Err(Error::Contract {
@@ -227,19 +343,30 @@ pub(super) fn extract(
     })?;
     let zones = Zones::new(&db.source_timezone, timezone)
         .map_err(|message| fail(DatabaseFailure::Query, message))?;
+    let file_name = format!("{}:{}", source.kind.name(), relation_name(db));
     let attempts = db.retries + 1;
     for attempt in 1..=attempts {
-        let mut grid = GridBuilder::new(limits.max_cells);
+        let mut grid = match receiver.as_deref_mut() {
+            Some(receiver) => {
+                receiver.restart()?;
+                GridBuilder::streaming(file_name.clone(), db.batch_rows, receiver)
+            }
+            None => GridBuilder::new(file_name.clone(), limits.max_cells),
+        };
         let outcome = match source.kind {
             SourceKind::Postgres => {
                 postgres_source::fetch(&connection, db, since, &zones, &mut grid)
             }
             _ => mysql_source::fetch(&connection, db, since, &zones, &mut grid),
-        };
+        }
+        .and_then(|described| grid.hand_over().map(|()| described));
         match outcome {
             Ok(described) => {
                 tracing::info!(source = %source.name, rows = grid.rows_read(), attempt, "extracted");
-                return Ok(finish(source, db, described, grid));
+                return Ok(finish(db, described, grid));
+            }
+            Err(f) if f.receiver.is_some() => {
+                return Err(*f.receiver.expect("checked to be there"));
             }
             Err(f) if f.transient && attempt < attempts => {
                 let wait = Duration::from_millis(500 << (attempt - 1).min(6));
@@ -271,28 +398,36 @@ pub(super) fn extract(
     unreachable!("the last attempt returns")
 }
 
-fn finish(source: &Source, db: &DatabaseSource, described: String, grid: GridBuilder) -> Extract {
-    let what = match &db.relation {
+/// The table's name, or `query`.
+fn relation_name(db: &DatabaseSource) -> String {
+    match &db.relation {
         Relation::Table(t) => t.clone(),
         Relation::Query(_) => "query".to_string(),
-    };
+    }
+}
+
+fn finish(db: &DatabaseSource, described: String, grid: GridBuilder) -> Extract {
     let sha256: String = grid
         .hash
         .finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
+    let mut rows = Vec::with_capacity(grid.rows.len() + 1);
+    rows.extend(grid.header);
+    rows.extend(grid.rows);
     Extract {
         watermark: grid.watermark,
         row_watermarks: grid.row_watermarks,
+        rows: u64::from(grid.rows_read),
         file: ReadFile {
-            path: PathBuf::from(format!("{described}/{what}")),
+            path: PathBuf::from(format!("{described}/{}", relation_name(db))),
             sha256,
             bytes: grid.bytes,
             grid: Grid {
-                file_name: format!("{}:{what}", source.kind.name()),
+                file_name: grid.file_name,
                 addressing: Addressing::Rows,
-                rows: grid.rows,
+                rows,
             },
         },
     }
