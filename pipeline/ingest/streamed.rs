@@ -1,7 +1,7 @@
 //! Database sources read a batch at a time: each batch is typed, checked against the keys of the
 //! entities it refers to and spilled to disk before the next one is fetched, so that memory
 //! follows `batch_rows` and not the table. Duplicate keys are found at the end, over 64-bit
-//! hashes of the keys (16 bytes a row), and confirmed on the keys themselves before any row is
+//! hashes of the keys (8 bytes a row), and confirmed on the keys themselves before any row is
 //! rejected.
 //!
 //! In: a database source without `latest`, the keys of the entities loaded before its own, the
@@ -36,8 +36,9 @@ pub(super) struct Streamed {
     pub spilled: SpilledRows,
     /// Where the rows are, for the locations of rejects found after the extraction.
     layout: typing::Layout,
-    /// Per row kept, the hash of its key and its row number, for the duplicate check.
-    keys: Vec<(u64, u32)>,
+    /// Per row read (row `n` at `n - 1`), the hash of its key, for the duplicate check; 0 for a
+    /// row that was not kept.
+    keys: Vec<u64>,
     /// The highest watermark of the extraction.
     pub watermark: Option<String>,
     /// The row number and watermark of the first rejected row that has one: rows arrive in
@@ -188,7 +189,8 @@ struct State {
     quality: Quality,
     rejects: Vec<Reject>,
     spill: SpillWriter,
-    keys: Vec<(u64, u32)>,
+    /// As [`Streamed`]'s.
+    keys: Vec<u64>,
     first_rejected: Option<(u32, String)>,
 }
 
@@ -278,7 +280,11 @@ impl RowReceiver for Receiver<'_, '_> {
                 });
                 continue;
             }
-            state.keys.push((hash_of(&key), row.number));
+            let at = row.number as usize - 1;
+            if state.keys.len() <= at {
+                state.keys.resize(at + 1, NOT_KEPT);
+            }
+            state.keys[at] = hash_of(&key);
             kept_watermarks.push(watermark_of(row.number).cloned());
             kept.push(KeptRow {
                 source: Rc::clone(&source_name),
@@ -313,11 +319,15 @@ impl State {
     }
 }
 
-/// A 64-bit hash of a key's text; equal hashes are only candidates, confirmed on the keys.
+/// The key hash of a row that was not kept.
+const NOT_KEPT: u64 = 0;
+
+/// A 64-bit hash of a key's text, never [`NOT_KEPT`]; equal hashes are only candidates,
+/// confirmed on the keys.
 fn hash_of(key: &str) -> u64 {
     let mut hasher = DefaultHasher::new();
     hasher.write(key.as_bytes());
-    hasher.finish()
+    hasher.finish().max(1)
 }
 
 /// Rejects every row of `streams` (the streamed sources of one entity, in configuration order)
@@ -329,22 +339,32 @@ fn hash_of(key: &str) -> u64 {
 ///
 /// [`Error::Output`] when a spill cannot be read back.
 pub(super) fn reject_duplicates(entity: Entity, streams: &mut [Streamed]) -> Result<()> {
-    let mut keys: Vec<(u64, u64)> = Vec::new();
+    // Hashes that occur more than once, from a sorted copy: the rows themselves stay in place.
+    let mut sorted: Vec<u64> = streams
+        .iter()
+        .flat_map(|s| s.keys.iter().copied())
+        .filter(|&h| h != NOT_KEPT)
+        .collect();
+    sorted.sort_unstable();
+    let repeated: HashSet<u64> = sorted
+        .chunk_by(|a, b| a == b)
+        .filter(|group| group.len() > 1)
+        .map(|group| group[0])
+        .collect();
+    drop(sorted);
+    // Per repeated hash, its rows in processing order, as (stream << 32 | row number).
+    let mut groups: HashMap<u64, Vec<u64>> = HashMap::new();
     for (s, stream) in streams.iter_mut().enumerate() {
-        keys.extend(
-            std::mem::take(&mut stream.keys)
-                .into_iter()
-                .map(|(hash, number)| (hash, ((s as u64) << 32) | u64::from(number))),
-        );
-    }
-    keys.sort_unstable();
-    let mut candidates: Vec<Vec<u64>> = Vec::new();
-    for group in keys.chunk_by(|a, b| a.0 == b.0) {
-        if group.len() > 1 {
-            candidates.push(group.iter().map(|(_, at)| *at).collect());
+        for (i, hash) in std::mem::take(&mut stream.keys).into_iter().enumerate() {
+            if repeated.contains(&hash) {
+                groups
+                    .entry(hash)
+                    .or_default()
+                    .push(((s as u64) << 32) | (i as u64 + 1));
+            }
         }
     }
-    drop(keys);
+    let candidates: Vec<Vec<u64>> = groups.into_values().collect();
     if candidates.is_empty() {
         return Ok(());
     }
@@ -380,6 +400,8 @@ pub(super) fn reject_duplicates(entity: Entity, streams: &mut [Streamed]) -> Res
             }
         }
     }
+    // Rejects go to their sources in row order, whatever order the groups come in.
+    let mut duplicates: Vec<(u64, Reject)> = Vec::new();
     for group in candidates {
         // The group is in processing order; the first row of each distinct key keeps it.
         let mut first_of: HashMap<&str, u64> = HashMap::new();
@@ -409,19 +431,26 @@ pub(super) fn reject_duplicates(entity: Entity, streams: &mut [Streamed]) -> Res
             {
                 stream.first_rejected = Some((number, mark.clone()));
             }
-            stream.rejects.push(Reject {
-                source: stream.file.source.clone(),
-                entity,
-                location: stream.layout.location(key_columns[0], number),
-                row_key: row_key.clone(),
-                column: contract.columns[key_columns[0]].name.to_string(),
-                value: excerpt(key.split('\u{1f}').next().unwrap_or_default()),
-                rule: format!(
-                    "duplicate key: the same {} as {first_location}",
-                    contract.key.join(", ")
-                ),
-            });
+            duplicates.push((
+                at,
+                Reject {
+                    source: stream.file.source.clone(),
+                    entity,
+                    location: stream.layout.location(key_columns[0], number),
+                    row_key: row_key.clone(),
+                    column: contract.columns[key_columns[0]].name.to_string(),
+                    value: excerpt(key.split('\u{1f}').next().unwrap_or_default()),
+                    rule: format!(
+                        "duplicate key: the same {} as {first_location}",
+                        contract.key.join(", ")
+                    ),
+                },
+            ));
         }
+    }
+    duplicates.sort_unstable_by_key(|(at, _)| *at);
+    for (at, reject) in duplicates {
+        streams[(at >> 32) as usize].rejects.push(reject);
     }
     Ok(())
 }
@@ -506,7 +535,13 @@ mod tests {
                 addressing: Addressing::Rows,
                 columns: vec![Some(0); 8],
             },
-            keys: rows.iter().map(|(n, _, hash)| (*hash, *n)).collect(),
+            keys: {
+                let mut keys = vec![NOT_KEPT; rows.iter().map(|r| r.0).max().unwrap_or(0) as usize];
+                for (n, _, hash) in rows {
+                    keys[*n as usize - 1] = *hash;
+                }
+                keys
+            },
             watermark: None,
             first_rejected: None,
             rows: rows.len() as u64,
