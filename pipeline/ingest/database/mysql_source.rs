@@ -184,7 +184,11 @@ fn connect(
             if tls.mode == Mode::Preferred =>
         {
             tracing::debug!(server = %described, "the server offers no TLS; ssl-mode=PREFERRED connects in plain text");
-            Conn::new(builder.ssl_opts(None::<mysql::SslOpts>))
+            Conn::new(
+                builder
+                    .ssl_opts(None::<mysql::SslOpts>)
+                    .prefer_socket(prefer_socket),
+            )
         }
         other => other,
     };
