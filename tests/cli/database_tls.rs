@@ -498,6 +498,19 @@ fn postgres_over_tls_checks_the_certificate_as_sslmode_says_and_never_falls_back
     out.assert_code(0);
     assert_eq!(rows, ENCRYPTED);
 
+    // Through the Unix socket the connection is local and, as with psql, not encrypted, whatever
+    // the mode asks (the socket's pg_hba line trusts local users).
+    let (out, _, rows) = run_tls(
+        "postgres",
+        PG_QUERY,
+        &format!(
+            "host={} port={port} user=itvalue dbname=postgres sslmode=verify-full sslrootcert={ca}",
+            server.dir.display()
+        ),
+    );
+    out.assert_code(0);
+    assert_eq!(rows, ["INC-TLS-1 plain text", "INC-TLS-2 plain text"]);
+
     let described =
         format!("error: source servicedesk: postgres://itvalue@localhost:{port}/postgres");
     assert_refused(
