@@ -19,7 +19,7 @@ Exit codes:
   73  an output (workbook, chart, folder) cannot be created
   74  reading or writing failed part-way, including the warehouse
   75  another run holds the lock on the warehouse, or another program has it open
-  78  credentials: a connection variable or password is missing, or the login is refused
+  78  credentials: a connection variable or password is missing, the login is refused, or TLS fails
 A run of several periods (--from/--to, schedule) exits with the code of the period that
 failed, else 65 if one published with failures outside its pack, else 0.";
 

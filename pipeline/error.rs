@@ -61,6 +61,9 @@ pub enum DatabaseFailure {
     Unavailable,
     /// No connection string or password, or the login was refused (exit 78).
     Credentials,
+    /// The TLS the connection string asks for cannot be had: the server offers none, its
+    /// certificate is not trusted or names another host, or the CA file is unusable (exit 78).
+    Tls,
     /// The table or query is wrong, or a column has a type itvalue does not read (exit 2).
     Query,
     /// The extract holds more cells than the configured limit (exit 65).
@@ -460,7 +463,7 @@ impl Error {
             Error::NothingLoaded { .. } => ErrorClass::MissingInput,
             Error::Database { kind, .. } => match kind {
                 DatabaseFailure::Unavailable => ErrorClass::SourceUnavailable,
-                DatabaseFailure::Credentials => ErrorClass::Credentials,
+                DatabaseFailure::Credentials | DatabaseFailure::Tls => ErrorClass::Credentials,
                 DatabaseFailure::Query => ErrorClass::Usage,
                 DatabaseFailure::TooLarge => ErrorClass::BadData,
             },

@@ -11,14 +11,14 @@ use duckdb::Connection;
 
 use crate::common::{self, Workspace, query_i64, query_strings};
 
-const PERIOD: &str = "2026-10";
+pub(crate) const PERIOD: &str = "2026-10";
 /// The variable the test configurations name in `connection_env`.
-const URL_VARIABLE: &str = "ITVALUE_SERVICEDESK_URL";
-const SECRET: &str = "hunter2-not-for-logs";
+pub(crate) const URL_VARIABLE: &str = "ITVALUE_SERVICEDESK_URL";
+pub(crate) const SECRET: &str = "hunter2-not-for-logs";
 
 /// The server's URL, or `None` (the test is skipped, and says so) when the variable is unset.
 /// `.ci/run` sets `ITVALUE_REQUIRE_DATABASES`, under which a missing server fails the test.
-fn server(variable: &str) -> Option<String> {
+pub(crate) fn server(variable: &str) -> Option<String> {
     match std::env::var(variable) {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
@@ -93,7 +93,7 @@ caused_by_deployment_id = "caused_by"
 }
 
 /// The sample's configuration with its incidents source replaced by `source`.
-fn with_incidents_from(ws: &Workspace, source: &str, top: &str) {
+pub(crate) fn with_incidents_from(ws: &Workspace, source: &str, top: &str) {
     let path = ws.path("pipeline.toml");
     let text = fs::read_to_string(&path).unwrap();
     let start = text
@@ -408,7 +408,7 @@ fn run_against(url: &str, kind: &str) -> (common::Outcome, Vec<String>) {
     (out, messages)
 }
 
-fn assert_no_secret(out: &common::Outcome, ledger: &[String]) {
+pub(crate) fn assert_no_secret(out: &common::Outcome, ledger: &[String]) {
     assert!(!out.stderr.contains(SECRET), "{}", out.stderr);
     assert!(!out.stdout.contains(SECRET), "{}", out.stdout);
     assert!(ledger.iter().all(|m| !m.contains(SECRET)), "{ledger:?}");

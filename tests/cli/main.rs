@@ -3,6 +3,7 @@
 //! they cover, generated into a temporary folder per test.
 
 mod common;
+mod database_tls;
 mod databases;
 mod fixtures;
 mod ingest;

@@ -7,11 +7,15 @@
 //! names, then rows numbered from 1), a SHA-256 of the rows, a description of where they came from
 //! that holds no secret, and the new watermark. The connection string comes from an environment
 //! variable and the password, when it is not in there, from another variable or the standard
-//! password file; neither ever reaches a message, a log line or the ledger.
+//! password file; neither ever reaches a message, a log line or the ledger. TLS is asked for in
+//! the connection string, in each client's own words (see `tls`).
 
 mod mysql_source;
+mod mysql_tls;
 mod password;
 mod postgres_source;
+mod postgres_tls;
+mod tls;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -286,7 +290,8 @@ impl<'r> GridBuilder<'r> {
 ///
 /// [`Error::Database`] naming the source (never the secret): unavailable (exit 69) when the
 /// server cannot be reached or the connection keeps failing, credentials (exit 78) when the login
-/// is refused or no password can be found, query (exit 2) when the table or query is wrong or a
+/// is refused or no password can be found, TLS (exit 78) when the TLS the connection string asks
+/// for cannot be had (never retried, never replaced by plain text), query (exit 2) when the table or query is wrong or a
 /// column has a type itvalue does not read; [`Error::InputTooLarge`] past `limits.max_cells`.
 pub(super) fn extract(
     source: &Source,

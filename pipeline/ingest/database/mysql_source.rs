@@ -1,6 +1,7 @@
 //! Extracting from MySQL or MariaDB: a read-only transaction with a consistent snapshot, the
 //! session in UTC so TIMESTAMP columns arrive as instants, and rows streamed from the server one
-//! at a time (the client never holds the whole result).
+//! at a time (the client never holds the whole result). The connection is encrypted as the
+//! URL's `ssl-mode` asks (`PREFERRED` by default, as with the mysql client).
 //!
 //! In: the connection URL, the source settings, the statement. Out: the rows in the grid and a
 //! secret-free description of the server (`mysql://user@host:port/db`), or a classified
@@ -13,7 +14,9 @@ use mysql::consts::ColumnType;
 use mysql::prelude::Queryable;
 use mysql::{Conn, DriverError, Opts, OptsBuilder, Value};
 
+use super::mysql_tls::{self, Mode, MyTls};
 use super::password;
+use super::tls::{Check, Roots};
 use super::{Failure, GridBuilder, Zones, extraction_sql};
 use crate::config::{DatabaseSource, SourceKind};
 use crate::error::DatabaseFailure;
@@ -27,8 +30,15 @@ pub(super) fn fetch(
     zones: &Zones,
     grid: &mut GridBuilder,
 ) -> Result<String, Failure> {
+    // The TLS keys in the MySQL client's words, which the driver does not know, are taken out.
+    let (url, tls) = mysql_tls::split(connection).map_err(|message| {
+        Failure::permanent(
+            DatabaseFailure::Tls,
+            format!("the connection URL in {}: {message}", db.connection_env),
+        )
+    })?;
     // The parser's message could quote part of a password, so it is not passed on.
-    let opts = Opts::from_url(connection).map_err(|_| Failure::permanent(DatabaseFailure::Credentials, format!(
+    let opts = Opts::from_url(&url).map_err(|_| Failure::permanent(DatabaseFailure::Credentials, format!(
             "the connection URL in {} is not valid (it is not shown, as it may hold a password)",
             db.connection_env
         )))?;
@@ -49,8 +59,12 @@ pub(super) fn fetch(
     {
         builder = builder.pass(Some(secret));
     }
+    let tls = TlsContext {
+        host: opts.get_ip_or_hostname().into_owned(),
+        tls,
+    };
     let classify = |e: mysql::Error| classify(e, &described);
-    let mut conn = Conn::new(builder).map_err(classify)?;
+    let mut conn = connect(builder, &tls, &described, opts.get_prefer_socket())?;
     conn.query_drop("SET time_zone = '+00:00'")
         .map_err(classify)?;
     // Spelled out rather than through the driver's transaction helper, which panics if the
@@ -130,6 +144,134 @@ fn check_lag_column(conn: &mut Conn, db: &DatabaseSource, described: &str) -> Re
     }
 }
 
+/// Opens the connection with the TLS the URL asks for. PREFERRED falls back to plain text only
+/// when the server offers no TLS at all, never after a failed handshake.
+fn connect(
+    builder: OptsBuilder,
+    tls: &TlsContext,
+    described: &str,
+    prefer_socket: bool,
+) -> Result<Conn, Failure> {
+    let failure = |message: String| {
+        Failure::permanent(DatabaseFailure::Tls, format!("{described}: {message}"))
+    };
+    // The CA certificates are read here, so that a missing or unusable file is named; the
+    // system's trust store is written to a private file for the driver, which reads a path.
+    let mut written = None;
+    let ca_file = match tls.check() {
+        Check::Nothing => None,
+        _ => {
+            let certificates = tls.roots.load().map_err(failure)?;
+            match &tls.roots {
+                Roots::File(path) => Some(path.clone()),
+                Roots::System => {
+                    let file = system_store_file(&certificates).map_err(failure)?;
+                    let path = file.path().to_path_buf();
+                    written = Some(file);
+                    Some(path)
+                }
+            }
+        }
+    };
+    super::tls::install_default_provider();
+    // The driver would move a loopback connection to the server's Unix socket, where it never
+    // uses TLS: with TLS asked for, the connection stays on TCP.
+    let builder = builder
+        .ssl_opts(tls.ssl_opts(ca_file))
+        .prefer_socket(tls.mode == Mode::Disabled && prefer_socket);
+    let conn = match Conn::new(builder.clone()) {
+        Err(mysql::Error::DriverError(DriverError::TlsNotSupported))
+            if tls.mode == Mode::Preferred =>
+        {
+            tracing::debug!(server = %described, "the server offers no TLS; ssl-mode=PREFERRED connects in plain text");
+            Conn::new(
+                builder
+                    .ssl_opts(None::<mysql::SslOpts>)
+                    .prefer_socket(prefer_socket),
+            )
+        }
+        other => other,
+    };
+    drop(written);
+    conn.map_err(|e| connect_failure(e, described, tls))
+}
+
+/// The system's CA certificates as one PEM file, removed when dropped.
+fn system_store_file(
+    certificates: &[rustls::pki_types::CertificateDer<'static>],
+) -> Result<tempfile::NamedTempFile, String> {
+    let pems: Vec<pem::Pem> = certificates
+        .iter()
+        .map(|c| pem::Pem::new("CERTIFICATE", c.to_vec()))
+        .collect();
+    let mut file = tempfile::NamedTempFile::new()
+        .map_err(|e| format!("the system's trust store cannot be written out: {e}"))?;
+    std::io::Write::write_all(&mut file, pem::encode_many(&pems).as_bytes())
+        .map_err(|e| format!("the system's trust store cannot be written out: {e}"))?;
+    Ok(file)
+}
+
+/// Where the CA certificates came from: the driver always adds the public CAs it has built in
+/// (webpki-roots) to the ones it is given.
+fn checked_against(roots: &Roots) -> String {
+    format!(
+        "{} and the public CAs the driver has built in",
+        roots.checked_against()
+    )
+}
+
+/// The TLS settings of the connection and the host its certificate must name, for messages.
+struct TlsContext {
+    tls: MyTls,
+    host: String,
+}
+
+impl std::ops::Deref for TlsContext {
+    type Target = MyTls;
+    fn deref(&self) -> &MyTls {
+        &self.tls
+    }
+}
+
+/// A failed connection: a failed TLS handshake says which check failed and is never retried,
+/// nor the connection made again without TLS; anything else is classified as usual.
+fn connect_failure(e: mysql::Error, described: &str, tls: &TlsContext) -> Failure {
+    let handshake = match &e {
+        mysql::Error::IoError(io) => super::tls::rustls_cause(io),
+        mysql::Error::CodecError(codec) => super::tls::rustls_cause(codec),
+        _ => None,
+    };
+    if let Some(cause) = handshake {
+        return Failure::permanent(
+            DatabaseFailure::Tls,
+            format!(
+                "{described}: {}: {}",
+                tls.named,
+                super::tls::explain(cause, &tls.host, &checked_against(&tls.roots))
+            ),
+        );
+    }
+    match &e {
+        mysql::Error::DriverError(DriverError::TlsNotSupported) => {
+            return Failure::permanent(
+                DatabaseFailure::Tls,
+                format!(
+                    "{described}: {} but the server does not offer TLS",
+                    tls.named
+                ),
+            );
+        }
+        mysql::Error::TlsError(t) => {
+            return Failure::permanent(
+                DatabaseFailure::Tls,
+                format!("{described}: {}: TLS cannot be set up: {t}", tls.named),
+            );
+        }
+        _ => {}
+    }
+    classify(e, described)
+}
+
 fn classify(e: mysql::Error, described: &str) -> Failure {
     match &e {
         mysql::Error::MySqlError(server) => {
@@ -137,6 +279,9 @@ fn classify(e: mysql::Error, described: &str) -> Failure {
             match server.code {
                 // Access denied for the user, or to the database.
                 1044 | 1045 | 1698 => Failure::permanent(DatabaseFailure::Credentials, message),
+                // MySQL refuses a connection without TLS (require_secure_transport); MariaDB
+                // says access denied (1045) instead.
+                3159 => Failure::permanent(DatabaseFailure::Tls, message),
                 // Server shutting down, connection killed, lost, or too many connections.
                 1040 | 1053 | 1927 | 2006 | 2013 => Failure::unavailable(message),
                 1049 => Failure::permanent(DatabaseFailure::Unavailable, message),

@@ -1,5 +1,6 @@
 //! Extracting from PostgreSQL: a repeatable-read, read-only transaction (one snapshot), a portal
-//! fetched `batch_rows` at a time, each value converted by its column type.
+//! fetched `batch_rows` at a time, each value converted by its column type. The connection is
+//! encrypted as the string's `sslmode` asks (`prefer` by default, as with libpq).
 //!
 //! In: the connection string, the source settings, the statement. Out: the rows in the grid and a
 //! secret-free description of the server (`postgres://user@host:port/db`), or a classified
@@ -8,11 +9,14 @@
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use postgres::config::SslMode;
 use postgres::types::Type;
 use postgres::{Client, Config, IsolationLevel, NoTls, Row};
 use rust_decimal::Decimal;
 
 use super::password;
+use super::postgres_tls::{self, PgTls};
+use super::tls;
 use super::{Failure, GridBuilder, Zones, extraction_sql};
 use crate::config::{DatabaseSource, SourceKind};
 use crate::error::DatabaseFailure;
@@ -26,11 +30,34 @@ pub(super) fn fetch(
     zones: &Zones,
     grid: &mut GridBuilder,
 ) -> Result<String, Failure> {
+    let invalid = || {
+        Failure::permanent(
+            DatabaseFailure::Credentials,
+            format!(
+                "the connection string in {} is not valid (it is not shown, as it may hold a password)",
+                db.connection_env
+            ),
+        )
+    };
+    // The TLS keys in libpq's words, which the driver does not all know, are taken out first.
+    let split = postgres_tls::split(connection, postgres_tls::home_root()).map_err(|message| {
+        Failure::permanent(
+            DatabaseFailure::Tls,
+            format!("the connection string in {}: {message}", db.connection_env),
+        )
+    })?;
+    let Some((rest, tls)) = split else {
+        return Err(invalid());
+    };
     // The parser's message could quote part of a password, so it is not passed on.
-    let mut config: Config = connection.parse().map_err(|_: postgres::Error| Failure::permanent(DatabaseFailure::Credentials, format!(
-            "the connection string in {} is not valid (it is not shown, as it may hold a password)",
-            db.connection_env
-        )))?;
+    let mut config: Config = rest.parse().map_err(|_: postgres::Error| invalid())?;
+    // As with libpq, a Unix socket is local and never encrypted, whatever the mode.
+    let local = !config.get_hosts().is_empty()
+        && config
+            .get_hosts()
+            .iter()
+            .all(|h| matches!(h, postgres::config::Host::Unix(_)));
+    config.ssl_mode(if local { SslMode::Disable } else { tls.mode });
     config.application_name("itvalue");
     config.connect_timeout(Duration::from_secs(10));
     // A server that stops answering is noticed and the extraction retried, not waited on forever.
@@ -42,8 +69,20 @@ pub(super) fn fetch(
     {
         config.password(secret);
     }
+    let tls = TlsContext {
+        host: first_host(&config),
+        tls,
+    };
     let classify = |e: postgres::Error| classify(e, connection, &described);
-    let mut client: Client = config.connect(NoTls).map_err(classify)?;
+    let mut client: Client = if config.get_ssl_mode() == SslMode::Disable {
+        config.connect(NoTls)
+    } else {
+        let connector = postgres_tls::Connector::new(&tls.policy).map_err(|message| {
+            Failure::permanent(DatabaseFailure::Tls, format!("{described}: {message}"))
+        })?;
+        config.connect(connector)
+    }
+    .map_err(|e| connect_failure(e, connection, &described, &tls))?;
     let mut snapshot = client
         .build_transaction()
         .isolation_level(IsolationLevel::RepeatableRead)
@@ -118,17 +157,21 @@ pub(super) fn fetch(
 
 /// `postgres://user@host:port/db`, with no password.
 fn describe(config: &Config) -> String {
-    let host = match config.get_hosts().first() {
-        Some(postgres::config::Host::Tcp(h)) => h.clone(),
-        Some(postgres::config::Host::Unix(p)) => p.display().to_string(),
-        None => "localhost".to_string(),
-    };
+    let host = first_host(config);
     let port = config.get_ports().first().copied().unwrap_or(5432);
     format!(
         "postgres://{}@{host}:{port}/{}",
         config.get_user().unwrap_or(""),
         config.get_dbname().unwrap_or("")
     )
+}
+
+fn first_host(config: &Config) -> String {
+    match config.get_hosts().first() {
+        Some(postgres::config::Host::Tcp(h)) => h.clone(),
+        Some(postgres::config::Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".to_string(),
+    }
 }
 
 /// Never lets the connection string (which may hold a password) through in a message.
@@ -138,6 +181,51 @@ fn strip_secrets(message: &str, connection: &str) -> String {
     } else {
         message.replace(connection, "<connection string>")
     }
+}
+
+/// The TLS settings of the connection and the host its certificate must name, for messages.
+struct TlsContext {
+    tls: PgTls,
+    host: String,
+}
+
+impl std::ops::Deref for TlsContext {
+    type Target = PgTls;
+    fn deref(&self) -> &PgTls {
+        &self.tls
+    }
+}
+
+/// A failed connection: a failed TLS handshake says which check failed and is never retried,
+/// nor the connection made again without TLS; anything else is classified as usual.
+fn connect_failure(
+    e: postgres::Error,
+    connection: &str,
+    described: &str,
+    tls: &TlsContext,
+) -> Failure {
+    if let Some(cause) = tls::rustls_cause(&e) {
+        return Failure::permanent(
+            DatabaseFailure::Tls,
+            format!(
+                "{described}: {}: {}",
+                tls.named,
+                tls::explain(cause, &tls.host, &tls.policy.roots.checked_against())
+            ),
+        );
+    }
+    if e.to_string() == "error performing TLS handshake" {
+        let source = std::error::Error::source(&e).map(|s| s.to_string());
+        let message = match source.as_deref() {
+            Some("server does not support TLS") => {
+                format!("{} but the server does not offer TLS", tls.named)
+            }
+            Some(other) => format!("{}: {}", tls.named, strip_secrets(other, connection)),
+            None => tls.named.clone(),
+        };
+        return Failure::permanent(DatabaseFailure::Tls, format!("{described}: {message}"));
+    }
+    classify(e, connection, described)
 }
 
 fn classify(e: postgres::Error, connection: &str, described: &str) -> Failure {
