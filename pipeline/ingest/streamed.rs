@@ -583,22 +583,23 @@ mod tests {
             })
             .collect();
         assert_eq!(loaded, [vec![1, 2], vec![2]]);
-        let counts: Vec<(u64, u64, Vec<u32>, Option<(u32, String)>)> = streams
+        let counts: Vec<String> = streams
             .iter()
             .map(|s| {
-                (
+                format!(
+                    "loaded {} rejected {} rows {:?} first {:?}",
                     s.file.rows_loaded,
                     s.file.rows_rejected,
-                    s.file.rejected_rows.clone(),
-                    s.first_rejected.clone(),
+                    s.file.rejected_rows,
+                    s.first_rejected
                 )
             })
             .collect();
         assert_eq!(
             counts,
             [
-                (2, 1, vec![3], Some((3, "w3".to_string()))),
-                (1, 1, vec![1], Some((1, "w1".to_string()))),
+                "loaded 2 rejected 1 rows [3] first Some((3, \"w3\"))",
+                "loaded 1 rejected 1 rows [1] first Some((1, \"w1\"))",
             ]
         );
         assert_eq!(
