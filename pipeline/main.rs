@@ -18,11 +18,6 @@ use itvalue::{Config, Error};
 use cli::{Cli, Command, GraphFormat, LogFormat, ModelsCommand};
 use output::{TerminalProgress, print_error};
 
-/// mimalloc rather than glibc's malloc: rows are typed on one thread and freed on another, and
-/// the figures allocate from several; see Cargo.toml for the measurement.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// How a command ended: an error to print, or only the code (its story is already printed).
 pub enum Failed {
     Error(Error),

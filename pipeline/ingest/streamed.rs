@@ -19,7 +19,7 @@ use super::database::{self, RowReceiver};
 use super::grid::Grid;
 use super::record_batch;
 use super::spill::{self, SpillWriter, SpilledRows};
-use super::typing::{self, ReadFile, SourceFile};
+use super::typing::{self, ReadFile};
 use super::value::excerpt;
 use super::zones::Zones;
 use super::{InputFile, KeptRow, Quality, Reject, foreign_key_problem, key_text, row_key_text};
@@ -87,10 +87,18 @@ pub(super) fn extract(
         .begin(&format!("extracting {}", source.name), 0);
     let (extract, typed) = std::thread::scope(|scope| {
         let (sender, batches) = std::sync::mpsc::sync_channel::<Message>(2);
-        let typing = scope.spawn(|| receiver.take_all(batches).map(|()| receiver.state.take()));
-        let mut sender = Sender(sender);
+        let (used, returned) = std::sync::mpsc::channel::<Used>();
+        let typing = scope.spawn(|| {
+            receiver
+                .take_all(batches, used)
+                .map(|()| receiver.state.take())
+        });
+        let mut sender = Sender {
+            batches: sender,
+            returned,
+        };
         let extract = database::stream(source, since, timezone, limits, &mut sender);
-        drop(sender);
+        drop(sender.batches);
         let typed = typing
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -136,13 +144,23 @@ enum Message {
     Batch(Grid, Vec<Option<String>>),
 }
 
-/// The extracting thread's end of the channel.
-struct Sender(std::sync::mpsc::SyncSender<Message>);
+/// The extracting thread's ends of the channels: batches go, typed batches' grids come back to
+/// be freed on the thread that allocated their cells.
+struct Sender {
+    batches: std::sync::mpsc::SyncSender<Message>,
+    returned: std::sync::mpsc::Receiver<Used>,
+}
+
+/// A typed batch's grid and watermarks, going back to the thread that allocated them.
+type Used = (Grid, Vec<Option<String>>);
 
 impl Sender {
     fn send(&mut self, message: Message) -> Result<()> {
+        while let Ok(used) = self.returned.try_recv() {
+            drop(used);
+        }
         // The typing thread stopped on an error of its own, which the caller reports.
-        self.0.send(message).map_err(|_| Error::Contract {
+        self.batches.send(message).map_err(|_| Error::Contract {
             location: String::new(),
             message: "typing stopped".into(),
         })
@@ -170,12 +188,21 @@ struct Receiver<'a, 'k> {
 }
 
 impl Receiver<'_, '_> {
-    /// Types every batch the channel brings until the extraction ends.
-    fn take_all(&mut self, batches: std::sync::mpsc::Receiver<Message>) -> Result<()> {
+    /// Types every batch the channel brings until the extraction ends, handing each typed
+    /// batch's grid back through `used`.
+    fn take_all(
+        &mut self,
+        batches: std::sync::mpsc::Receiver<Message>,
+        used: std::sync::mpsc::Sender<Used>,
+    ) -> Result<()> {
         for message in batches {
             match message {
                 Message::Restart => self.restart()?,
-                Message::Batch(grid, watermarks) => self.batch(grid, watermarks)?,
+                Message::Batch(grid, watermarks) => {
+                    let typed = self.type_batch(grid, watermarks)?;
+                    // The extracting thread may have finished; then they are freed here.
+                    let _ = used.send(typed);
+                }
             }
         }
         Ok(())
@@ -201,6 +228,13 @@ impl RowReceiver for Receiver<'_, '_> {
     }
 
     fn batch(&mut self, grid: Grid, watermarks: Vec<Option<String>>) -> Result<()> {
+        self.type_batch(grid, watermarks).map(drop)
+    }
+}
+
+impl Receiver<'_, '_> {
+    /// Types, checks and spills one batch, and gives its grid and watermarks back.
+    fn type_batch(&mut self, grid: Grid, watermarks: Vec<Option<String>>) -> Result<Used> {
         let source = self.source;
         let first_number = grid.rows.get(1).map_or(1, |r| r.number);
         let file_name: Rc<str> = Rc::from(grid.file_name.as_str());
@@ -211,7 +245,7 @@ impl RowReceiver for Receiver<'_, '_> {
             bytes: 0,
             grid,
         };
-        let mut typed = typing::type_source(source, vec![SourceFile::Read(read)], &self.zones)?;
+        let mut typed = typing::type_batch(source, &read, &self.zones)?;
         let state = match &mut self.state {
             Some(state) => state,
             None => {
@@ -302,7 +336,7 @@ impl RowReceiver for Receiver<'_, '_> {
         self.against
             .progress
             .advance(&format!("{} rows", state.file.rows_read));
-        Ok(())
+        Ok((read.grid, watermarks))
     }
 }
 

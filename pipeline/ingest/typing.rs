@@ -167,6 +167,32 @@ pub(super) fn type_source(
     Ok(out)
 }
 
+/// Types one batch of a streamed source, leaving its cells where they are: the batch is small,
+/// and the thread that read the cells frees them (freeing another thread's allocations is what
+/// the allocator is slowest at).
+///
+/// # Errors
+///
+/// As [`type_source`].
+pub(super) fn type_batch(source: &Source, batch: &ReadFile, zones: &Zones) -> Result<SourceRows> {
+    let contract = source.entity.contract();
+    let mut out = SourceRows {
+        source: source.name.clone(),
+        files: Vec::with_capacity(1),
+        layouts: Vec::with_capacity(1),
+        rows: Vec::with_capacity(batch.grid.rows.len()),
+        rejects: Vec::new(),
+        reject_files: Vec::new(),
+        quality: Quality::default(),
+        file_quality: Vec::with_capacity(1),
+    };
+    let (candidates, _) = prepare_file(source, contract, batch, &mut out)?;
+    for row in candidates {
+        type_row(source, contract, zones, 0, &batch.grid.rows[row], &mut out);
+    }
+    Ok(out)
+}
+
 /// Finds a read file's header row and columns, records the file, and returns the grid rows
 /// that hold data with the column of `latest.by` when the source has one.
 fn prepare_file(

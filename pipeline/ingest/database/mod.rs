@@ -224,11 +224,9 @@ impl<'r> GridBuilder<'r> {
                 }
                 continue;
             }
-            let text = value.view().raw();
             self.hash.update(i.to_le_bytes());
-            self.hash.update(text.as_bytes());
+            self.bytes += hash_value(&mut self.hash, &value);
             self.hash.update([0x1f]);
-            self.bytes += text.len() as u64;
             cells.push((i as u32, value));
         }
         self.hash.update(b"\n");
@@ -277,6 +275,26 @@ impl<'r> GridBuilder<'r> {
 
     pub fn rows_read(&self) -> usize {
         self.rows_read as usize
+    }
+}
+
+/// Feeds one value to the extract's hash as it came from the database, without formatting it
+/// (this runs for every cell of every row), and returns its size: the text's bytes, 8 for a
+/// number or a time, 1 for a truth value.
+fn hash_value(hash: &mut Sha256, value: &RawCell) -> u64 {
+    let mut feed = |tag: u8, bytes: &[u8]| {
+        hash.update([tag]);
+        hash.update(bytes);
+        bytes.len() as u64
+    };
+    match value {
+        RawCell::Text(s) => feed(b's', s.as_bytes()),
+        RawCell::Shared(s) => feed(b's', s.as_bytes()),
+        RawCell::Int(i) => feed(b'i', &i.to_le_bytes()),
+        RawCell::Float(f) => feed(b'f', &f.to_bits().to_le_bytes()),
+        RawCell::Bool(b) => feed(b'b', &[u8::from(*b)]),
+        RawCell::DateTime(t) => feed(b't', &t.and_utc().timestamp_micros().to_le_bytes()),
+        RawCell::Error(e) => feed(b'e', e.as_bytes()),
     }
 }
 
