@@ -240,6 +240,15 @@ fn user_ids(user: &str) -> (u32, u32) {
     (id("-u"), id("-g"))
 }
 
+/// Runs a source over `url` and checks that it loaded, over a connection the server says was
+/// encrypted, with the password nowhere in the output or the ledger.
+fn assert_loads_encrypted(kind: &str, query: &str, url: &str) {
+    let (out, ledger, rows) = run_tls(kind, query, url);
+    out.assert_code(0);
+    assert_eq!(rows, ENCRYPTED);
+    assert_no_secret(&out, &ledger);
+}
+
 /// Runs the sample with its incidents from `query` on the `kind` server at `url`, with itvalue's
 /// debug log on and `HOME` in an empty folder (no `~/.postgresql/root.crt`, `.pgpass` or
 /// `.my.cnf` of the machine's). Returns the outcome, the ledger's messages, and each loaded
@@ -465,7 +474,7 @@ fn postgres_over_tls_checks_the_certificate_as_sslmode_says_and_never_falls_back
 
     // verify-full: the CA signed the certificate, which names 127.0.0.1. channel_binding=require
     // proves that the SCRAM login was bound to the certificate (SCRAM-SHA-256-PLUS).
-    let (out, ledger, rows) = run_tls(
+    assert_loads_encrypted(
         "postgres",
         PG_QUERY,
         &url(
@@ -473,21 +482,15 @@ fn postgres_over_tls_checks_the_certificate_as_sslmode_says_and_never_falls_back
             &format!("sslmode=verify-full&sslrootcert={ca}&channel_binding=require"),
         ),
     );
-    out.assert_code(0);
-    assert_eq!(rows, ENCRYPTED);
-    assert_no_secret(&out, &ledger);
 
     // require encrypts without checking anything (keyword/value form, password inside).
-    let (out, ledger, rows) = run_tls(
+    assert_loads_encrypted(
         "postgres",
         PG_QUERY,
         &format!(
             "host=localhost port={port} user=itvalue password='{SECRET}' dbname=postgres sslmode=require"
         ),
     );
-    out.assert_code(0);
-    assert_eq!(rows, ENCRYPTED);
-    assert_no_secret(&out, &ledger);
 
     // verify-ca checks the chain only, so a host the certificate does not name is accepted.
     let (out, _, rows) = run_tls(
@@ -694,7 +697,7 @@ fn mariadb_over_tls_checks_the_certificate_as_ssl_mode_says_and_never_falls_back
         |host: &str, tls: &str| format!("mysql://itvalue:{SECRET}@{host}:{port}/servicedesk?{tls}");
     let (ca, other_ca) = (pki.ca.display(), pki.other_ca.display());
 
-    let (out, ledger, rows) = run_tls(
+    assert_loads_encrypted(
         "mysql",
         MARIADB_QUERY,
         &url(
@@ -702,18 +705,12 @@ fn mariadb_over_tls_checks_the_certificate_as_ssl_mode_says_and_never_falls_back
             &format!("ssl-mode=VERIFY_IDENTITY&ssl-ca={ca}"),
         ),
     );
-    out.assert_code(0);
-    assert_eq!(rows, ENCRYPTED);
-    assert_no_secret(&out, &ledger);
 
-    let (out, ledger, rows) = run_tls(
+    assert_loads_encrypted(
         "mysql",
         MARIADB_QUERY,
         &url("localhost", "ssl-mode=REQUIRED"),
     );
-    out.assert_code(0);
-    assert_eq!(rows, ENCRYPTED);
-    assert_no_secret(&out, &ledger);
 
     let described =
         format!("error: source servicedesk: mysql://itvalue@localhost:{port}/servicedesk");

@@ -221,17 +221,7 @@ fn checked_against(roots: &Roots) -> String {
 }
 
 /// The TLS settings of the connection and the host its certificate must name, for messages.
-struct TlsContext {
-    tls: MyTls,
-    host: String,
-}
-
-impl std::ops::Deref for TlsContext {
-    type Target = MyTls;
-    fn deref(&self) -> &MyTls {
-        &self.tls
-    }
-}
+type TlsContext = super::tls::TlsContext<MyTls>;
 
 /// A failed connection: a failed TLS handshake says which check failed and is never retried,
 /// nor the connection made again without TLS; anything else is classified as usual.

@@ -184,17 +184,7 @@ fn strip_secrets(message: &str, connection: &str) -> String {
 }
 
 /// The TLS settings of the connection and the host its certificate must name, for messages.
-struct TlsContext {
-    tls: PgTls,
-    host: String,
-}
-
-impl std::ops::Deref for TlsContext {
-    type Target = PgTls;
-    fn deref(&self) -> &PgTls {
-        &self.tls
-    }
-}
+type TlsContext = super::tls::TlsContext<PgTls>;
 
 /// A failed connection: a failed TLS handshake says which check failed and is never retried,
 /// nor the connection made again without TLS; anything else is classified as usual.

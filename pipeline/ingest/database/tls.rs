@@ -21,6 +21,20 @@ use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 
+/// A connection's TLS settings (of either kind) and the host its certificate must name, kept
+/// together for the messages of a failed handshake.
+pub(super) struct TlsContext<T> {
+    pub tls: T,
+    pub host: String,
+}
+
+impl<T> std::ops::Deref for TlsContext<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.tls
+    }
+}
+
 /// What is checked of the server's certificate once the connection is encrypted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Check {
