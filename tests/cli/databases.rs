@@ -94,11 +94,16 @@ caused_by_deployment_id = "caused_by"
 
 /// The sample's configuration with its incidents source replaced by `source`.
 pub(crate) fn with_incidents_from(ws: &Workspace, source: &str, top: &str) {
+    with_source_replaced(ws, "incidents", source, top);
+}
+
+/// The sample's configuration with its source `name` replaced by `source`, and `top` first.
+fn with_source_replaced(ws: &Workspace, name: &str, source: &str, top: &str) {
     let path = ws.path("pipeline.toml");
     let text = fs::read_to_string(&path).unwrap();
     let start = text
-        .find("[[source]]\nname = \"incidents\"")
-        .expect("incidents source");
+        .find(&format!("[[source]]\nname = \"{name}\""))
+        .expect("the source to replace");
     let end = start + text[start + 10..].find("[[source]]").expect("next source") + 10;
     let replaced = format!("{top}{}{source}\n{}", &text[..start], &text[end..]);
     fs::write(path, replaced).unwrap();
@@ -962,6 +967,93 @@ fn a_late_mariadb_commit_is_lost_without_a_watermark_lag_and_read_with_one() {
         return;
     };
     a_late_commit_is_lost_without_a_watermark_lag_and_read_with_one(mysql_story(&mut db));
+}
+
+/// Applications streamed from PostgreSQL are what the incidents' and deployments' foreign keys
+/// are checked against: their keys are read back from the spill, so every row the spreadsheet
+/// run loads is loaded, and the same rows are rejected.
+#[test]
+fn keys_of_a_streamed_entity_serve_the_foreign_keys_of_later_entities() {
+    let Some(mut schema) = PgSchema::new("referenced") else {
+        return;
+    };
+    let spreadsheet = Workspace::with_sample();
+    spreadsheet
+        .itvalue(&["run", "--period", PERIOD])
+        .assert_code(0);
+    let columns = [
+        "application_id",
+        "name",
+        "investment_id",
+        "business_criticality",
+        "downtime_cost_per_minute",
+        "slo_availability",
+        "tier",
+        "lifecycle_stage",
+        "go_live_date",
+    ];
+    // COPY's text format: tab-separated, \N for NULL.
+    let rows = query_strings(
+        &spreadsheet.warehouse(),
+        &format!(
+            "SELECT concat_ws(chr(9), {}) FROM raw.applications",
+            columns
+                .iter()
+                .map(|c| format!("coalesce(CAST({c} AS VARCHAR), '\\N')"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    );
+    let table = format!("{}.applications", schema.name);
+    schema
+        .client
+        .batch_execute(&format!(
+            "CREATE TABLE {table} ({})",
+            columns
+                .iter()
+                .map(|c| format!("{c} TEXT"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .unwrap();
+    let mut copy = schema
+        .client
+        .copy_in(&format!("COPY {table} FROM STDIN"))
+        .unwrap();
+    std::io::Write::write_all(&mut copy, format!("{}\n", rows.join("\n")).as_bytes()).unwrap();
+    copy.finish().unwrap();
+
+    let streamed = Workspace::with_sample();
+    with_source_replaced(
+        &streamed,
+        "applications",
+        &format!(
+            "[[source]]\nname = \"applications\"\nentity = \"applications\"\nkind = \"postgres\"\n\
+             connection_env = \"{URL_VARIABLE}\"\ntable = \"{table}\"\nbatch_rows = 7\n"
+        ),
+        "",
+    );
+    streamed
+        .itvalue_with_env(&["run", "--period", PERIOD], &[(URL_VARIABLE, &schema.url)])
+        .assert_code(0);
+    let loaded = |ws: &Workspace| {
+        query_strings(
+            &ws.warehouse(),
+            "SELECT 'applications ' || (SELECT count(*) FROM raw.applications) \
+             || ', incidents ' || (SELECT count(*) FROM raw.incidents) \
+             || ', deployments ' || (SELECT count(*) FROM raw.deployments) \
+             || ', slo ' || (SELECT count(*) FROM raw.slo_measurements) \
+             || ', rejects ' || (SELECT count(*) FROM ledger.rejects \
+                 WHERE entity IN ('incidents', 'deployments', 'slo_measurements'))",
+        )
+    };
+    let expected = loaded(&spreadsheet);
+    assert_eq!(loaded(&streamed), expected);
+    assert!(
+        !expected[0].starts_with("applications 0"),
+        "the sample has applications: {expected:?}"
+    );
+    assert_eq!(spill_folders(&streamed), Vec::<String>::new());
 }
 
 /// The spill folders of streamed extracts beside the warehouse; none outlives its run.
