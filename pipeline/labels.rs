@@ -10,6 +10,19 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+/// Declares words of a module, each a key of the catalogues (`NAME = "section.key";`, doc
+/// comments allowed), and `ALL`, every one of them, for the test that both catalogues have them:
+/// a key declared here cannot be left out of that test.
+macro_rules! words {
+    ($($(#[$attr:meta])* $name:ident = $key:literal;)*) => {
+        $($(#[$attr])* pub const $name: $crate::labels::Words = $crate::labels::Words::key($key);)*
+
+        /// Every key above, for the test that both catalogues have them.
+        #[cfg(test)]
+        pub(crate) const ALL: &[$crate::labels::Words] = &[$($name),*];
+    };
+}
+
 pub mod explained;
 pub mod scenarios;
 

@@ -33,196 +33,106 @@ pub const BEST_OBJECTIVE: Words = Words::key("scenarios.best_objective");
 
 /// A candidate's decision in words, by the code stored in the warehouse (`not funded`).
 pub mod decision {
-    use super::Words;
-
-    pub const FUNDED: Words = Words::key("scenarios.decision.funded");
-    pub const CONTINUED: Words = Words::key("scenarios.decision.continued");
-    pub const NOT_FUNDED: Words = Words::key("scenarios.decision.not_funded");
-    pub const STOPPED: Words = Words::key("scenarios.decision.stopped");
-    pub const OUTSIDE: Words = Words::key("scenarios.decision.outside");
-    pub const LEFT_OUT: Words = Words::key("scenarios.decision.left_out");
-    pub const NO_SELECTION: Words = Words::key("scenarios.decision.no_selection");
-
-    /// Every key above, for the test that both catalogues have them.
-    #[cfg(test)]
-    pub(crate) const ALL: &[Words] = &[
-        FUNDED,
-        CONTINUED,
-        NOT_FUNDED,
-        STOPPED,
-        OUTSIDE,
-        LEFT_OUT,
-        NO_SELECTION,
-    ];
+    words! {
+        FUNDED = "scenarios.decision.funded";
+        CONTINUED = "scenarios.decision.continued";
+        NOT_FUNDED = "scenarios.decision.not_funded";
+        STOPPED = "scenarios.decision.stopped";
+        OUTSIDE = "scenarios.decision.outside";
+        LEFT_OUT = "scenarios.decision.left_out";
+        NO_SELECTION = "scenarios.decision.no_selection";
+    }
 }
 
 /// How the objective is named in the reasons; {currency} and {terms} are filled in.
 pub mod value {
-    use super::Words;
-
-    pub const NPV_P50: Words = Words::key("scenarios.value.npv_p50");
-    pub const EXPECTED_NPV: Words = Words::key("scenarios.value.expected_npv");
-    pub const NPV_PER_COST: Words = Words::key("scenarios.value.npv_per_cost");
-    pub const SCORE: Words = Words::key("scenarios.value.score");
-    pub const SCORE_PER_COST: Words = Words::key("scenarios.value.score_per_cost");
-
-    /// Every key above, for the test that both catalogues have them.
-    #[cfg(test)]
-    pub(crate) const ALL: &[Words] = &[NPV_P50, EXPECTED_NPV, NPV_PER_COST, SCORE, SCORE_PER_COST];
+    words! {
+        NPV_P50 = "scenarios.value.npv_p50";
+        EXPECTED_NPV = "scenarios.value.expected_npv";
+        NPV_PER_COST = "scenarios.value.npv_per_cost";
+        SCORE = "scenarios.value.score";
+        SCORE_PER_COST = "scenarios.value.score_per_cost";
+    }
 }
 
 /// Why a candidate is in or out of the selection; the placeholders are filled in with figures formatted alike in every language.
 pub mod reasons {
-    use super::Words;
-
-    pub const SEPARATOR: Words = Words::key("scenarios.reasons.separator");
-    pub const AND: Words = Words::key("scenarios.reasons.and");
-    pub const LIST: Words = Words::key("scenarios.reasons.list");
-    pub const BELOW_MARGINAL: Words = Words::key("scenarios.reasons.below_marginal");
-    pub const AT_MARGINAL: Words = Words::key("scenarios.reasons.at_marginal");
-    pub const BUDGET: Words = Words::key("scenarios.reasons.budget");
-    pub const UNFIT: Words = Words::key("scenarios.reasons.unfit");
-    pub const CAP: Words = Words::key("scenarios.reasons.cap");
-    pub const MUST_FUND: Words = Words::key("scenarios.reasons.must_fund");
-    pub const BELOW_MINIMUM: Words = Words::key("scenarios.reasons.below_minimum");
-    pub const PROBABILITY_UNKNOWN: Words = Words::key("scenarios.reasons.probability_unknown");
-    pub const NOT_COUNTED: Words = Words::key("scenarios.reasons.not_counted");
-    pub const KEPT_RUNNING: Words = Words::key("scenarios.reasons.kept_running");
-    pub const NEEDED_BY_FIXED: Words = Words::key("scenarios.reasons.needed_by_fixed");
-    pub const NEEDED_BY: Words = Words::key("scenarios.reasons.needed_by");
-    pub const NO_NET_COST: Words = Words::key("scenarios.reasons.no_net_cost");
-    pub const WORTH_LESS_BUT_FITS_NOT: Words =
-        Words::key("scenarios.reasons.worth_less_but_fits_not");
-    pub const ENVELOPE_SLACK: Words = Words::key("scenarios.reasons.envelope_slack");
-    pub const FUNDED: Words = Words::key("scenarios.reasons.funded");
-    pub const MUST_STOP: Words = Words::key("scenarios.reasons.must_stop");
-    pub const PROPOSED_NO_COST: Words = Words::key("scenarios.reasons.proposed_no_cost");
-    pub const NOT_FUNDED: Words = Words::key("scenarios.reasons.not_funded");
-    pub const NEEDS_UNFUNDABLE: Words = Words::key("scenarios.reasons.needs_unfundable");
-    pub const NEEDS_MISSING: Words = Words::key("scenarios.reasons.needs_missing");
-    pub const EXCLUSIVE: Words = Words::key("scenarios.reasons.exclusive");
-    pub const LOWERS_TOTAL_FUNDING: Words = Words::key("scenarios.reasons.lowers_total_funding");
-    pub const LOWERS_TOTAL_CONTINUING: Words =
-        Words::key("scenarios.reasons.lowers_total_continuing");
-    pub const BOUND_WORTH_LESS: Words = Words::key("scenarios.reasons.bound_worth_less");
-    pub const BOUND_FITS_NOT: Words = Words::key("scenarios.reasons.bound_fits_not");
-    pub const BOUND: Words = Words::key("scenarios.reasons.bound");
-    pub const TIME_LIMIT: Words = Words::key("scenarios.reasons.time_limit");
-    pub const DISPLACES_AGAINST: Words = Words::key("scenarios.reasons.displaces_against");
-    pub const DISPLACES: Words = Words::key("scenarios.reasons.displaces");
-    pub const OUTSIDE: Words = Words::key("scenarios.reasons.outside");
-    pub const NO_FX: Words = Words::key("scenarios.reasons.no_fx");
-    pub const NO_NPV_P50: Words = Words::key("scenarios.reasons.no_npv_p50");
-    pub const NO_EXPECTED_NPV: Words = Words::key("scenarios.reasons.no_expected_npv");
-    pub const NO_SCORE_FIGURES: Words = Words::key("scenarios.reasons.no_score_figures");
-    pub const OR: Words = Words::key("scenarios.reasons.or");
-
-    /// Every key above, for the test that both catalogues have them.
-    #[cfg(test)]
-    pub(crate) const ALL: &[Words] = &[
-        SEPARATOR,
-        AND,
-        LIST,
-        BELOW_MARGINAL,
-        AT_MARGINAL,
-        BUDGET,
-        UNFIT,
-        CAP,
-        MUST_FUND,
-        BELOW_MINIMUM,
-        PROBABILITY_UNKNOWN,
-        NOT_COUNTED,
-        KEPT_RUNNING,
-        NEEDED_BY_FIXED,
-        NEEDED_BY,
-        NO_NET_COST,
-        WORTH_LESS_BUT_FITS_NOT,
-        ENVELOPE_SLACK,
-        FUNDED,
-        MUST_STOP,
-        PROPOSED_NO_COST,
-        NOT_FUNDED,
-        NEEDS_UNFUNDABLE,
-        NEEDS_MISSING,
-        EXCLUSIVE,
-        LOWERS_TOTAL_FUNDING,
-        LOWERS_TOTAL_CONTINUING,
-        BOUND_WORTH_LESS,
-        BOUND_FITS_NOT,
-        BOUND,
-        TIME_LIMIT,
-        DISPLACES_AGAINST,
-        DISPLACES,
-        OUTSIDE,
-        NO_FX,
-        NO_NPV_P50,
-        NO_EXPECTED_NPV,
-        NO_SCORE_FIGURES,
-        OR,
-    ];
+    words! {
+        SEPARATOR = "scenarios.reasons.separator";
+        AND = "scenarios.reasons.and";
+        LIST = "scenarios.reasons.list";
+        BELOW_MARGINAL = "scenarios.reasons.below_marginal";
+        AT_MARGINAL = "scenarios.reasons.at_marginal";
+        BUDGET = "scenarios.reasons.budget";
+        UNFIT = "scenarios.reasons.unfit";
+        CAP = "scenarios.reasons.cap";
+        MUST_FUND = "scenarios.reasons.must_fund";
+        BELOW_MINIMUM = "scenarios.reasons.below_minimum";
+        PROBABILITY_UNKNOWN = "scenarios.reasons.probability_unknown";
+        NOT_COUNTED = "scenarios.reasons.not_counted";
+        KEPT_RUNNING = "scenarios.reasons.kept_running";
+        NEEDED_BY_FIXED = "scenarios.reasons.needed_by_fixed";
+        NEEDED_BY = "scenarios.reasons.needed_by";
+        NO_NET_COST = "scenarios.reasons.no_net_cost";
+        WORTH_LESS_BUT_FITS_NOT = "scenarios.reasons.worth_less_but_fits_not";
+        ENVELOPE_SLACK = "scenarios.reasons.envelope_slack";
+        FUNDED = "scenarios.reasons.funded";
+        MUST_STOP = "scenarios.reasons.must_stop";
+        PROPOSED_NO_COST = "scenarios.reasons.proposed_no_cost";
+        NOT_FUNDED = "scenarios.reasons.not_funded";
+        NEEDS_UNFUNDABLE = "scenarios.reasons.needs_unfundable";
+        NEEDS_MISSING = "scenarios.reasons.needs_missing";
+        EXCLUSIVE = "scenarios.reasons.exclusive";
+        LOWERS_TOTAL_FUNDING = "scenarios.reasons.lowers_total_funding";
+        LOWERS_TOTAL_CONTINUING = "scenarios.reasons.lowers_total_continuing";
+        BOUND_WORTH_LESS = "scenarios.reasons.bound_worth_less";
+        BOUND_FITS_NOT = "scenarios.reasons.bound_fits_not";
+        BOUND = "scenarios.reasons.bound";
+        TIME_LIMIT = "scenarios.reasons.time_limit";
+        DISPLACES_AGAINST = "scenarios.reasons.displaces_against";
+        DISPLACES = "scenarios.reasons.displaces";
+        OUTSIDE = "scenarios.reasons.outside";
+        NO_FX = "scenarios.reasons.no_fx";
+        NO_NPV_P50 = "scenarios.reasons.no_npv_p50";
+        NO_EXPECTED_NPV = "scenarios.reasons.no_expected_npv";
+        NO_SCORE_FIGURES = "scenarios.reasons.no_score_figures";
+        OR = "scenarios.reasons.or";
+    }
 }
 
 /// What the Scenarios sheet adds under a scenario's totals; {label}, {period}, {first}, {last}
 /// and {ids} are filled in.
 pub mod notes {
-    use super::Words;
-
-    pub const BUDGET_OUTSIDE: Words = Words::key("scenarios.remarks.budget_outside");
-    pub const MONTHS_PAST: Words = Words::key("scenarios.remarks.months_past");
-    pub const VALUE_UNKNOWN: Words = Words::key("scenarios.remarks.value_unknown");
-
-    /// Every key above, for the test that both catalogues have them.
-    #[cfg(test)]
-    pub(crate) const ALL: &[Words] = &[BUDGET_OUTSIDE, MONTHS_PAST, VALUE_UNKNOWN];
+    words! {
+        BUDGET_OUTSIDE = "scenarios.remarks.budget_outside";
+        MONTHS_PAST = "scenarios.remarks.months_past";
+        VALUE_UNKNOWN = "scenarios.remarks.value_unknown";
+    }
 }
 
 /// Why a scenario has no selection; the placeholders are filled in with ids and figures.
 pub mod faults {
-    use super::Words;
-
-    pub const BOTH_MUST: Words = Words::key("scenarios.faults.both_must");
-    pub const MUST_FUND_CLOSED: Words = Words::key("scenarios.faults.must_fund_closed");
-    pub const MUST_FUND_UNFUNDABLE: Words = Words::key("scenarios.faults.must_fund_unfundable");
-    pub const NEEDS_UNFUNDABLE: Words = Words::key("scenarios.faults.needs_unfundable");
-    pub const MUST_STOP_FORCED: Words = Words::key("scenarios.faults.must_stop_forced");
-    pub const EXCLUSIVE_FORCED: Words = Words::key("scenarios.faults.exclusive_forced");
-    pub const FORCED_MUST_FUND: Words = Words::key("scenarios.faults.forced_must_fund");
-    pub const FORCED_KEPT: Words = Words::key("scenarios.faults.forced_kept");
-    pub const FORCED_NEEDED_BY: Words = Words::key("scenarios.faults.forced_needed_by");
-    pub const FORCED_FIXED: Words = Words::key("scenarios.faults.forced_fixed");
-    pub const OVER_BUDGET: Words = Words::key("scenarios.faults.over_budget");
-    pub const WINDOW_SPAN: Words = Words::key("scenarios.faults.window_span");
-    pub const EXCLUSIVE_GROUP: Words = Words::key("scenarios.faults.exclusive_group");
-    pub const PREREQUISITES: Words = Words::key("scenarios.faults.prerequisites");
-    pub const FIXED_CANDIDATES: Words = Words::key("scenarios.faults.fixed_candidates");
-    pub const NO_SELECTION_KEEPS: Words = Words::key("scenarios.faults.no_selection_keeps");
-    pub const WINDOW_ENDED: Words = Words::key("scenarios.faults.window_ended");
-    pub const CYCLE: Words = Words::key("scenarios.faults.cycle");
-    pub const CYCLE_NEXT: Words = Words::key("scenarios.faults.cycle_next");
-
-    /// Every key above, for the test that both catalogues have them.
-    #[cfg(test)]
-    pub(crate) const ALL: &[Words] = &[
-        BOTH_MUST,
-        MUST_FUND_CLOSED,
-        MUST_FUND_UNFUNDABLE,
-        NEEDS_UNFUNDABLE,
-        MUST_STOP_FORCED,
-        EXCLUSIVE_FORCED,
-        FORCED_MUST_FUND,
-        FORCED_KEPT,
-        FORCED_NEEDED_BY,
-        FORCED_FIXED,
-        OVER_BUDGET,
-        WINDOW_SPAN,
-        EXCLUSIVE_GROUP,
-        PREREQUISITES,
-        FIXED_CANDIDATES,
-        NO_SELECTION_KEEPS,
-        WINDOW_ENDED,
-        CYCLE,
-        CYCLE_NEXT,
-    ];
+    words! {
+        BOTH_MUST = "scenarios.faults.both_must";
+        MUST_FUND_CLOSED = "scenarios.faults.must_fund_closed";
+        MUST_FUND_UNFUNDABLE = "scenarios.faults.must_fund_unfundable";
+        NEEDS_UNFUNDABLE = "scenarios.faults.needs_unfundable";
+        MUST_STOP_FORCED = "scenarios.faults.must_stop_forced";
+        EXCLUSIVE_FORCED = "scenarios.faults.exclusive_forced";
+        FORCED_MUST_FUND = "scenarios.faults.forced_must_fund";
+        FORCED_KEPT = "scenarios.faults.forced_kept";
+        FORCED_NEEDED_BY = "scenarios.faults.forced_needed_by";
+        FORCED_FIXED = "scenarios.faults.forced_fixed";
+        OVER_BUDGET = "scenarios.faults.over_budget";
+        WINDOW_SPAN = "scenarios.faults.window_span";
+        EXCLUSIVE_GROUP = "scenarios.faults.exclusive_group";
+        PREREQUISITES = "scenarios.faults.prerequisites";
+        FIXED_CANDIDATES = "scenarios.faults.fixed_candidates";
+        NO_SELECTION_KEEPS = "scenarios.faults.no_selection_keeps";
+        WINDOW_ENDED = "scenarios.faults.window_ended";
+        CYCLE = "scenarios.faults.cycle";
+        CYCLE_NEXT = "scenarios.faults.cycle_next";
+    }
 }
 
 #[cfg(test)]
