@@ -750,6 +750,28 @@ fn a_mariadb_watermark_is_bound_not_spliced_into_the_query() {
     );
 }
 
+/// A story's two tests, against PostgreSQL and against MariaDB, each in a schema or database of
+/// its own named after `$name`.
+macro_rules! told_against_both {
+    ($story:ident: $postgres:ident, $mariadb:ident, $name:literal) => {
+        #[test]
+        fn $postgres() {
+            let Some(mut schema) = PgSchema::new($name) else {
+                return;
+            };
+            $story(pg_story(&mut schema));
+        }
+
+        #[test]
+        fn $mariadb() {
+            let Some(mut db) = MyDatabase::new($name) else {
+                return;
+            };
+            $story(mysql_story(&mut db));
+        }
+    };
+}
+
 /// The server side of a story told against both PostgreSQL and MariaDB: statements to run, the
 /// source's kind, table and URL, and the column type of a wall-clock time.
 struct Story<'a> {
@@ -892,21 +914,12 @@ fn a_rejected_row_is_read_again_until_it_loads(mut story: Story<'_>) {
     );
 }
 
-#[test]
-fn a_rejected_postgres_row_is_read_again_until_it_loads() {
-    let Some(mut schema) = PgSchema::new("rejected") else {
-        return;
-    };
-    a_rejected_row_is_read_again_until_it_loads(pg_story(&mut schema));
-}
-
-#[test]
-fn a_rejected_mariadb_row_is_read_again_until_it_loads() {
-    let Some(mut db) = MyDatabase::new("rejected") else {
-        return;
-    };
-    a_rejected_row_is_read_again_until_it_loads(mysql_story(&mut db));
-}
+told_against_both!(
+    a_rejected_row_is_read_again_until_it_loads:
+    a_rejected_postgres_row_is_read_again_until_it_loads,
+    a_rejected_mariadb_row_is_read_again_until_it_loads,
+    "rejected"
+);
 
 /// A row committed after a run with a stamp half an hour before that run's watermark: an
 /// incremental run without a lag never reads it; with `watermark_lag = "1h"` it does.
@@ -953,21 +966,12 @@ fn a_late_commit_is_lost_without_a_watermark_lag_and_read_with_one(mut story: St
     );
 }
 
-#[test]
-fn a_late_postgres_commit_is_lost_without_a_watermark_lag_and_read_with_one() {
-    let Some(mut schema) = PgSchema::new("late") else {
-        return;
-    };
-    a_late_commit_is_lost_without_a_watermark_lag_and_read_with_one(pg_story(&mut schema));
-}
-
-#[test]
-fn a_late_mariadb_commit_is_lost_without_a_watermark_lag_and_read_with_one() {
-    let Some(mut db) = MyDatabase::new("late") else {
-        return;
-    };
-    a_late_commit_is_lost_without_a_watermark_lag_and_read_with_one(mysql_story(&mut db));
-}
+told_against_both!(
+    a_late_commit_is_lost_without_a_watermark_lag_and_read_with_one:
+    a_late_postgres_commit_is_lost_without_a_watermark_lag_and_read_with_one,
+    a_late_mariadb_commit_is_lost_without_a_watermark_lag_and_read_with_one,
+    "late"
+);
 
 /// Applications streamed from PostgreSQL are what the incidents' and deployments' foreign keys
 /// are checked against: their keys are read back from the spill, so every row the spreadsheet
@@ -1136,21 +1140,12 @@ fn duplicate_keys_across_batches_are_rejected_naming_the_first_row(mut story: St
     assert_eq!(spill_folders(&ws), Vec::<String>::new());
 }
 
-#[test]
-fn duplicate_postgres_keys_across_batches_are_rejected_naming_the_first_row() {
-    let Some(mut schema) = PgSchema::new("duplicates") else {
-        return;
-    };
-    duplicate_keys_across_batches_are_rejected_naming_the_first_row(pg_story(&mut schema));
-}
-
-#[test]
-fn duplicate_mariadb_keys_across_batches_are_rejected_naming_the_first_row() {
-    let Some(mut db) = MyDatabase::new("duplicates") else {
-        return;
-    };
-    duplicate_keys_across_batches_are_rejected_naming_the_first_row(mysql_story(&mut db));
-}
+told_against_both!(
+    duplicate_keys_across_batches_are_rejected_naming_the_first_row:
+    duplicate_postgres_keys_across_batches_are_rejected_naming_the_first_row,
+    duplicate_mariadb_keys_across_batches_are_rejected_naming_the_first_row,
+    "duplicates"
+);
 
 #[test]
 fn a_postgres_run_killed_part_way_leaves_rows_and_watermarks_as_they_were() {
