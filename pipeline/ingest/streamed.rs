@@ -156,9 +156,7 @@ type Used = (Grid, Vec<Option<String>>);
 
 impl Sender {
     fn send(&mut self, message: Message) -> Result<()> {
-        while let Ok(used) = self.returned.try_recv() {
-            drop(used);
-        }
+        self.returned.try_iter().for_each(drop);
         // The typing thread stopped on an error of its own, which the caller reports.
         self.batches.send(message).map_err(|_| Error::Contract {
             location: String::new(),
