@@ -26,6 +26,7 @@ pub mod zones;
 use arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -200,6 +201,9 @@ impl Job {
 /// What reading one job gave.
 enum Read {
     File(ReadFile),
+    /// A file typed where it was read (its source does not keep the latest row per entity), with
+    /// what the warehouse keeps of it for reuse.
+    Typed(typing::SourceRows, Vec<TypedInput>),
     /// A file whose kept rows are taken: unchanged, or of a source this run does not read.
     Kept(KeptInput),
     Database(Box<database::Extract>, bool),
@@ -257,8 +261,15 @@ pub fn read_sources_reusing(
     let jobs = plan(config, prior)?;
     timed("planning (hashing offered files)", &mut clock);
     let job_sources: Vec<usize> = jobs.iter().map(Job::source).collect();
+    let zones = config
+        .sources
+        .iter()
+        .map(|source| source_zones(config, source))
+        .collect::<Result<Vec<Zones>>>()?;
     progress.begin("reading sources", jobs.len() as u64);
-    // Files are read on rayon's threads, a thread per core; results keep the jobs' order.
+    // Files are read on rayon's threads, a thread per core; results keep the jobs' order. A file
+    // is typed on the thread that read it, so that its cells are freed there as each row is typed
+    // (all files' cells are never held at once) and typing shares the cores with reading.
     let read: Vec<Result<Read>> = jobs
         .into_par_iter()
         .map(|job| {
@@ -276,24 +287,39 @@ pub fn read_sources_reusing(
                     progress.advance(&format!("{} (kept)", workbook::file_name(&kept.path)));
                     Ok(Read::Kept(*kept))
                 }
-                Job::File { path, .. } => {
+                Job::File { path, source: s } => {
                     tracing::debug!(source = %source.name, path = %path.display(), "reading");
                     let file = read_file(source, &path, config);
+                    let read = match file {
+                        Ok(file) if source.latest.is_none() => {
+                            typing::type_file(source, file, &zones[s]).map(|rows| {
+                                let typed = typed_inputs(config, source, &rows);
+                                Read::Typed(rows, typed)
+                            })
+                        }
+                        other => other.map(Read::File),
+                    };
                     progress.advance(&workbook::file_name(&path));
-                    file.map(Read::File)
+                    read
                 }
             }
         })
         .collect();
     progress.end();
-    timed("reading files", &mut clock);
+    timed("reading and typing files", &mut clock);
     let mut per_source: Vec<Vec<SourceFile>> = config.sources.iter().map(|_| Vec::new()).collect();
+    // What the warehouse keeps of the files typed where they were read, per source.
+    let mut typed_early: Vec<Vec<TypedInput>> = config.sources.iter().map(|_| Vec::new()).collect();
     let mut extractions = Vec::new();
     let mut row_watermarks = HashMap::new();
     for (s, read) in job_sources.into_iter().zip(read) {
         let source = &config.sources[s];
         match read? {
             Read::File(file) => per_source[s].push(SourceFile::Read(file)),
+            Read::Typed(rows, typed) => {
+                per_source[s].push(SourceFile::Typed(rows));
+                typed_early[s].extend(typed);
+            }
             Read::Kept(kept) => {
                 let KeptRows { rows, rejects } = kept_rows(&kept)?;
                 let rows = reuse::rows_of(source.entity, &rows, 0).map_err(|e| {
@@ -340,19 +366,24 @@ pub fn read_sources_reusing(
     timed("taking back kept rows", &mut clock);
     let mut typed = Vec::new();
     let mut by_entity: HashMap<Entity, Vec<SourceRows>> = HashMap::new();
-    for (source, files) in config.sources.iter().zip(per_source) {
+    for (s, (source, files)) in config.sources.iter().zip(per_source).enumerate() {
         if streams(source) {
             continue;
         }
-        let rows = typing::type_source(source, files, &source_zones(config, source)?)?;
+        let rows = typing::type_source(source, files, &zones[s])?;
         if !source.kind.is_database() {
-            typed.extend(typed_inputs(config, source, &rows));
+            // Files of a source without `latest` were kept as they were typed, beside reading.
+            if source.latest.is_some() {
+                typed.extend(typed_inputs(config, source, &rows));
+            } else {
+                typed.append(&mut typed_early[s]);
+            }
         }
         by_entity.entry(source.entity).or_default().push(rows);
     }
 
-    timed("typing", &mut clock);
-    let mut keys: HashMap<Entity, HashSet<String>> = HashMap::new();
+    timed("typing what was read together", &mut clock);
+    let mut keys: HashMap<Entity, KeySet> = HashMap::new();
     let mut checked: HashMap<String, (Vec<InputFile>, Quality)> = HashMap::new();
     let mut ingested = Ingested {
         inputs: Vec::new(),
@@ -399,7 +430,7 @@ pub fn read_sources_reusing(
             )?);
         }
         streamed::reject_duplicates(entity, &mut streams)?;
-        let mut entity_keys: HashSet<String> = seen.into_keys().collect();
+        let mut entity_keys: KeySet = seen.into_keys().collect();
         if has_sources {
             if is_referenced(entity) {
                 entity_keys.extend(streamed::loaded_keys(entity, &streams)?);
@@ -674,21 +705,60 @@ pub(crate) struct KeptRow {
     pub values: Vec<Value>,
 }
 
+/// A set of key texts. Keys are hashed once per row and foreign key of every input, so a fast
+/// hash (foldhash) rather than std's SipHash: nothing here is keyed by an attacker's choice that
+/// could matter beyond one run's speed.
+pub(crate) type KeySet = HashSet<String, foldhash::fast::RandomState>;
+
+/// The keys of one entity's file sources, each with the row where it was first seen. The location
+/// is written out only when a later row repeats the key.
+pub(crate) struct SeenKeys {
+    /// The layouts of the entity's files, across its sources.
+    layouts: Vec<typing::Layout>,
+    /// The contract column whose cell a duplicate's message names (the first key column).
+    column: usize,
+    /// Key text -> (index into `layouts`, row number).
+    first: HashMap<String, (u32, u32), foldhash::fast::RandomState>,
+}
+
+impl SeenKeys {
+    fn new(column: usize) -> SeenKeys {
+        SeenKeys {
+            layouts: Vec::new(),
+            column,
+            first: HashMap::default(),
+        }
+    }
+
+    /// Where `key` was first seen (`costs.xlsx!Costs!A7`), if it was.
+    pub(crate) fn location(&self, key: &str) -> Option<String> {
+        self.first
+            .get(key)
+            .map(|&(layout, row)| self.layouts[layout as usize].location(self.column, row))
+    }
+
+    fn into_keys(self) -> impl Iterator<Item = String> {
+        self.first.into_keys()
+    }
+}
+
 /// Applies the key and foreign-key rules across all sources of one entity, records rejects and
-/// per-file counts, and returns the rows that pass with the entity's keys, each with the location
+/// per-file counts, and returns the rows that pass with the entity's keys, each with the row
 /// where it was first seen.
 fn check_rows(
     entity: Entity,
     sources: Vec<SourceRows>,
-    keys: &HashMap<Entity, HashSet<String>>,
+    keys: &HashMap<Entity, KeySet>,
     ingested: &mut Ingested,
     checked: &mut HashMap<String, (Vec<InputFile>, Quality)>,
-) -> (Vec<KeptRow>, HashMap<String, String>) {
+) -> (Vec<KeptRow>, SeenKeys) {
     let contract = entity.contract();
     let key_columns = key_columns(contract);
-    // Key text -> where the key was first seen, for the duplicate's reject message.
-    let mut seen: HashMap<String, String> = HashMap::new();
-    let mut kept = Vec::new();
+    let mut seen = SeenKeys::new(key_columns[0]);
+    seen.first
+        .reserve(sources.iter().map(|s| s.rows.len()).sum());
+    let mut kept = Vec::with_capacity(sources.iter().map(|s| s.rows.len()).sum());
+    let duplicate = format!("duplicate key: the same {} as", contract.key.join(", "));
     for mut source in sources {
         let name: std::rc::Rc<str> = std::rc::Rc::from(source.source.as_str());
         let files: Vec<std::rc::Rc<str>> = source
@@ -696,26 +766,26 @@ fn check_rows(
             .iter()
             .map(|l| std::rc::Rc::from(l.file_name.as_str()))
             .collect();
+        // This source's layouts follow those of the entity's earlier sources in `seen`.
+        let first_layout = seen.layouts.len();
+        seen.layouts.append(&mut source.layouts);
         ingested.rejects.append(&mut source.rejects);
         for row in std::mem::take(&mut source.rows) {
-            let layout = &source.layouts[row.file];
+            let layout = first_layout + row.file;
             let problem = foreign_key_problem(contract, &row.values, keys, &mut source.quality)
-                .or_else(|| {
-                    let key = key_text(&key_columns, &row.values);
-                    match seen.get(&key) {
-                        Some(first) => Some((
-                            key_columns[0],
-                            format!(
-                                "duplicate key: the same {} as {first}",
-                                contract.key.join(", ")
-                            ),
-                        )),
-                        None => {
-                            seen.insert(key, layout.location(key_columns[0], row.number));
+                .or_else(
+                    || match seen.first.entry(key_text(&key_columns, &row.values)) {
+                        Entry::Occupied(first) => {
+                            let (at, number) = *first.get();
+                            let first = seen.layouts[at as usize].location(seen.column, number);
+                            Some((key_columns[0], format!("{duplicate} {first}")))
+                        }
+                        Entry::Vacant(slot) => {
+                            slot.insert((layout as u32, row.number));
                             None
                         }
-                    }
-                });
+                    },
+                );
             match problem {
                 Some((column, rule)) => {
                     source.files[row.file].rows_rejected += 1;
@@ -723,7 +793,7 @@ fn check_rows(
                     ingested.rejects.push(Reject {
                         source: source.source.clone(),
                         entity,
-                        location: layout.location(column, row.number),
+                        location: seen.layouts[layout].location(column, row.number),
                         row_key: row_key_text(contract, &key_columns, &row.values),
                         column: contract.columns[column].name.to_string(),
                         value: excerpt(&row.values[column].key_text()),
@@ -775,7 +845,7 @@ fn key_columns(contract: &Contract) -> Vec<usize> {
 fn foreign_key_problem(
     contract: &Contract,
     values: &[Value],
-    keys: &HashMap<Entity, HashSet<String>>,
+    keys: &HashMap<Entity, KeySet>,
     quality: &mut Quality,
 ) -> Option<(usize, String)> {
     let mut problem = None;
@@ -792,10 +862,14 @@ fn foreign_key_problem(
             continue;
         }
         quality.references += 1;
-        let text = value.key_text();
-        if target_keys.contains(&text) {
+        let found = match value {
+            Value::Text(text) => target_keys.contains(text.as_str()),
+            other => target_keys.contains(&other.key_text()),
+        };
+        if found {
             quality.references_resolved += 1;
         } else if problem.is_none() {
+            let text = value.key_text();
             problem = Some((
                 column,
                 format!(
@@ -811,11 +885,20 @@ fn foreign_key_problem(
 }
 
 fn key_text(key_columns: &[usize], values: &[Value]) -> String {
-    key_columns
-        .iter()
-        .map(|&i| values[i].key_text())
-        .collect::<Vec<_>>()
-        .join("\u{1f}")
+    if let [only] = key_columns {
+        return values[*only].key_text();
+    }
+    let mut text = String::new();
+    for (n, &i) in key_columns.iter().enumerate() {
+        if n > 0 {
+            text.push('\u{1f}');
+        }
+        match &values[i] {
+            Value::Text(part) => text.push_str(part),
+            other => text.push_str(&other.key_text()),
+        }
+    }
+    text
 }
 
 fn row_key_text(contract: &Contract, key_columns: &[usize], values: &[Value]) -> String {

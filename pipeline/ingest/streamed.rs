@@ -22,7 +22,10 @@ use super::spill::{self, SpillWriter, SpilledRows};
 use super::typing::{self, ReadFile};
 use super::value::excerpt;
 use super::zones::Zones;
-use super::{InputFile, KeptRow, Quality, Reject, foreign_key_problem, key_text, row_key_text};
+use super::{
+    InputFile, KeptRow, KeySet, Quality, Reject, SeenKeys, foreign_key_problem, key_text,
+    row_key_text,
+};
 use crate::config::{Limits, Source};
 use crate::contract::Entity;
 use crate::error::{Error, Result};
@@ -50,9 +53,9 @@ pub(super) struct Streamed {
 /// What a streamed extraction checks each row against.
 pub(super) struct Against<'k> {
     /// The keys of the entities loaded before this one.
-    pub keys: &'k HashMap<Entity, HashSet<String>>,
+    pub keys: &'k HashMap<Entity, KeySet>,
     /// The keys of this entity's file sources, with where each was first seen.
-    pub seen: &'k HashMap<String, String>,
+    pub seen: &'k SeenKeys,
     pub progress: &'k dyn Progress,
 }
 
@@ -287,7 +290,7 @@ impl Receiver<'_, '_> {
             let problem =
                 foreign_key_problem(contract, &row.values, self.against.keys, &mut state.quality)
                     .or_else(|| {
-                        self.against.seen.get(&key).map(|first| {
+                        self.against.seen.location(&key).map(|first| {
                             (
                                 key_columns[0],
                                 format!(

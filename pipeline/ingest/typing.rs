@@ -69,9 +69,12 @@ struct Candidate {
     row: usize,
 }
 
-/// One file of a source: read now, or kept by an earlier load whose typed rows are reused.
+/// One file of a source: read now, typed already where it was read, or kept by an earlier load
+/// whose typed rows are reused.
 pub(super) enum SourceFile {
     Read(ReadFile),
+    /// A file typed on the thread that read it ([`type_file`]): one file's rows.
+    Typed(SourceRows),
     Kept {
         kept: super::reuse::KeptInput,
         /// Its typed rows, in typing order (their `file` is set here).
@@ -94,23 +97,27 @@ pub(super) fn type_source(
     zones: &Zones,
 ) -> Result<SourceRows> {
     let contract = source.entity.contract();
-    let mut out = SourceRows {
-        source: source.name.clone(),
-        files: Vec::with_capacity(files.len()),
-        layouts: Vec::with_capacity(files.len()),
-        rows: Vec::new(),
-        rejects: Vec::new(),
-        reject_files: Vec::new(),
-        quality: Quality::default(),
-        file_quality: Vec::with_capacity(files.len()),
-    };
-    let any_read = files.iter().any(|f| matches!(f, SourceFile::Read(_)));
+    let mut out = SourceRows::empty(source, files.len());
+    let any_read = files
+        .iter()
+        .any(|f| matches!(f, SourceFile::Read(_) | SourceFile::Typed(_)));
     if source.latest.is_some() && any_read {
         // Which row stands for an entity depends on every file, so all are read together.
         let read = files
             .into_iter()
             .map(|f| match f {
                 SourceFile::Read(r) => Ok(r),
+                SourceFile::Typed(rows) => Err(Error::Contract {
+                    location: rows
+                        .files
+                        .first()
+                        .map(|f| f.path.display().to_string())
+                        .unwrap_or_default(),
+                    message: format!(
+                        "source {} keeps the latest row per entity, so its files are typed together",
+                        source.name
+                    ),
+                }),
                 SourceFile::Kept { kept, .. } => Err(Error::Contract {
                     location: kept.path.display().to_string(),
                     message: format!(
@@ -125,15 +132,10 @@ pub(super) fn type_source(
     }
     for (f, file) in files.into_iter().enumerate() {
         match file {
-            SourceFile::Read(mut file) => {
-                let (candidates, _) = prepare_file(source, contract, &file, &mut out)?;
-                for row in candidates {
-                    type_row(source, contract, zones, f, &file.grid.rows[row], &mut out);
-                    // Each row's cells go as soon as it is typed, so a large extract is not
-                    // held twice, as cells and as typed values.
-                    file.grid.rows[row].cells = Vec::new();
-                }
+            SourceFile::Read(file) => {
+                out.append(type_file(source, file, zones)?);
             }
+            SourceFile::Typed(rows) => out.append(rows),
             SourceFile::Kept {
                 kept,
                 rows,
@@ -167,6 +169,62 @@ pub(super) fn type_source(
     Ok(out)
 }
 
+/// Types the one file `file` of a source that does not keep the latest row per entity (such a
+/// source's files are typed on their own, each on the thread that read it), freeing each row's
+/// cells as soon as the row is typed, so that a large file is not held twice, as cells and as
+/// typed values.
+///
+/// # Errors
+///
+/// As [`type_source`].
+pub(super) fn type_file(source: &Source, mut file: ReadFile, zones: &Zones) -> Result<SourceRows> {
+    let contract = source.entity.contract();
+    let mut out = SourceRows::empty(source, 1);
+    let (candidates, _) = prepare_file(source, contract, &file, &mut out)?;
+    out.rows.reserve(candidates.len());
+    let plans = column_plans(source, contract, zones);
+    for row in candidates {
+        type_row(source, contract, &plans, 0, &file.grid.rows[row], &mut out);
+        file.grid.rows[row].cells = Vec::new();
+    }
+    Ok(out)
+}
+
+impl SourceRows {
+    fn empty(source: &Source, files: usize) -> SourceRows {
+        SourceRows {
+            source: source.name.clone(),
+            files: Vec::with_capacity(files),
+            layouts: Vec::with_capacity(files),
+            rows: Vec::new(),
+            rejects: Vec::new(),
+            reject_files: Vec::new(),
+            quality: Quality::default(),
+            file_quality: Vec::with_capacity(files),
+        }
+    }
+
+    /// Adds the files of `other` (of the same source) after this one's, keeping file order.
+    fn append(&mut self, other: SourceRows) {
+        let offset = self.files.len();
+        self.files.extend(other.files);
+        self.layouts.extend(other.layouts);
+        self.file_quality.extend(other.file_quality);
+        self.quality.add(other.quality);
+        self.rejects.extend(other.rejects);
+        self.reject_files
+            .extend(other.reject_files.into_iter().map(|f| f + offset));
+        if offset == 0 && self.rows.is_empty() {
+            self.rows = other.rows;
+        } else {
+            self.rows.extend(other.rows.into_iter().map(|mut r| {
+                r.file += offset;
+                r
+            }));
+        }
+    }
+}
+
 /// Types one batch of a streamed source, leaving its cells where they are: the batch is small,
 /// and the thread that read the cells frees them (freeing another thread's allocations is what
 /// the allocator is slowest at).
@@ -176,19 +234,12 @@ pub(super) fn type_source(
 /// As [`type_source`].
 pub(super) fn type_batch(source: &Source, batch: &ReadFile, zones: &Zones) -> Result<SourceRows> {
     let contract = source.entity.contract();
-    let mut out = SourceRows {
-        source: source.name.clone(),
-        files: Vec::with_capacity(1),
-        layouts: Vec::with_capacity(1),
-        rows: Vec::with_capacity(batch.grid.rows.len()),
-        rejects: Vec::new(),
-        reject_files: Vec::new(),
-        quality: Quality::default(),
-        file_quality: Vec::with_capacity(1),
-    };
+    let mut out = SourceRows::empty(source, 1);
+    out.rows.reserve(batch.grid.rows.len());
     let (candidates, _) = prepare_file(source, contract, batch, &mut out)?;
+    let plans = column_plans(source, contract, zones);
     for row in candidates {
-        type_row(source, contract, zones, 0, &batch.grid.rows[row], &mut out);
+        type_row(source, contract, &plans, 0, &batch.grid.rows[row], &mut out);
     }
     Ok(out)
 }
@@ -304,9 +355,10 @@ fn type_latest(
         };
         candidates = keep_latest(candidates, &files, &out.layouts, &latest, &mut out.files);
     }
+    let plans = column_plans(source, contract, zones);
     for candidate in candidates {
         let row = &files[candidate.file].grid.rows[candidate.row];
-        type_row(source, contract, zones, candidate.file, row, out);
+        type_row(source, contract, &plans, candidate.file, row, out);
     }
     Ok(())
 }
@@ -442,7 +494,7 @@ fn keep_latest(
 fn type_row(
     source: &Source,
     contract: &Contract,
-    zones: &Zones,
+    plans: &[ColumnPlan],
     file: usize,
     row: &GridRow,
     out: &mut SourceRows,
@@ -452,14 +504,10 @@ fn type_row(
     // The instants of the timestamps, for the order checks.
     let mut instants: Vec<Option<i64>> = Vec::with_capacity(contract.columns.len());
     let mut failed = false;
-    for (i, column) in contract.columns.iter().enumerate() {
+    for ((i, column), plan) in contract.columns.iter().enumerate().zip(plans) {
         let found = layout.columns[i].map_or(Cell::Empty, |c| row.cell(c));
-        let reading = Reading {
-            rules: source.rules_for(column.name),
-            null_values: &source.null_values,
-            zones,
-        };
-        let cell = match source.defaults.get(column.name) {
+        let reading = plan.reading;
+        let cell = match plan.default {
             Some(default) if is_empty(&found, reading) => Cell::Text(default),
             _ => found,
         };
@@ -528,6 +576,33 @@ fn type_row(
             number: row.number,
         });
     }
+}
+
+/// How one contract column of a source is read, looked up once per file rather than per cell.
+struct ColumnPlan<'a> {
+    reading: Reading<'a>,
+    /// The source's default for the column's empty cells.
+    default: Option<&'a str>,
+}
+
+/// The plan of each contract column of `source`, in contract order.
+fn column_plans<'a>(
+    source: &'a Source,
+    contract: &Contract,
+    zones: &'a Zones,
+) -> Vec<ColumnPlan<'a>> {
+    contract
+        .columns
+        .iter()
+        .map(|column| ColumnPlan {
+            reading: Reading {
+                rules: source.rules_for(column.name),
+                null_values: &source.null_values,
+                zones,
+            },
+            default: source.defaults.get(column.name).map(String::as_str),
+        })
+        .collect()
 }
 
 /// The first pair of points in time that the row inverts, compared as instants: the later column

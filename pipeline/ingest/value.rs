@@ -39,10 +39,24 @@ pub fn excerpt(text: &str) -> String {
 /// formula result such as `=10.1*3` (30.299999999999997 as a double) reads as the 30.3 the user
 /// sees.
 pub fn excel_digits(f: f64) -> f64 {
-    if f == 0.0 || !f.is_finite() {
+    if f == 0.0 || !f.is_finite() || whole_cents(f).is_some() {
         return f;
     }
     format!("{f:.14e}").parse().unwrap_or(f)
+}
+
+/// `f` in cents, when `f` is the double nearest to a whole number of cents with at most 15
+/// significant digits; `None` otherwise.
+///
+/// This is the common case of money and most other numbers in spreadsheets, and it needs no
+/// formatting: a decimal of at most 15 significant digits goes to the nearest double and back to
+/// 15 digits unchanged (`f64::DIGITS` is 15), so [`excel_digits`] of such an `f` is `f` itself
+/// and the amount Excel shows is exactly `cents / 100`. Dividing the whole `cents` (below 2^53,
+/// so exact) by 100 is correctly rounded, so the equality below holds exactly when `f` is that
+/// nearest double.
+pub fn whole_cents(f: f64) -> Option<i64> {
+    let cents = (f * 100.0).round();
+    (cents.abs() < 1e15 && cents / 100.0 == f).then_some(cents as i64)
 }
 
 /// A cell as read from a source, before typing.
@@ -256,7 +270,10 @@ fn money(cell: &Cell, rules: &ColumnRules) -> Option<Value> {
         Cell::Int(i) => Decimal::from(*i),
         // The 15 significant digits Excel shows, exactly: an amount typed as 1234.56, or computed
         // by a formula as 30.299999999999997, comes back as the cents the user sees.
-        Cell::Float(f) if f.is_finite() => Decimal::from_scientific(&format!("{f:.14e}")).ok()?,
+        Cell::Float(f) if f.is_finite() => match whole_cents(*f) {
+            Some(cents) => Decimal::new(cents, 2),
+            None => Decimal::from_scientific(&format!("{f:.14e}")).ok()?,
+        },
         Cell::Text(s) => {
             let (negative, digits) = number_text(s, rules)?;
             let d = Decimal::from_str(&digits).ok()?;
@@ -574,6 +591,77 @@ mod tests {
 
     fn cents(s: &str) -> Value {
         Value::Money(Decimal::from_str(s).unwrap())
+    }
+
+    /// What `excel_digits` and money typing did before the whole-cents path: format every double
+    /// to 15 significant digits and read that back.
+    fn by_formatting(f: f64) -> (f64, Option<Decimal>) {
+        let shown = format!("{f:.14e}");
+        let mut amount = Decimal::from_scientific(&shown).ok().map(|d| d.normalize());
+        if let Some(d) = &mut amount {
+            d.rescale(2);
+        }
+        let amount = amount.filter(|_| {
+            let exact = Decimal::from_scientific(&shown).unwrap().normalize();
+            exact.scale() <= 2 && exact.abs() < Decimal::from(MONEY_LIMIT)
+        });
+        (if f == 0.0 { f } else { shown.parse().unwrap() }, amount)
+    }
+
+    #[test]
+    fn whole_cents_agree_with_fifteen_digit_formatting_at_the_edges() {
+        for f in [
+            0.01,
+            0.1,
+            0.29,
+            1.005,
+            1234.56,
+            30.299999999999997,
+            9_999_999_999_999.99,
+            -9_999_999_999_999.99,
+            99_999_999_999_999.9,
+            1e15,
+            0.015,
+            -0.07,
+            4.35,
+            2.675,
+            1e-7,
+            123_456_789.123_456_79,
+        ] {
+            let (digits, amount) = by_formatting(f);
+            assert_eq!(
+                excel_digits(f).to_bits(),
+                digits.to_bits(),
+                "excel_digits({f})"
+            );
+            let typed = money_of(Cell::Float(f)).ok().map(|v| match v {
+                Value::Money(d) => d,
+                other => panic!("{other:?}"),
+            });
+            assert_eq!(typed, amount, "money of {f}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+
+        /// Any whole number of cents, and any double near one, types as formatting it would.
+        #[test]
+        fn whole_cents_agree_with_fifteen_digit_formatting(
+            cents in -999_999_999_999_999_i64..999_999_999_999_999,
+            nudge in -3_i64..=3,
+        ) {
+            let exact = cents as f64 / 100.0;
+            let f = f64::from_bits((exact.to_bits() as i64 + nudge) as u64);
+            proptest::prop_assume!(f.is_finite());
+            let (digits, amount) = by_formatting(f);
+            proptest::prop_assert_eq!(excel_digits(f).to_bits(), digits.to_bits());
+            let typed = money_of(Cell::Float(f)).ok().map(|v| match v {
+                Value::Money(d) => d,
+                _ => unreachable!(),
+            });
+            proptest::prop_assert_eq!(typed, amount);
+        }
     }
 
     #[test]
