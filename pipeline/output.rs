@@ -469,10 +469,11 @@ pub fn print_run_detail(d: &RunDetail) {
     println!("steps:");
     for s in &d.steps {
         println!(
-            "  {:<26} {:<9} {:>9} rows  {}  {}",
+            "  {:<26} {:<9} {:>9} rows {:>7} MiB  {}  {}",
             s.step,
             s.status,
             s.rows.map_or("—".to_string(), |n| n.to_string()),
+            s.peak_rss_mib.map_or("—".to_string(), |n| n.to_string()),
             s.started_at,
             s.detail.as_deref().unwrap_or("")
         );

@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use chrono::Utc;
 
+use super::memory;
 use crate::config::Config;
 use crate::error::{Error, ErrorClass, Result};
 use crate::progress::Progress;
@@ -110,6 +111,7 @@ impl Steps<'_> {
         self.progress.begin(name, 1);
         let result = work(self.warehouse);
         self.progress.end();
+        let peak_rss_mib = memory::peak_rss_mib();
         let (status, rows, detail) = match &result {
             Ok(value) => {
                 let (rows, detail) = describe(value);
@@ -120,6 +122,7 @@ impl Steps<'_> {
         tracing::info!(
             step = name,
             ms = clock.elapsed().as_millis() as u64,
+            peak_rss_mib,
             status = status.as_str(),
             "step"
         );
@@ -130,6 +133,7 @@ impl Steps<'_> {
             finished_at: now_text(),
             rows,
             detail,
+            peak_rss_mib,
         };
         let recorded = self.warehouse.record_step(self.run_id, &record);
         self.journal.steps.push(record);
@@ -203,7 +207,10 @@ pub(super) fn in_ledger<T>(
             ));
         }
     };
-    let mut work_copy = match copy.open() {
+    let mut work_copy = match copy
+        .open()
+        .and_then(|w| w.limit_memory(&config.warehouse_memory).map(|()| w))
+    {
         Ok(w) => w,
         Err(e) => {
             return Err(record_failure(

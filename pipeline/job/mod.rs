@@ -11,6 +11,7 @@
 
 pub mod backfill;
 mod ledgered;
+mod memory;
 mod models_step;
 mod monthly;
 pub mod period;

@@ -53,6 +53,8 @@ pub struct StepRow {
     pub finished_at: String,
     pub rows: Option<i64>,
     pub detail: Option<String>,
+    /// The run's peak resident memory up to the step's end, in MiB (none before it was kept).
+    pub peak_rss_mib: Option<i64>,
 }
 
 /// One input of a run.
@@ -268,8 +270,8 @@ impl Warehouse {
         let mut steps = conn
             .prepare(
                 "SELECT step, status, strftime(started_at, '%Y-%m-%d %H:%M:%S.%g'),
-                        strftime(finished_at, '%Y-%m-%d %H:%M:%S.%g'), rows, detail
-                 FROM ledger.run_steps WHERE run_id = ? ORDER BY started_at, finished_at",
+                        strftime(finished_at, '%Y-%m-%d %H:%M:%S.%g'), rows, detail, peak_rss_mib
+                 FROM ledger.run_steps WHERE run_id = ? ORDER BY started_at, rowid",
             )
             .map_err(fail)?;
         let steps = steps
@@ -281,6 +283,7 @@ impl Warehouse {
                     finished_at: r.get(3)?,
                     rows: r.get(4)?,
                     detail: r.get(5)?,
+                    peak_rss_mib: r.get(6)?,
                 })
             })
             .map_err(fail)?

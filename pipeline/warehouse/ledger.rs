@@ -52,6 +52,7 @@ pub(super) fn schema_sql() -> String {
          rows BIGINT,
          detail VARCHAR
      );
+     ALTER TABLE ledger.run_steps ADD COLUMN IF NOT EXISTS peak_rss_mib BIGINT;
      CREATE TABLE IF NOT EXISTS ledger.run_inputs (
          run_id VARCHAR NOT NULL,
          source VARCHAR NOT NULL,
@@ -210,6 +211,9 @@ pub struct StepRecord {
     pub finished_at: String,
     pub rows: Option<u64>,
     pub detail: String,
+    /// The process's peak resident memory from its start to the step's end, in MiB, where the
+    /// system says.
+    pub peak_rss_mib: Option<u64>,
 }
 
 /// One model's build in a run, as `ledger.run_models` keeps it.
@@ -368,7 +372,8 @@ impl Warehouse {
     pub fn record_step(&self, run_id: &str, step: &StepRecord) -> Result<()> {
         self.connection()
             .execute(
-                "INSERT INTO ledger.run_steps VALUES (?, ?, ?, ?::TIMESTAMP, ?::TIMESTAMP, ?, ?)",
+                "INSERT INTO ledger.run_steps (run_id, step, status, started_at, finished_at, rows, detail, peak_rss_mib)
+                 VALUES (?, ?, ?, ?::TIMESTAMP, ?::TIMESTAMP, ?, ?, ?)",
                 params![
                     run_id,
                     step.step,
@@ -376,7 +381,8 @@ impl Warehouse {
                     step.started_at,
                     step.finished_at,
                     step.rows.map(|r| r as i64),
-                    step.detail
+                    step.detail,
+                    step.peak_rss_mib.map(|m| m as i64)
                 ],
             )
             .map(|_| ())

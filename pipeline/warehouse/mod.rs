@@ -81,6 +81,19 @@ impl Warehouse {
         Ok(warehouse)
     }
 
+    /// Bounds the memory DuckDB uses for this connection's database (`512MB`, `2GiB`; see
+    /// [`crate::Config::warehouse_memory`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warehouse`] when DuckDB refuses the size.
+    pub fn limit_memory(&self, size: &str) -> Result<()> {
+        self.execute_batch(
+            "bounding the warehouse's memory (warehouse_memory)",
+            &format!("SET memory_limit = {}", quote_text(size)),
+        )
+    }
+
     /// The file.
     pub fn path(&self) -> &Path {
         &self.path

@@ -723,7 +723,7 @@ fn a_model_reading_the_figures_runs_after_them_and_reads_this_runs() {
     );
     let steps = query_strings(
         &db,
-        "SELECT step FROM ledger.run_steps WHERE run_id = (SELECT max(run_id) FROM ledger.runs) ORDER BY started_at",
+        "SELECT step FROM ledger.run_steps WHERE run_id = (SELECT max(run_id) FROM ledger.runs) ORDER BY started_at, rowid",
     );
     assert_eq!(
         steps,

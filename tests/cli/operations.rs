@@ -826,6 +826,11 @@ fn history_lists_runs_and_shows_one_in_full_as_text_and_json() {
             "extracts"
         ]
     );
+    // Each step's peak memory is kept (Linux says it): the whole sample fits in well under 1 GiB.
+    for step in detail["steps"].as_array().unwrap() {
+        let mib = step["peak_rss_mib"].as_i64().unwrap_or(0);
+        assert!((1..1024).contains(&mib), "{step}");
+    }
     assert_eq!(detail["rejects"].as_array().unwrap().len(), 3);
 
     let out = ws.itvalue(&["history"]);
