@@ -129,6 +129,12 @@ impl Warehouse {
     ///
     /// [`Error::Warehouse`] naming the entity being loaded; nothing is changed.
     pub fn load(&mut self, run_id: &str, ingested: &Ingested) -> Result<u64> {
+        let mut clock = std::time::Instant::now();
+        // The parts' times, for -vv.
+        let mut timed = |part: &str| {
+            tracing::debug!(part, ms = clock.elapsed().as_millis() as u64, "load part");
+            clock = std::time::Instant::now();
+        };
         let path = self.path.clone();
         let tx = self
             .conn
@@ -162,14 +168,18 @@ impl Warehouse {
             rows += batch.rows();
         }
         crate::failpoint::reached("raw-loaded");
+        timed("raw tables");
         ledger::write_ingest(&tx, run_id, ingested.into())
             .map_err(|e| Error::warehouse(&path, "recording inputs and rejects", e))?;
         ledger::record_extractions(&tx, run_id, ingested)
             .map_err(|e| Error::warehouse(&path, "recording watermarks", e))?;
+        timed("recording inputs and rejects");
         kept::keep(&tx, run_id, ingested)
             .map_err(|e| Error::warehouse(&path, "keeping the typed inputs for reuse", e))?;
+        timed("keeping the typed inputs for reuse");
         tx.commit()
             .map_err(|e| Error::warehouse(&path, "committing the load", e))?;
+        timed("committing");
         Ok(rows)
     }
 
