@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """itvalue's per-step times of its latest run, read back from the run ledger with
 `itvalue history`, as TSV lines: scale, setting, round, step, milliseconds. The slowest models
-follow as steps named `model:<name>`.
+follow as steps named `model:<name>`, and the run's peak memory up to the end of each step (the
+ledger's `peak_rss_mib`, MiB) as steps named `mem:<step>`.
 
     ledger.py ITVALUE_BIN SCALE SETTING ROUND   (in the folder of the run's pipeline.toml)
 """
@@ -27,6 +28,9 @@ def main() -> int:
     for step in detail["steps"]:
         ms = (when(step["finished_at"]) - when(step["started_at"])).total_seconds() * 1000
         print(f"{scale}\t{setting}\t{rnd}\t{step['step']}\t{ms:.0f}")
+    for step in detail["steps"]:
+        if step.get("peak_rss_mib") is not None:
+            print(f"{scale}\t{setting}\t{rnd}\tmem:{step['step']}\t{step['peak_rss_mib']}")
     for model in sorted(detail.get("models", []), key=lambda m: -m["milliseconds"])[:3]:
         print(f"{scale}\t{setting}\t{rnd}\tmodel:{model['name']}\t{model['milliseconds']}")
     return 0

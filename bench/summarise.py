@@ -77,8 +77,13 @@ def main(folders: list[str]) -> int:
         per[key].append(float(r["ms"]) if r["ms"] not in ("", "None") else float("nan"))
     settings = sorted({(k[0], k[1]) for k in order})
     for scale, setting in settings:
-        parts = [f"{k[2]} {median(per[k]):.0f}" for k in order if k[0] == scale and k[1] == setting]
+        here = [k for k in order if k[0] == scale and k[1] == setting]
+        parts = [f"{k[2]} {median(per[k]):.0f}" for k in here if not k[2].startswith("mem:")]
         print(f"- scale {scale}, {setting}: " + ", ".join(parts) + " (ms)")
+        memory = [f"{k[2][4:]} {median(per[k]):.0f}" for k in here if k[2].startswith("mem:")]
+        if memory:
+            print(f"- scale {scale}, {setting}, peak RSS up to the end of each step: "
+                  + ", ".join(memory) + " (MiB)")
 
     if len(scales) > 1:
         print("\n## Growth between scales (median of the larger ÷ median of the smaller)\n")
