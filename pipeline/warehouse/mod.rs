@@ -73,7 +73,7 @@ impl Warehouse {
             path: path.to_path_buf(),
         };
         warehouse.execute_batch("creating schemas and ledger tables", &ledger::schema_sql())?;
-        warehouse.execute_batch("creating the kept inputs' tables", kept::SCHEMA_SQL)?;
+        warehouse.execute_batch("creating the kept inputs' tables", &kept::schema_sql())?;
         warehouse.execute_batch(
             "creating the reported figures' schema",
             reported::SCHEMA_SQL,
@@ -124,11 +124,14 @@ impl Warehouse {
     /// all in one transaction: after a failure the warehouse holds exactly what it held before.
     ///
     /// Raw tables hold the full snapshot of their sources, so a rerun replaces rather than adds.
+    /// The load takes the rows of `ingested` (its entities' batches and the typed inputs kept for
+    /// reuse), each as soon as it is written, so that they are not held beside DuckDB's copy;
+    /// the record of what was read stays.
     ///
     /// # Errors
     ///
     /// [`Error::Warehouse`] naming the entity being loaded; nothing is changed.
-    pub fn load(&mut self, run_id: &str, ingested: &Ingested) -> Result<u64> {
+    pub fn load(&mut self, run_id: &str, ingested: &mut Ingested) -> Result<u64> {
         let mut clock = std::time::Instant::now();
         // The parts' times, for -vv.
         let mut timed = |part: &str| {
@@ -141,7 +144,7 @@ impl Warehouse {
             .transaction()
             .map_err(|e| Error::warehouse(&path, "beginning the load", e))?;
         let mut rows = 0;
-        for batch in &ingested.entities {
+        for batch in std::mem::take(&mut ingested.entities) {
             let entity = batch.entity;
             let fail = |e| Error::warehouse(&path, format!("loading raw.{entity}"), e);
             let incremental: Vec<&str> = ingested
@@ -169,12 +172,12 @@ impl Warehouse {
         }
         crate::failpoint::reached("raw-loaded");
         timed("raw tables");
-        ledger::write_ingest(&tx, run_id, ingested.into())
+        ledger::write_ingest(&tx, run_id, (&*ingested).into())
             .map_err(|e| Error::warehouse(&path, "recording inputs and rejects", e))?;
         ledger::record_extractions(&tx, run_id, ingested)
             .map_err(|e| Error::warehouse(&path, "recording watermarks", e))?;
         timed("recording inputs and rejects");
-        kept::keep(&tx, run_id, ingested)
+        kept::keep(&tx, run_id, &mut *ingested)
             .map_err(|e| Error::warehouse(&path, "keeping the typed inputs for reuse", e))?;
         timed("keeping the typed inputs for reuse");
         tx.commit()
