@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use arrow::array::{
     Array, ArrayRef, AsArray, Date32Array, Decimal128Array, Float64Array, Int64Array,
-    TimestampMicrosecondArray,
+    StringBuilder, TimestampMicrosecondArray,
 };
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
@@ -399,6 +399,15 @@ fn texts(rows: &[Row]) -> Vec<String> {
                 .join("|")
         })
         .collect()
+}
+
+/// A text column of `n` copies of `value`, for the `_source`/`_path` columns the warehouse adds.
+pub fn repeated_text(value: &str, n: usize) -> ArrayRef {
+    let mut b = StringBuilder::with_capacity(n, n * value.len());
+    for _ in 0..n {
+        b.append_value(value);
+    }
+    Arc::new(b.finish())
 }
 
 #[cfg(test)]

@@ -3,42 +3,27 @@
 //!
 //! In: the [`TypedInput`]s of a load (the files it read and typed). Out: the `reuse` schema:
 //! `reuse.inputs` (one row per kept file: source, path, SHA-256, source fingerprint, the run that
-//! read it, its counts and layout, and its typed rows before the checks across files, as one
-//! Arrow IPC stream in `typed_rows`) and `reuse.rejects` (its typing rejects). The schema always
-//! holds exactly the files of the last committed load: the load replaces it in its own
-//! transaction, so it commits or rolls back with the raw tables it describes.
-//!
-//! The typed rows are one value per file rather than a table per entity because nothing queries
-//! them but a rerun, which takes a file's rows whole: writing them into DuckDB's columnar storage
-//! (compressed, and through the write-ahead log) cost as much as loading the raw tables a second
-//! time, about 0.8 s of a 8 s run at scale 10 of the sample.
+//! read it, its counts and layout), `reuse.rejects` (its typing rejects) and `reuse.<entity>` (its
+//! typed rows, before the checks across files). The schema always holds exactly the files of the
+//! last committed load: the load replaces it in its own transaction, so it commits or rolls back
+//! with the raw tables it describes.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
-use arrow_ipc::reader::StreamReader;
-use arrow_ipc::writer::StreamWriter;
 use duckdb::{Connection, params};
 
-use super::Warehouse;
+use super::{Warehouse, quote};
 use crate::contract::Entity;
 use crate::error::{Error, Result};
-use crate::ingest::reuse::{KeptInput, KeptLayout, KeptRows, TypedInput};
+use crate::ingest::reuse::{KeptInput, KeptLayout, KeptRows, TypedInput, repeated_text};
 use crate::ingest::{Ingested, Quality, Reject};
 
-/// The `reuse` schema's tables.
-pub(super) fn schema_sql() -> String {
-    // Earlier versions kept the typed rows in a table per entity; their files have no
-    // `typed_rows` and are read again, and the tables go.
-    let earlier: String = Entity::ALL
-        .iter()
-        .map(|e| format!("DROP TABLE IF EXISTS reuse.{};\n", e.name()))
-        .collect();
-    format!("{SCHEMA_SQL}\n{earlier}")
-}
-
-const SCHEMA_SQL: &str = "CREATE SCHEMA IF NOT EXISTS reuse;
+/// The `reuse` schema's fixed tables.
+pub(super) const SCHEMA_SQL: &str = "CREATE SCHEMA IF NOT EXISTS reuse;
      CREATE TABLE IF NOT EXISTS reuse.inputs (
          source VARCHAR NOT NULL,
          entity VARCHAR NOT NULL,
@@ -58,7 +43,6 @@ const SCHEMA_SQL: &str = "CREATE SCHEMA IF NOT EXISTS reuse;
          values_present BIGINT NOT NULL,
          values_valid BIGINT NOT NULL
      );
-     ALTER TABLE reuse.inputs ADD COLUMN IF NOT EXISTS typed_rows BLOB;
      CREATE TABLE IF NOT EXISTS reuse.rejects (
          source VARCHAR NOT NULL,
          path VARCHAR NOT NULL,
@@ -84,7 +68,7 @@ impl Warehouse {
                 "SELECT source, entity, path, sha256, fingerprint, run_id, bytes, rows_read,
                         rows_superseded, rows_rejected, file_name, addressing, columns,
                         required_expected, required_present, values_present, values_valid
-                 FROM reuse.inputs WHERE typed_rows IS NOT NULL",
+                 FROM reuse.inputs",
             )
             .map_err(fail)?;
         let rows = statement
@@ -122,12 +106,25 @@ impl Warehouse {
             })
             .map_err(fail)?;
         let mut kept = HashMap::new();
+        let mut usable: HashMap<Entity, bool> = HashMap::new();
         for row in rows {
             let (entity, mut input) = row.map_err(fail)?;
-            // An entity this version does not know cannot be reused: its files are read again.
+            // An entity this version does not know, or whose kept rows have other columns than
+            // this version types, cannot be reused: its files are read again.
             let Some(entity) = Entity::ALL.into_iter().find(|e| e.name() == entity) else {
                 continue;
             };
+            let fits = match usable.get(&entity) {
+                Some(fits) => *fits,
+                None => {
+                    let fits = table_fits(self.connection(), entity).map_err(fail)? == Some(true);
+                    usable.insert(entity, fits);
+                    fits
+                }
+            };
+            if !fits {
+                continue;
+            }
             input.entity = entity;
             kept.insert((input.source.clone(), input.path.clone()), input);
         }
@@ -148,23 +145,26 @@ impl Warehouse {
             )
         };
         let path = input.path.display().to_string();
-        let stream: Vec<u8> = self
+        let columns: Vec<String> = input
+            .entity
+            .contract()
+            .columns
+            .iter()
+            .map(|c| quote(c.name))
+            .chain(["_row".to_string()])
+            .collect();
+        let mut statement = self
             .connection()
-            .query_row(
-                "SELECT typed_rows FROM reuse.inputs WHERE source = ? AND path = ?",
-                params![input.source, path],
-                |r| r.get(0),
-            )
+            .prepare(&format!(
+                "SELECT {} FROM reuse.{} WHERE _source = ? AND _path = ? ORDER BY _row",
+                columns.join(", "),
+                input.entity.name()
+            ))
             .map_err(fail)?;
-        let rows = StreamReader::try_new(std::io::Cursor::new(stream), None)
-            .and_then(|reader| reader.collect::<std::result::Result<Vec<RecordBatch>, _>>())
-            .map_err(|e| {
-                fail(duckdb::Error::FromSqlConversionFailure(
-                    0,
-                    duckdb::types::Type::Blob,
-                    Box::new(e),
-                ))
-            })?;
+        let rows: Vec<RecordBatch> = statement
+            .query_arrow(params![input.source, path])
+            .map_err(fail)?
+            .collect();
         let mut statement = self
             .connection()
             .prepare(
@@ -249,13 +249,13 @@ pub(super) fn keep(conn: &Connection, run_id: &str, ingested: &mut Ingested) -> 
         .map(|t| (t.kept.source.clone(), t.kept.path.display().to_string()))
         .collect();
     // What to drop: kept files that were read again now, or that no longer feed the load.
-    let stored: Vec<(String, String)> = {
-        let mut statement = conn.prepare("SELECT source, path FROM reuse.inputs")?;
+    let stored: Vec<(String, String, String)> = {
+        let mut statement = conn.prepare("SELECT source, path, entity FROM reuse.inputs")?;
         statement
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<duckdb::Result<_>>()?
     };
-    for (source, path) in stored {
+    for (source, path, entity) in stored {
         let key = (source.clone(), path.clone());
         if current.contains(&key) && !read_now.contains(&key) {
             continue;
@@ -268,6 +268,25 @@ pub(super) fn keep(conn: &Connection, run_id: &str, ingested: &mut Ingested) -> 
             "DELETE FROM reuse.rejects WHERE source = ? AND path = ?",
             params![source, path],
         )?;
+        if Entity::ALL.iter().any(|e| e.name() == entity) && table_exists(conn, &entity)? {
+            conn.execute(
+                &format!("DELETE FROM reuse.{entity} WHERE _source = ? AND _path = ?"),
+                params![source, path],
+            )?;
+        }
+    }
+    // An earlier version's table of an entity with other columns goes, with what it kept (no
+    // file of that entity was reused in this load, since its rows could not be read back).
+    let entities: BTreeSet<Entity> = ingested.typed.iter().map(|t| t.kept.entity).collect();
+    for entity in entities {
+        if table_fits(conn, entity)? == Some(false) {
+            conn.execute_batch(&format!("DROP TABLE reuse.{};", entity.name()))?;
+            conn.execute(
+                "DELETE FROM reuse.rejects WHERE (source, path) IN (SELECT source, path FROM reuse.inputs WHERE entity = ?)",
+                [entity.name()],
+            )?;
+            conn.execute("DELETE FROM reuse.inputs WHERE entity = ?", [entity.name()])?;
+        }
     }
     for typed in std::mem::take(&mut ingested.typed) {
         keep_one(conn, run_id, &typed)?;
@@ -275,15 +294,45 @@ pub(super) fn keep(conn: &Connection, run_id: &str, ingested: &mut Ingested) -> 
     Ok(())
 }
 
+fn table_exists(conn: &Connection, entity: &str) -> duckdb::Result<bool> {
+    conn.query_row(
+        "SELECT count(*) > 0 FROM duckdb_tables() WHERE schema_name = 'reuse' AND table_name = ?",
+        [entity],
+        |r| r.get(0),
+    )
+}
+
+/// The columns of `reuse.<entity>` as this version keeps them: the contract's, then `_row`,
+/// `_source` and `_path`, with their types.
+fn kept_columns(entity: Entity) -> Vec<(String, String)> {
+    entity
+        .contract()
+        .columns
+        .iter()
+        .map(|c| (c.name.to_string(), c.kind.sql_type().to_string()))
+        .chain([
+            ("_row".to_string(), "BIGINT".to_string()),
+            ("_source".to_string(), "VARCHAR".to_string()),
+            ("_path".to_string(), "VARCHAR".to_string()),
+        ])
+        .collect()
+}
+
+/// Whether `reuse.<entity>` has the columns this version keeps; `None` when it does not exist.
+fn table_fits(conn: &Connection, entity: Entity) -> duckdb::Result<Option<bool>> {
+    let stored = super::existing_columns(conn, "reuse", entity.name())?;
+    if stored.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(stored == kept_columns(entity)))
+}
+
 /// Keeps one typed file: its record, its rejects and its rows.
 fn keep_one(conn: &Connection, run_id: &str, typed: &TypedInput) -> duckdb::Result<()> {
     let k = &typed.kept;
     let path = k.path.display().to_string();
     conn.execute(
-        "INSERT INTO reuse.inputs (source, entity, path, sha256, fingerprint, run_id, bytes,
-             rows_read, rows_superseded, rows_rejected, file_name, addressing, columns,
-             required_expected, required_present, values_present, values_valid, typed_rows)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO reuse.inputs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
             k.source,
             k.entity.name(),
@@ -301,8 +350,7 @@ fn keep_one(conn: &Connection, run_id: &str, typed: &TypedInput) -> duckdb::Resu
             k.quality.required_expected as i64,
             k.quality.required_present as i64,
             k.quality.values_present as i64,
-            k.quality.values_valid as i64,
-            ipc_stream(&typed.rows)?
+            k.quality.values_valid as i64
         ],
     )?;
     let mut rejects = conn.appender_to_db("rejects", "reuse")?;
@@ -318,18 +366,35 @@ fn keep_one(conn: &Connection, run_id: &str, typed: &TypedInput) -> duckdb::Resu
             r.rule
         ])?;
     }
-    rejects.flush()
-}
-
-/// `rows` as one Arrow IPC stream.
-fn ipc_stream(rows: &RecordBatch) -> duckdb::Result<Vec<u8>> {
-    let fail = |e| duckdb::Error::ToSqlConversionFailure(Box::new(e));
-    // Room for the whole stream at once: growing by doubling would hold a large file's rows up
-    // to three times over while it grows.
-    let mut stream = Vec::with_capacity(rows.get_array_memory_size() + 64 * 1024);
-    let mut writer = StreamWriter::try_new(&mut stream, &rows.schema()).map_err(fail)?;
-    writer.write(rows).map_err(fail)?;
-    writer.finish().map_err(fail)?;
-    drop(writer);
-    Ok(stream)
+    rejects.flush()?;
+    drop(rejects);
+    let entity = k.entity;
+    let columns: Vec<String> = entity
+        .contract()
+        .columns
+        .iter()
+        .map(|c| format!("{} {}", quote(c.name), c.kind.sql_type()))
+        .chain(["_row BIGINT", "_source VARCHAR", "_path VARCHAR"].map(String::from))
+        .collect();
+    conn.execute_batch(&format!(
+        "CREATE TABLE IF NOT EXISTS reuse.{} ({});",
+        entity.name(),
+        columns.join(", ")
+    ))?;
+    let rows = typed.rows.num_rows();
+    if rows == 0 {
+        return Ok(());
+    }
+    let schema = typed.rows.schema();
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields.push(Field::new("_source", DataType::Utf8, false));
+    fields.push(Field::new("_path", DataType::Utf8, false));
+    let mut arrays = typed.rows.columns().to_vec();
+    arrays.push(repeated_text(&k.source, rows));
+    arrays.push(repeated_text(&path, rows));
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+        .map_err(|e| duckdb::Error::ToSqlConversionFailure(Box::new(e)))?;
+    let mut appender = conn.appender_to_db(entity.name(), "reuse")?;
+    appender.append_record_batch(batch)?;
+    appender.flush()
 }

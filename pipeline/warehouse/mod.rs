@@ -73,7 +73,7 @@ impl Warehouse {
             path: path.to_path_buf(),
         };
         warehouse.execute_batch("creating schemas and ledger tables", &ledger::schema_sql())?;
-        warehouse.execute_batch("creating the kept inputs' tables", &kept::schema_sql())?;
+        warehouse.execute_batch("creating the kept inputs' tables", kept::SCHEMA_SQL)?;
         warehouse.execute_batch(
             "creating the reported figures' schema",
             reported::SCHEMA_SQL,

@@ -521,38 +521,6 @@ fn unchanged_inputs_are_reused_with_their_rejects_and_a_changed_file_or_source_i
     assert_eq!(rejects(&ws), common::SAMPLE_REJECTS);
 }
 
-/// Before the typed rows were kept as one Arrow stream per file, they were kept in a table per
-/// entity (`reuse.costs`, ...): such a warehouse's files are read again once, and the tables go.
-#[test]
-fn a_warehouse_that_kept_typed_rows_in_tables_per_entity_reads_its_files_again_and_drops_the_tables()
- {
-    let ws = Workspace::with_sample();
-    ws.itvalue(&["run", "--period", "2026-10"]).assert_code(0);
-    let loaded = common::row_counts(&ws.warehouse(), &["raw"]);
-    {
-        let db = duckdb::Connection::open(ws.path("notebooks-data/warehouse.duckdb")).unwrap();
-        db.execute_batch(
-            "UPDATE reuse.inputs SET typed_rows = NULL;
-             CREATE TABLE reuse.costs (investment_id VARCHAR, _row BIGINT, _source VARCHAR, _path VARCHAR);
-             INSERT INTO reuse.costs VALUES ('INV-0001', 2, 'costs', 'notebooks-data/sample/costs.xlsx');",
-        )
-        .unwrap();
-    }
-    ws.itvalue(&["run", "--period", "2026-10"]).assert_code(0);
-    assert_eq!(reused_count(&ws), 0);
-    assert_eq!(common::row_counts(&ws.warehouse(), &["raw"]), loaded);
-    assert_eq!(
-        query_strings(
-            &ws.warehouse(),
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'reuse' ORDER BY 1"
-        ),
-        ["inputs", "rejects"]
-    );
-    ws.itvalue(&["run", "--period", "2026-10"]).assert_code(0);
-    assert_eq!(reused_count(&ws), 11);
-    assert_eq!(common::row_counts(&ws.warehouse(), &["raw"]), loaded);
-}
-
 #[test]
 fn a_reused_file_is_judged_again_against_the_files_that_changed() {
     let ws = Workspace::with_sample();
