@@ -118,7 +118,7 @@ pub enum Command {
     },
     /// List the runs in the ledger, or show one in full.
     History {
-        /// Show this run in full: steps, inputs (reused or read), models, tests, outputs, rejects.
+        /// Show this run in full: steps (with their times and the peak memory up to each), inputs (reused or read), models, tests, outputs, rejects.
         #[arg(long = "run", value_name = "ID")]
         run: Option<String>,
         /// Only the runs of this month.

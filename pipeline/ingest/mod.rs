@@ -754,10 +754,10 @@ fn check_rows(
 ) -> (Vec<KeptRow>, SeenKeys) {
     let contract = entity.contract();
     let key_columns = key_columns(contract);
+    let rows: usize = sources.iter().map(|s| s.rows.len()).sum();
     let mut seen = SeenKeys::new(key_columns[0]);
-    seen.first
-        .reserve(sources.iter().map(|s| s.rows.len()).sum());
-    let mut kept = Vec::with_capacity(sources.iter().map(|s| s.rows.len()).sum());
+    seen.first.reserve(rows);
+    let mut kept = Vec::with_capacity(rows);
     let duplicate = format!("duplicate key: the same {} as", contract.key.join(", "));
     for mut source in sources {
         let name: std::rc::Rc<str> = std::rc::Rc::from(source.source.as_str());
